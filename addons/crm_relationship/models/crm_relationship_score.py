@@ -1,0 +1,931 @@
+import logging
+import threading
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ..tools import scoring
+
+_logger = logging.getLogger(__name__)
+
+# Customer documents: what scoring reads from finance.
+CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
+
+
+class CrmRelationshipScore(models.Model):
+    """One customer's relationship scores in one company: the hub of the addon.
+
+    Rows are written by SQL only (see ``recompute``), in one pass over the ERP's own
+    tables for all customers at once; nothing here is a stored compute on res.partner.
+    """
+
+    _name = "crm.relationship.score"
+    _description = "Customer Relationship Score"
+    _order = "health_score desc, id"
+    _rec_name = "partner_id"
+
+    # ------------------------------------------------------------------
+    # Fields
+    # ------------------------------------------------------------------
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, ondelete="cascade", index=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(
+        "res.users", "Salesperson", readonly=True, index=True,
+        help="The customer's salesperson at the last recompute.",
+    )  # fmt: skip
+    date_ref = fields.Date("Reference date", readonly=True)
+    window_days = fields.Integer("Window (days)", readonly=True)
+    last_recompute = fields.Datetime(readonly=True)
+
+    # RFM
+    first_invoice_date = fields.Date(readonly=True)
+    last_invoice_date = fields.Date(readonly=True)
+    recency_days = fields.Integer(
+        "Recency (days)", readonly=True, aggregator="avg",
+        help="Days from the last posted customer invoice to the reference date.",
+    )  # fmt: skip
+    frequency = fields.Integer(
+        readonly=True, aggregator="avg",
+        help="Posted customer invoices in the scoring window.",
+    )  # fmt: skip
+    monetary = fields.Monetary(
+        readonly=True,
+        help="Untaxed invoiced minus refunded in the window, in company currency.",
+    )
+    r_score = fields.Integer("R", readonly=True, aggregator="avg")
+    f_score = fields.Integer("F", readonly=True, aggregator="avg")
+    m_score = fields.Integer("M", readonly=True, aggregator="avg")
+    rfm_segment = fields.Selection(scoring.RFM_SEGMENTS, "RFM segment", readonly=True)
+    abc_class = fields.Selection(
+        [("A", "A"), ("B", "B"), ("C", "C")], "ABC class", readonly=True
+    )
+
+    # Lifetime value so far
+    clv_historical = fields.Monetary(
+        "Lifetime value", readonly=True,
+        help="Untaxed invoiced minus refunded over the whole history.",
+    )  # fmt: skip
+    gross_margin = fields.Monetary(
+        readonly=True,
+        help="Lifetime revenue less product cost, over the invoice lines whose "
+        "product has a cost.",
+    )
+    margin_known = fields.Boolean(readonly=True)
+
+    # Payment behaviour
+    paid_invoice_count = fields.Integer("Paid invoices", readonly=True)
+    late_invoice_count = fields.Integer("Paid late", readonly=True)
+    avg_days_to_pay = fields.Float(
+        "Average days to pay", readonly=True, digits=(16, 1), aggregator="avg",
+        help="Days from invoice date to full payment, over the invoices of the "
+        "window paid in full by the reference date.",
+    )  # fmt: skip
+    late_payment_rate = fields.Float(
+        "Paid late (share)", readonly=True, aggregator="avg",
+        help="Share of the invoices paid in the window that were paid after their "
+        "due date.",
+    )  # fmt: skip
+    overdue_invoice_count = fields.Integer("Overdue invoices", readonly=True)
+    overdue_amount = fields.Monetary(
+        readonly=True,
+        help="Amount still open at the reference date on invoices due before it.",
+    )
+    payment_known = fields.Boolean(readonly=True)
+
+    # Delivery experience
+    delivery_count = fields.Integer("Deliveries", readonly=True)
+    on_time_delivery_count = fields.Integer("On-time deliveries", readonly=True)
+    return_count = fields.Integer("Returns", readonly=True)
+    on_time_delivery_rate = fields.Float(
+        "On-time delivery", readonly=True, aggregator="avg",
+        help="Share of the deliveries done in the window that were done by their "
+        "promised date (deadline, else scheduled date).",
+    )  # fmt: skip
+    return_rate = fields.Float("Return rate", readonly=True, aggregator="avg")
+    delivery_known = fields.Boolean(readonly=True)
+
+    # Health score: components (0-100, empty when unknown) and their contributions
+    recency_component = fields.Float(readonly=True, aggregator="avg")
+    frequency_component = fields.Float(readonly=True, aggregator="avg")
+    monetary_component = fields.Float(readonly=True, aggregator="avg")
+    payment_component = fields.Float(readonly=True, aggregator="avg")
+    delivery_component = fields.Float(readonly=True, aggregator="avg")
+    recency_contribution = fields.Float(readonly=True, aggregator="avg")
+    frequency_contribution = fields.Float(readonly=True, aggregator="avg")
+    monetary_contribution = fields.Float(readonly=True, aggregator="avg")
+    payment_contribution = fields.Float(readonly=True, aggregator="avg")
+    delivery_contribution = fields.Float(readonly=True, aggregator="avg")
+    health_score = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
+    tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True, index=True)
+
+    # Trend against the last snapshot before the reference date
+    previous_health_score = fields.Float(readonly=True, digits=(16, 1))
+    previous_tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True)
+    score_delta = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
+    tier_trend = fields.Selection(
+        [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")],
+        readonly=True,
+    )
+    explanation = fields.Text(compute="_compute_explanation")
+
+    _sql_constraints = [
+        (
+            "partner_company_uniq",
+            "unique(partner_id, company_id)",
+            "A customer has one score row per company.",
+        ),
+    ]
+
+    def init(self):
+        # The scoring reads customer documents by commercial partner; Odoo indexes
+        # account_move.partner_id but not commercial_partner_id. A partial index keeps
+        # the incremental recompute of a few customers off a sequential scan.
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE INDEX IF NOT EXISTS account_move_crm_relationship_idx
+                    ON account_move (company_id, commercial_partner_id, invoice_date)
+                 WHERE state = 'posted' AND move_type IN %s
+                """,
+                CUSTOMER_MOVE_TYPES,
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends_context("lang")
+    def _compute_explanation(self):
+        for score in self:
+            score.explanation = "\n".join(score._explanation_lines())
+
+    def _explanation_lines(self):
+        """What drives this customer's tier, in words, from the row's own figures."""
+        self.ensure_one()
+        lines = []
+        if self.tier_trend in ("up", "down"):
+            lines.append(
+                _(
+                    "Tier %(direction)s from %(previous)s to %(tier)s "
+                    "(health %(delta)+.1f).",
+                    direction=_("up") if self.tier_trend == "up" else _("down"),
+                    previous=self.previous_tier,
+                    tier=self.tier,
+                    delta=self.score_delta,
+                )
+            )
+        if self.last_invoice_date:
+            if self.r_score <= 2:
+                lines.append(_("No invoice for %(days)s days.", days=self.recency_days))
+            elif self.r_score >= 4:
+                lines.append(
+                    _("Bought recently (%(days)s days ago).", days=self.recency_days)
+                )
+        if self.frequency and self.f_score >= 4:
+            lines.append(_("%(count)s invoices in the window.", count=self.frequency))
+        if self.late_invoice_count:
+            lines.append(
+                _("%(count)s invoices paid late.", count=self.late_invoice_count)
+            )
+        if self.overdue_invoice_count:
+            lines.append(
+                _(
+                    "%(count)s invoices overdue (%(amount)s).",
+                    count=self.overdue_invoice_count,
+                    amount=self.currency_id.format(self.overdue_amount),
+                )
+            )
+        late_deliveries = self.delivery_count - self.on_time_delivery_count
+        if late_deliveries:
+            lines.append(
+                _(
+                    "%(late)s of %(count)s deliveries late.",
+                    late=late_deliveries,
+                    count=self.delivery_count,
+                )
+            )
+        if self.return_count:
+            lines.append(_("%(count)s deliveries returned.", count=self.return_count))
+        if not self.payment_known:
+            lines.append(_("Too little payment history to judge payments."))
+        if not self.delivery_known:
+            lines.append(_("No delivery in the window to judge deliveries."))
+        return lines
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_recompute_now(self):
+        """Recompute the selected customers now (all of the current companies' customers
+        when called with no selection)."""
+        if self:
+            for company in self.company_id:
+                rows = self.filtered(lambda s, c=company: s.company_id == c)
+                self.recompute(company_ids=company.ids, partner_ids=rows.partner_id.ids)
+        else:
+            self.recompute(company_ids=self.env.companies.ids)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("Relationship scores recomputed."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # Business methods: marking and recomputing
+    # ------------------------------------------------------------------
+    @api.model
+    def _mark_customers(self, pairs):
+        """Queue (commercial partner id, company id) pairs for the frequent cron.
+
+        Called from postings, reconciliations and validated deliveries: cheap, one
+        INSERT, no scoring inside the user's transaction.
+        """
+        pairs = {(p, c) for p, c in pairs if p and c}
+        if not pairs:
+            return
+        partner_ids, company_ids = zip(*sorted(pairs), strict=True)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_relationship_score_queue (partner_id, company_id)
+                SELECT p, c FROM unnest(%s::int[], %s::int[]) AS t(p, c)
+                ON CONFLICT DO NOTHING
+                """,
+                list(partner_ids),
+                list(company_ids),
+            )
+        )
+
+    @api.model
+    def recompute(self, company_ids=None, partner_ids=None, date_ref=None):
+        """Recompute the scores of the given companies' customers (all by default),
+        or only of the given customers, as of ``date_ref`` (default: today).
+
+        Each company's recompute is one transaction step: it either replaces the
+        scores or, when anything fails, leaves the previous scores as they were.
+        """
+        self._check_recompute_rights()
+        date_ref = fields.Date.to_date(date_ref) or fields.Date.context_today(self)
+        # sudo: scoring reads every customer's invoices, payments and deliveries, which
+        # the person asking may not read one by one; rights were checked above
+        companies = (
+            self.env["res.company"].sudo().browse(company_ids)
+            if company_ids
+            else self.env["res.company"].sudo().search([])
+        )
+        for company in companies:
+            try:
+                with self.env.cr.savepoint():
+                    self.sudo()._recompute_company(company, date_ref, partner_ids)
+            except Exception as error:
+                _logger.exception("Relationship scoring failed for %s", company.name)
+                raise UserError(
+                    _(
+                        "The relationship scores of %(company)s could not be "
+                        "recomputed; the previous scores are kept.\n%(error)s",
+                        company=company.name,
+                        error=error,
+                    )
+                ) from error
+            finally:
+                self._drop_stage()
+        self.env.invalidate_all()
+        return True
+
+    def _check_recompute_rights(self):
+        if not (
+            self.env.su
+            or self.env.user.has_group("crm_relationship.group_relationship_manager")
+        ):
+            raise AccessError(
+                _("Only Relationship Managers can recompute relationship scores.")
+            )
+
+    def _recompute_company(self, company, date_ref, partner_ids=None, chunk_size=None):
+        """Stage the figures of the company's customers, then apply them in one go.
+
+        With ``chunk_size`` (the daily cron) the staging runs in chunks of customers
+        and commits between them, reporting progress; the scores themselves change
+        only in the final step, so a failure anywhere before leaves them untouched.
+        """
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(company)
+        date_from = date_ref - timedelta(days=profile.window_days)
+        targets = self._target_partners(partner_ids)
+        self._create_stage()
+        if chunk_size and targets is None:
+            chunks = self._customer_chunks(company, date_ref, chunk_size)
+            for done, chunk in enumerate(chunks, start=1):
+                self._stage(company, date_ref, date_from, chunk)
+                self._commit_progress(done, len(chunks) - done + 1)
+        else:
+            self._stage(company, date_ref, date_from, targets)
+        self._apply_stage(company, profile, date_ref, targets)
+
+    def _commit_progress(self, done, remaining):
+        """Report progress to the running cron and commit the batch, as
+        website.visitor's cleaning cron does (tests share one transaction)."""
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _target_partners(self, partner_ids):
+        """The commercial partners of ``partner_ids``, or None for every customer."""
+        if partner_ids is None:
+            return None
+        partners = self.env["res.partner"].browse(partner_ids).exists()
+        return sorted(set(partners.commercial_partner_id.ids))
+
+    def _customer_chunks(self, company, date_ref, chunk_size):
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT commercial_partner_id FROM account_move
+                 WHERE company_id = %s AND state = 'posted' AND move_type IN %s
+                   AND invoice_date <= %s AND commercial_partner_id IS NOT NULL
+                 ORDER BY 1
+                """,
+                company.id,
+                CUSTOMER_MOVE_TYPES,
+                date_ref,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        return [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)] or [[]]
+
+    # ------------------------------------------------------------------
+    # Staging: one set-based query per source, into a temporary table
+    # ------------------------------------------------------------------
+    def _create_stage(self):
+        self._drop_stage()
+        # ON COMMIT PRESERVE ROWS: the daily cron commits between chunks
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE TEMP TABLE crm_relationship_score_stage (
+                    partner_id integer PRIMARY KEY,
+                    first_invoice_date date,
+                    last_invoice_date date,
+                    frequency integer NOT NULL DEFAULT 0,
+                    monetary numeric NOT NULL DEFAULT 0,
+                    clv numeric NOT NULL DEFAULT 0,
+                    margin numeric,
+                    paid_count integer NOT NULL DEFAULT 0,
+                    late_count integer NOT NULL DEFAULT 0,
+                    days_to_pay_sum numeric NOT NULL DEFAULT 0,
+                    overdue_count integer NOT NULL DEFAULT 0,
+                    overdue_amount numeric NOT NULL DEFAULT 0,
+                    delivery_count integer NOT NULL DEFAULT 0,
+                    on_time_count integer NOT NULL DEFAULT 0,
+                    return_count integer NOT NULL DEFAULT 0
+                ) ON COMMIT PRESERVE ROWS
+                """
+            )
+        )
+
+    def _drop_stage(self):
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS crm_relationship_score_stage"))
+
+    def _customer_moves_where(self, company, date_ref, partners, alias="am"):
+        move = SQL.identifier(alias)
+        where = SQL(
+            """%s.company_id = %s AND %s.state = 'posted' AND %s.move_type IN %s
+               AND %s.invoice_date <= %s AND %s.commercial_partner_id IS NOT NULL""",
+            move, company.id, move, move, CUSTOMER_MOVE_TYPES, move, date_ref, move,
+        )  # fmt: skip
+        if partners is not None:
+            where = SQL(
+                "%s AND %s.commercial_partner_id = ANY(%s)", where, move, partners
+            )
+        return where
+
+    def _stage(self, company, date_ref, date_from, partners):
+        cr = self.env.cr
+        moves_where = self._customer_moves_where(company, date_ref, partners)
+        # Sales: RFM and lifetime value, from the customer documents' own totals
+        # (amount_untaxed_signed is in company currency, negative for refunds)
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_relationship_score_stage
+                    (partner_id, first_invoice_date, last_invoice_date,
+                     frequency, monetary, clv)
+                SELECT am.commercial_partner_id,
+                       MIN(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice'),
+                       MAX(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice'),
+                       COUNT(*) FILTER (WHERE am.move_type = 'out_invoice'
+                                          AND am.invoice_date > %(date_from)s),
+                       COALESCE(SUM(am.amount_untaxed_signed)
+                                FILTER (WHERE am.invoice_date > %(date_from)s), 0),
+                       SUM(am.amount_untaxed_signed)
+                  FROM account_move am
+                 WHERE %(where)s
+                 GROUP BY am.commercial_partner_id
+                """,
+                date_from=date_from,
+                where=moves_where,
+            )
+        )
+        # Margin: product lines whose product has a cost in this company
+        cr.execute(
+            SQL(
+                """
+                UPDATE crm_relationship_score_stage stage
+                   SET margin = lines.margin
+                  FROM (
+                    SELECT am.commercial_partner_id AS partner_id,
+                           SUM(-aml.balance - aml.quantity * cost.value
+                               * CASE WHEN am.move_type = 'out_refund'
+                                      THEN -1 ELSE 1 END) AS margin
+                      FROM account_move am
+                      JOIN account_move_line aml ON aml.move_id = am.id
+                      JOIN product_product pp ON pp.id = aml.product_id,
+                           LATERAL (SELECT (pp.standard_price ->> %(company)s)::numeric
+                                           AS value) cost
+                     WHERE %(where)s AND aml.display_type = 'product'
+                       AND cost.value IS NOT NULL
+                     GROUP BY am.commercial_partner_id
+                  ) lines
+                 WHERE stage.partner_id = lines.partner_id
+                """,
+                company=str(company.id),
+                where=moves_where,
+            )
+        )
+        # Payments: per receivable line, what was settled by the reference date
+        half_cent = company.currency_id.rounding / 2
+        cr.execute(
+            SQL(
+                """
+                WITH receivable AS (
+                    SELECT aml.id, am.id AS move_id,
+                           am.commercial_partner_id AS partner_id,
+                           am.invoice_date,
+                           COALESCE(am.invoice_date_due, am.invoice_date) AS due,
+                           aml.balance
+                      FROM account_move am
+                      JOIN account_move_line aml ON aml.move_id = am.id
+                      JOIN account_account acc ON acc.id = aml.account_id
+                     WHERE %(where)s AND am.move_type = 'out_invoice'
+                       AND acc.account_type = 'asset_receivable'
+                ), settled AS (
+                    SELECT receivable.id, SUM(apr.amount) AS amount,
+                           MAX(apr.max_date) AS last_date
+                      FROM receivable
+                      JOIN account_partial_reconcile apr
+                        ON apr.debit_move_id = receivable.id
+                     WHERE apr.max_date <= %(date_ref)s
+                     GROUP BY receivable.id
+                ), invoice AS (
+                    SELECT r.move_id, r.partner_id, r.invoice_date, MAX(r.due) AS due,
+                           SUM(r.balance) - COALESCE(SUM(s.amount), 0) AS residual,
+                           MAX(s.last_date) AS paid_date
+                      FROM receivable r
+                      LEFT JOIN settled s ON s.id = r.id
+                     GROUP BY r.move_id, r.partner_id, r.invoice_date
+                ), per_partner AS (
+                    SELECT partner_id,
+                           COUNT(*) FILTER (WHERE paid AND invoice_date > %(date_from)s)
+                               AS paid_count,
+                           COUNT(*) FILTER (WHERE paid AND invoice_date > %(date_from)s
+                                              AND paid_date > due) AS late_count,
+                           COALESCE(SUM(paid_date - invoice_date)
+                               FILTER (WHERE paid AND invoice_date > %(date_from)s), 0)
+                               AS days_sum,
+                           COUNT(*) FILTER (WHERE NOT paid AND due < %(date_ref)s)
+                               AS overdue_count,
+                           COALESCE(SUM(residual)
+                               FILTER (WHERE NOT paid AND due < %(date_ref)s), 0)
+                               AS overdue_amount
+                      FROM (SELECT *, residual < %(half_cent)s AS paid FROM invoice) i
+                     GROUP BY partner_id
+                )
+                UPDATE crm_relationship_score_stage stage
+                   SET paid_count = p.paid_count, late_count = p.late_count,
+                       days_to_pay_sum = p.days_sum, overdue_count = p.overdue_count,
+                       overdue_amount = p.overdue_amount
+                  FROM per_partner p
+                 WHERE stage.partner_id = p.partner_id
+                """,
+                where=moves_where,
+                date_ref=date_ref,
+                date_from=date_from,
+                half_cent=half_cent,
+            )
+        )
+        # Deliveries done in the window, and returns of deliveries
+        partner_filter = (
+            SQL("TRUE")
+            if partners is None
+            else SQL("rp.commercial_partner_id = ANY(%s)", partners)
+        )
+        cr.execute(
+            SQL(
+                """
+                UPDATE crm_relationship_score_stage stage
+                   SET delivery_count = d.deliveries, on_time_count = d.on_time,
+                       return_count = d.returns
+                  FROM (
+                    SELECT rp.commercial_partner_id AS partner_id,
+                           COUNT(*) FILTER (WHERE spt.code = 'outgoing') AS deliveries,
+                           COUNT(*) FILTER (
+                               WHERE spt.code = 'outgoing'
+                                 AND sp.date_done::date <= COALESCE(
+                                     sp.date_deadline, sp.scheduled_date)::date
+                           ) AS on_time,
+                           COUNT(*) FILTER (WHERE spt.code = 'incoming') AS returns
+                      FROM stock_picking sp
+                      JOIN stock_picking_type spt ON spt.id = sp.picking_type_id
+                      JOIN res_partner rp ON rp.id = sp.partner_id
+                     WHERE sp.company_id = %(company)s AND sp.state = 'done'
+                       AND sp.date_done::date > %(date_from)s
+                       AND sp.date_done::date <= %(date_ref)s
+                       AND ((spt.code = 'outgoing' AND sp.return_id IS NULL)
+                            OR (spt.code = 'incoming' AND sp.return_id IS NOT NULL))
+                       AND %(partner_filter)s
+                     GROUP BY rp.commercial_partner_id
+                  ) d
+                 WHERE stage.partner_id = d.partner_id
+                """,
+                company=company.id,
+                date_from=date_from,
+                date_ref=date_ref,
+                partner_filter=partner_filter,
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Applying: upsert the staged figures, then rank the whole company
+    # ------------------------------------------------------------------
+    def _apply_stage(self, company, profile, date_ref, targets):
+        cr = self.env.cr
+        self.flush_model()
+        uid = self.env.uid
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_relationship_score AS score (
+                    partner_id, company_id, user_id, date_ref, window_days,
+                    last_recompute, first_invoice_date, last_invoice_date,
+                    recency_days, frequency, monetary, clv_historical,
+                    gross_margin, margin_known,
+                    paid_invoice_count, late_invoice_count, avg_days_to_pay,
+                    late_payment_rate, overdue_invoice_count, overdue_amount,
+                    payment_known, delivery_count, on_time_delivery_count,
+                    return_count, on_time_delivery_rate, return_rate, delivery_known,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT s.partner_id, %(company)s, rp.user_id, %(date_ref)s, %(window)s,
+                       now() AT TIME ZONE 'UTC', s.first_invoice_date,
+                       s.last_invoice_date,
+                       %(date_ref)s - s.last_invoice_date, s.frequency, s.monetary,
+                       s.clv, COALESCE(s.margin, 0), s.margin IS NOT NULL,
+                       s.paid_count, s.late_count,
+                       s.days_to_pay_sum / NULLIF(s.paid_count, 0),
+                       s.late_count::numeric / NULLIF(s.paid_count, 0),
+                       s.overdue_count, s.overdue_amount,
+                       s.paid_count + s.overdue_count > 0,
+                       s.delivery_count, s.on_time_count, s.return_count,
+                       s.on_time_count::numeric / NULLIF(s.delivery_count, 0),
+                       LEAST(1, s.return_count::numeric / NULLIF(s.delivery_count, 0)),
+                       s.delivery_count > 0,
+                       %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM crm_relationship_score_stage s
+                  JOIN res_partner rp ON rp.id = s.partner_id
+                ON CONFLICT (partner_id, company_id) DO UPDATE SET
+                    user_id = EXCLUDED.user_id, date_ref = EXCLUDED.date_ref,
+                    window_days = EXCLUDED.window_days,
+                    last_recompute = EXCLUDED.last_recompute,
+                    first_invoice_date = EXCLUDED.first_invoice_date,
+                    last_invoice_date = EXCLUDED.last_invoice_date,
+                    recency_days = EXCLUDED.recency_days,
+                    frequency = EXCLUDED.frequency, monetary = EXCLUDED.monetary,
+                    clv_historical = EXCLUDED.clv_historical,
+                    gross_margin = EXCLUDED.gross_margin,
+                    margin_known = EXCLUDED.margin_known,
+                    paid_invoice_count = EXCLUDED.paid_invoice_count,
+                    late_invoice_count = EXCLUDED.late_invoice_count,
+                    avg_days_to_pay = EXCLUDED.avg_days_to_pay,
+                    late_payment_rate = EXCLUDED.late_payment_rate,
+                    overdue_invoice_count = EXCLUDED.overdue_invoice_count,
+                    overdue_amount = EXCLUDED.overdue_amount,
+                    payment_known = EXCLUDED.payment_known,
+                    delivery_count = EXCLUDED.delivery_count,
+                    on_time_delivery_count = EXCLUDED.on_time_delivery_count,
+                    return_count = EXCLUDED.return_count,
+                    on_time_delivery_rate = EXCLUDED.on_time_delivery_rate,
+                    return_rate = EXCLUDED.return_rate,
+                    delivery_known = EXCLUDED.delivery_known,
+                    write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                """,
+                company=company.id,
+                date_ref=date_ref,
+                window=profile.window_days,
+                uid=uid,
+            )
+        )
+        # Customers who no longer have any posted document in this company
+        scope = (
+            SQL("TRUE")
+            if targets is None
+            else SQL("score.partner_id = ANY(%s)", targets)
+        )
+        cr.execute(
+            SQL(
+                """
+                DELETE FROM crm_relationship_score score
+                 WHERE score.company_id = %s AND %s
+                   AND NOT EXISTS (SELECT 1 FROM crm_relationship_score_stage s
+                                    WHERE s.partner_id = score.partner_id)
+                """,
+                company.id,
+                scope,
+            )
+        )
+        self._rank_company(company, profile, date_ref)
+        self._snapshot(company, date_ref, scope)
+        cr.execute(
+            SQL(
+                """
+                DELETE FROM crm_relationship_score_queue queue
+                 WHERE queue.company_id = %s AND %s
+                """,
+                company.id,
+                SQL("TRUE")
+                if targets is None
+                else SQL("queue.partner_id = ANY(%s)", targets),
+            )
+        )
+        self.invalidate_model()
+
+    def _rank_company(self, company, profile, date_ref):
+        """Quintiles, ABC, segments, components, health, tiers and trend of every
+        customer of the company, in three statements over the score table."""
+        cr = self.env.cr
+        # R, F, M: ceil(5 * k / n) in integer arithmetic, k the active customers at or
+        # below (peers included, so ties share a score), n all active customers
+        cr.execute(
+            SQL(
+                """
+                WITH active AS (
+                    SELECT id,
+                           COUNT(*) OVER () AS n,
+                           COUNT(*) OVER (ORDER BY recency_days DESC) AS r_k,
+                           COUNT(*) OVER (ORDER BY frequency) AS f_k,
+                           COUNT(*) OVER (ORDER BY monetary) AS m_k
+                      FROM crm_relationship_score
+                     WHERE company_id = %(company)s AND frequency > 0
+                ), positive AS (
+                    SELECT id,
+                           COALESCE(SUM(monetary) OVER (
+                               ORDER BY monetary DESC, partner_id
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                               AS before,
+                           SUM(monetary) OVER () AS total
+                      FROM crm_relationship_score
+                     WHERE company_id = %(company)s AND monetary > 0
+                ), ranked AS (
+                    SELECT score.id,
+                           COALESCE((5 * a.r_k + a.n - 1) / a.n, 1) AS r,
+                           COALESCE((5 * a.f_k + a.n - 1) / a.n, 1) AS f,
+                           COALESCE((5 * a.m_k + a.n - 1) / a.n, 1) AS m,
+                           CASE WHEN p.id IS NULL THEN 'C'
+                                WHEN 100 * p.before / p.total < %(a_share)s THEN 'A'
+                                WHEN 100 * p.before / p.total < %(b_share)s THEN 'B'
+                                ELSE 'C' END AS abc
+                      FROM crm_relationship_score score
+                      LEFT JOIN active a ON a.id = score.id
+                      LEFT JOIN positive p ON p.id = score.id
+                     WHERE score.company_id = %(company)s
+                )
+                UPDATE crm_relationship_score score
+                   SET r_score = ranked.r, f_score = ranked.f, m_score = ranked.m,
+                       abc_class = ranked.abc,
+                       rfm_segment = %(segment)s
+                  FROM ranked
+                 WHERE score.id = ranked.id
+                """,
+                company=company.id,
+                a_share=profile.abc_a_share,
+                b_share=profile.abc_b_share,
+                segment=scoring.rfm_segment_sql(
+                    SQL("ranked.r"), SQL("ranked.f"), SQL("ranked.m")
+                ),
+            )
+        )
+        cr.execute(self._health_sql(company, profile))
+        # Trend: against the last snapshot taken before this reference date
+        cr.execute(
+            SQL(
+                """
+                UPDATE crm_relationship_score score
+                   SET previous_health_score = prev.health_score,
+                       previous_tier = prev.tier,
+                       score_delta = score.health_score - prev.health_score,
+                       tier_trend = CASE
+                           WHEN prev.tier IS NULL THEN 'new'
+                           WHEN score.tier < prev.tier THEN 'up'
+                           WHEN score.tier > prev.tier THEN 'down'
+                           ELSE 'same' END
+                  FROM crm_relationship_score target
+                  LEFT JOIN LATERAL (
+                    SELECT h.health_score, h.tier
+                      FROM crm_relationship_score_history h
+                     WHERE h.partner_id = target.partner_id
+                       AND h.company_id = target.company_id
+                       AND h.snapshot_date < %(date_ref)s
+                     ORDER BY h.snapshot_date DESC LIMIT 1
+                  ) prev ON TRUE
+                 WHERE target.id = score.id AND score.company_id = %(company)s
+                """,
+                company=company.id,
+                date_ref=date_ref,
+            )
+        )
+
+    def _health_sql(self, company, profile):
+        """Components, contributions, health score and tier, per the profile.
+
+        Unknown components (no payment or delivery to judge by) are NULL and leave the
+        weighting: the known ones share it, as ``scoring.health_contributions`` does.
+        """
+        components = {
+            "recency": SQL("(r_score - 1) * 25.0"),
+            "frequency": SQL("(f_score - 1) * 25.0"),
+            "monetary": SQL("(m_score - 1) * 25.0"),
+            "payment": SQL(
+                """CASE WHEN paid_invoice_count + overdue_invoice_count > 0
+                   THEN 100.0 * (1 - (late_invoice_count + overdue_invoice_count)
+                                     ::numeric
+                                 / (paid_invoice_count + overdue_invoice_count)) END"""
+            ),
+            "delivery": SQL(
+                """CASE WHEN delivery_count > 0
+                   THEN 100.0 * on_time_delivery_count / delivery_count
+                        * (1 - LEAST(1, return_count::numeric / delivery_count)) END"""
+            ),
+        }
+        weights = profile._weights()
+        known_weight = SQL(" + ").join(
+            SQL("CASE WHEN c.%s IS NULL THEN 0 ELSE %s END", SQL.identifier(name), w)
+            for name, w in weights.items()
+        )
+        contribution = {
+            name: SQL(
+                "%s * c.%s / NULLIF(%s, 0)",
+                weights[name],
+                SQL.identifier(name),
+                known_weight,
+            )
+            for name in scoring.COMPONENTS
+        }
+        health = SQL(
+            "(%s)",
+            SQL(" + ").join(
+                SQL("COALESCE(%s, 0)", contribution[n]) for n in contribution
+            ),
+        )
+        thresholds = profile._thresholds()
+        tier = SQL(
+            "CASE WHEN NULLIF(%s, 0) IS NULL THEN NULL %s ELSE 'F' END",
+            known_weight,
+            SQL(" ").join(
+                SQL("WHEN %s >= %s THEN %s", health, minimum, name)
+                for name, minimum in zip(scoring.TIERS, thresholds, strict=False)
+            ),
+        )
+        assignments = [
+            SQL("%s = c.%s", SQL.identifier(f"{name}_component"), SQL.identifier(name))
+            for name in scoring.COMPONENTS
+        ] + [
+            SQL("%s = %s", SQL.identifier(f"{name}_contribution"), contribution[name])
+            for name in scoring.COMPONENTS
+        ]
+        return SQL(
+            """
+            UPDATE crm_relationship_score score
+               SET %(assignments)s,
+                   health_score = CASE WHEN NULLIF(%(known)s, 0) IS NULL THEN NULL
+                                       ELSE %(health)s END,
+                   tier = %(tier)s
+              FROM (SELECT id, %(components)s
+                      FROM crm_relationship_score
+                     WHERE company_id = %(company)s) c
+             WHERE score.id = c.id
+            """,
+            assignments=SQL(", ").join(assignments),
+            known=known_weight,
+            health=health,
+            tier=tier,
+            components=SQL(", ").join(
+                SQL("%s AS %s", expr, SQL.identifier(name))
+                for name, expr in components.items()
+            ),
+            company=company.id,
+        )
+
+    def _snapshot(self, company, date_ref, scope):
+        """One history row per customer and reference date (a re-run replaces it)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_relationship_score_history AS h (
+                    partner_id, company_id, snapshot_date, health_score, tier,
+                    r_score, f_score, m_score, rfm_segment, abc_class, recency_days,
+                    frequency, monetary, clv_historical, overdue_amount,
+                    on_time_delivery_rate, user_id,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT score.partner_id, score.company_id, %(date_ref)s,
+                       score.health_score, score.tier, score.r_score, score.f_score,
+                       score.m_score, score.rfm_segment, score.abc_class,
+                       score.recency_days, score.frequency, score.monetary,
+                       score.clv_historical, score.overdue_amount,
+                       score.on_time_delivery_rate, score.user_id,
+                       %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM crm_relationship_score score
+                 WHERE score.company_id = %(company)s AND %(scope)s
+                ON CONFLICT (partner_id, company_id, snapshot_date) DO UPDATE SET
+                    health_score = EXCLUDED.health_score, tier = EXCLUDED.tier,
+                    r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
+                    m_score = EXCLUDED.m_score, rfm_segment = EXCLUDED.rfm_segment,
+                    abc_class = EXCLUDED.abc_class,
+                    recency_days = EXCLUDED.recency_days,
+                    frequency = EXCLUDED.frequency, monetary = EXCLUDED.monetary,
+                    clv_historical = EXCLUDED.clv_historical,
+                    overdue_amount = EXCLUDED.overdue_amount,
+                    on_time_delivery_rate = EXCLUDED.on_time_delivery_rate,
+                    user_id = EXCLUDED.user_id, write_date = EXCLUDED.write_date
+                """,
+                date_ref=date_ref,
+                uid=self.env.uid,
+                company=company.id,
+                scope=scope,
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Crons
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_recompute_all(self, chunk_size=20000):
+        """Daily: every customer of every company, staged in committed chunks, then
+        applied per company in one step; old history is pruned."""
+        date_ref = fields.Date.context_today(self)
+        for company in self.env["res.company"].search([]):
+            try:
+                self._recompute_company(company, date_ref, chunk_size=chunk_size)
+            finally:
+                self._drop_stage()
+            self._commit_progress(1, 0)
+        self._prune_history()
+
+    @api.model
+    def _cron_recompute_marked(self, batch_size=5000):
+        """Frequent: only the customers marked by postings, payments and deliveries."""
+        date_ref = fields.Date.context_today(self)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT company_id, array_agg(partner_id ORDER BY partner_id)
+                  FROM crm_relationship_score_queue GROUP BY company_id
+                """
+            )
+        )
+        queued = self.env.cr.fetchall()
+        total = sum(len(ids) for _c, ids in queued)
+        done = 0
+        for company_id, partner_ids in queued:
+            company = self.env["res.company"].browse(company_id)
+            for start in range(0, len(partner_ids), batch_size):
+                batch = partner_ids[start : start + batch_size]
+                try:
+                    self._recompute_company(company, date_ref, batch)
+                finally:
+                    self._drop_stage()
+                done += len(batch)
+                self._commit_progress(done, total - done)
+
+    @api.model
+    def _prune_history(self):
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM crm_relationship_score_history h
+                 USING crm_relationship_scoring_profile p
+                 WHERE p.company_id = h.company_id
+                   AND h.snapshot_date < (now() AT TIME ZONE 'UTC')::date
+                                         - p.history_days
+                """
+            )
+        )

@@ -1,0 +1,3 @@
+from . import test_security_groups
+from . import test_scoring_maths
+from . import test_relationship_score

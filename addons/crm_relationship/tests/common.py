@@ -1,0 +1,127 @@
+from odoo import Command, fields
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class RelationshipScoringCommon(AccountTestInvoicingCommon):
+    """Customers with hand-made invoices, payments and deliveries.
+
+    Documents are created through the ORM and posted for real; only dates are chosen,
+    so that every figure in the tests can be worked out by hand.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        # the accountant of the invoicing tests also runs relationship scoring
+        cls.env.user.groups_id += cls.env.ref(
+            "crm_relationship.group_relationship_manager"
+        )
+        cls.Score = cls.env["crm.relationship.score"]
+        cls.term_30 = cls.env.ref("account.account_payment_term_30days")
+        cls.warehouse = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.company.id)], limit=1
+        )
+        cls.goods = cls.env["product.product"].create(
+            {"name": "Crate", "type": "consu", "standard_price": 10.0}
+        )
+
+    @classmethod
+    def _invoice(cls, partner, date, amount, move_type="out_invoice", **values):
+        """A posted customer document with one untaxed line, 30-day terms."""
+        move = (
+            cls.env["account.move"]
+            .with_company(values.pop("company", cls.company))
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "invoice_date": date,
+                    "invoice_payment_term_id": cls.term_30.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Goods",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                    **values,
+                }
+            )
+        )
+        if values.get("state") != "draft":
+            move.action_post()
+        return move
+
+    @classmethod
+    def _pay(cls, invoice, date, amount=None):
+        wizard = (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"payment_date": date, **({"amount": amount} if amount else {})})
+        )
+        return wizard._create_payments()
+
+    @classmethod
+    def _deliver(cls, partner, done, promised, deadline=None):
+        """A validated delivery of one crate, done on ``done``, due ``promised``."""
+        picking_type = cls.warehouse.out_type_id
+        picking = cls.env["stock.picking"].create(
+            {
+                "partner_id": partner.id,
+                "picking_type_id": picking_type.id,
+                "location_id": picking_type.default_location_src_id.id,
+                "location_dest_id": cls.env.ref("stock.stock_location_customers").id,
+                "scheduled_date": fields.Datetime.to_datetime(promised),
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": "Crate",
+                            "product_id": cls.goods.id,
+                            "product_uom_qty": 1,
+                            "location_id": picking_type.default_location_src_id.id,
+                            "location_dest_id": cls.env.ref(
+                                "stock.stock_location_customers"
+                            ).id,
+                            "date_deadline": deadline
+                            and fields.Datetime.to_datetime(deadline),
+                        }
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        picking.move_ids.quantity = 1
+        picking.move_ids.picked = True
+        picking.button_validate()
+        picking.date_done = fields.Datetime.to_datetime(done)
+        return picking
+
+    @classmethod
+    def _return(cls, picking, done):
+        wizard = (
+            cls.env["stock.return.picking"]
+            .with_context(active_id=picking.id, active_model="stock.picking")
+            .create({})
+        )
+        wizard.product_return_moves.quantity = 1
+        returned = cls.env["stock.picking"].browse(
+            wizard.action_create_returns()["res_id"]
+        )
+        returned.move_ids.quantity = 1
+        returned.move_ids.picked = True
+        returned.button_validate()
+        returned.date_done = fields.Datetime.to_datetime(done)
+        return returned
+
+    def _score(self, partner, company=None):
+        return self.Score.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", (company or self.company).id),
+            ]
+        )

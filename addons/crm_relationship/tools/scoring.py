@@ -1,0 +1,194 @@
+"""Relationship scoring maths, apart from the ORM.
+
+The recompute runs these rules in PostgreSQL over every customer at once; this module
+is their single definition: the SQL expressions are generated from the tables below,
+and the plain-Python functions serve the customer panel's explanations and the tests.
+"""
+
+from itertools import pairwise
+
+from odoo.tools import SQL
+
+TIERS = ("A", "B", "C", "D", "E", "F")
+
+# RFM segments, first matching rule wins. FM is the mean of F and M rounded half up,
+# so a customer who buys often but little, or rarely but much, sits in the middle.
+# Every (R, FM) pair matches exactly one rule (test_scoring checks the 25 cells).
+RFM_SEGMENT_RULES = (
+    # (code, label, R range, FM range)
+    ("champions", "Champions", (4, 5), (4, 5)),
+    ("loyal", "Loyal", (3, 5), (3, 5)),
+    ("potential", "Potential loyalists", (4, 5), (2, 2)),
+    ("new", "New customers", (4, 5), (1, 1)),
+    ("attention", "Need attention", (3, 3), (1, 2)),
+    ("cannot_lose", "Cannot lose them", (1, 1), (4, 5)),
+    ("at_risk", "At risk", (1, 2), (3, 5)),
+    ("hibernating", "Hibernating", (2, 2), (1, 2)),
+    ("lost", "Lost", (1, 1), (1, 2)),
+)
+RFM_SEGMENTS = [(code, label) for code, label, _r, _fm in RFM_SEGMENT_RULES]
+
+# Health-score components: each is 0-100, or unknown (None) when the customer has too
+# little history for it; unknown components leave the weighting, known ones share it.
+COMPONENTS = ("recency", "frequency", "monetary", "payment", "delivery")
+
+
+def fm_score(f_score, m_score):
+    return (f_score + m_score + 1) // 2
+
+
+def rfm_segment(r_score, f_score, m_score):
+    fm = fm_score(f_score, m_score)
+    for code, _label, (r_lo, r_hi), (fm_lo, fm_hi) in RFM_SEGMENT_RULES:
+        if r_lo <= r_score <= r_hi and fm_lo <= fm <= fm_hi:
+            return code
+    raise ValueError(f"no RFM segment for R={r_score} F={f_score} M={m_score}")
+
+
+def rfm_segment_sql(r_sql, f_sql, m_sql):
+    """The CASE expression of :func:`rfm_segment` over SQL operands."""
+    fm = SQL("((%s + %s + 1) / 2)", f_sql, m_sql)
+    whens = [
+        SQL(
+            "WHEN %s BETWEEN %s AND %s AND %s BETWEEN %s AND %s THEN %s",
+            r_sql,
+            r_lo,
+            r_hi,
+            fm,
+            fm_lo,
+            fm_hi,
+            code,
+        )
+        for code, _label, (r_lo, r_hi), (fm_lo, fm_hi) in RFM_SEGMENT_RULES
+    ]
+    return SQL("(CASE %s END)", SQL(" ").join(whens))
+
+
+def quintile_scores(values, higher_is_better=True):
+    """Score 1-5 by quintile: ceil(5 * k / n), k the customers at or below this one.
+
+    Equal values always get the same score (the border falls after the whole tie), as
+    PostgreSQL's cume_dist() would give; integer arithmetic keeps exact borders exact
+    (5 * 0.2 is 1.0000000000000002 in floating point). The recompute does it in SQL.
+    """
+    n = len(values)
+    keyed = [v if higher_is_better else -v for v in values]
+    ordered = sorted(keyed)
+    scores = []
+    for v in keyed:
+        at_or_below = _bisect_right(ordered, v)
+        scores.append((5 * at_or_below + n - 1) // n)
+    return scores
+
+
+def _bisect_right(ordered, value):
+    lo, hi = 0, len(ordered)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if value < ordered[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def abc_classes(monetary, a_share=80.0, b_share=95.0):
+    """ABC by monetary: A while the share of the total held by those ranked before is
+    below a_share %, B below b_share %, otherwise C; zero or negative monetary is C.
+
+    Equal amounts rank by their position in the input (the recompute: by partner id).
+    """
+    positive = sorted(
+        ((amount, index) for index, amount in enumerate(monetary) if amount > 0),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
+    total = sum(amount for amount, _index in positive)
+    classes = ["C"] * len(monetary)
+    before = 0.0
+    for amount, index in positive:
+        share = 100.0 * before / total
+        classes[index] = "A" if share < a_share else "B" if share < b_share else "C"
+        before += amount
+    return classes
+
+
+def component_scores(
+    r_score,
+    f_score,
+    m_score,
+    paid_count,
+    late_count,
+    overdue_count,
+    delivery_count,
+    on_time_count,
+    return_count,
+):
+    """The 0-100 value of each component, None where there is nothing to judge by."""
+    judged_payments = paid_count + overdue_count
+    return {
+        "recency": (r_score - 1) * 25.0 if r_score else None,
+        "frequency": (f_score - 1) * 25.0 if f_score else None,
+        "monetary": (m_score - 1) * 25.0 if m_score else None,
+        "payment": (
+            100.0 * (1 - (late_count + overdue_count) / judged_payments)
+            if judged_payments
+            else None
+        ),
+        "delivery": (
+            100.0
+            * (on_time_count / delivery_count)
+            * (1 - min(1.0, return_count / delivery_count))
+            if delivery_count
+            else None
+        ),
+    }
+
+
+def health_contributions(components, weights):
+    """Each known component's points toward the health score (they sum to the score).
+
+    Weights are renormalised over the known components, so a customer with no delivery
+    yet is judged on the rest, not marked down to zero. None when nothing is known.
+    """
+    known = {
+        name: value
+        for name, value in components.items()
+        if value is not None and weights.get(name, 0) > 0
+    }
+    total_weight = sum(weights[name] for name in known)
+    if not total_weight:
+        return None
+    return {name: weights[name] * value / total_weight for name, value in known.items()}
+
+
+def health_score(components, weights):
+    contributions = health_contributions(components, weights)
+    return None if contributions is None else sum(contributions.values())
+
+
+def tier(score, thresholds):
+    """Tier A-F from the minimum scores of tiers A to E (strictly decreasing)."""
+    if score is None:
+        return False
+    for name, minimum in zip(TIERS, thresholds, strict=False):
+        if score >= minimum:
+            return name
+    return "F"
+
+
+def check_profile(weights, thresholds, a_share, b_share, window_days):
+    """Codes of what is wrong with a scoring profile (the model words them)."""
+    problems = []
+    if any(w < 0 for w in weights.values()):
+        problems.append("negative_weight")
+    if not any(w > 0 for w in weights.values()):
+        problems.append("no_weight")
+    if any(t < 0 or t > 100 for t in thresholds):
+        problems.append("threshold_range")
+    if any(a <= b for a, b in pairwise(thresholds)):
+        problems.append("threshold_order")
+    if not 0 < a_share < b_share <= 100:
+        problems.append("abc_shares")
+    if window_days <= 0:
+        problems.append("window")
+    return problems
