@@ -25,6 +25,16 @@ cleanup() { dropdb -h "$ODOO_DB_HOST" -p "$ODOO_DB_PORT" -U "$ODOO_DB_USER" --if
 trap cleanup EXIT
 say "Installing both addons in the throw-away database $DB"
 odoo_cli -c "$CONF" -d "$DB" -i "$ADDONS" --stop-after-init
+# Build the web client's bundles once, committed: browser tests run in a transaction
+# that is rolled back, so without this every tour would compile them again (slow on
+# a loaded machine, where the page may then not boot within the tour's timeout).
+odoo_cli shell -c "$CONF" -d "$DB" --log-level=warn >/dev/null <<'PY'
+for name in ("web.assets_web", "web.assets_tests"):
+    bundle = env["ir.qweb"]._get_asset_bundle(name)
+    bundle.js()
+    bundle.css()
+env.cr.commit()
+PY
 say "Running the test suites"
 python -m pytest --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
     addons/crm_relationship addons/crm_analytics tests "$@"
