@@ -10,6 +10,9 @@ test:   ## set up, lint, and run every test suite on a throw-away database
 setup:  ## only the idempotent set-up (PostgreSQL, venv, Odoo 18.0, requirements, configs)
 	scripts/setup.sh
 
+bench:  ## the benchmarks at full size on their own kept database (see README)
+	scripts/bench.sh
+
 lint:
 	.venv/bin/python -m ruff check addons tests && .venv/bin/python -m ruff format --check addons tests \
 	&& .venv/bin/python -m pylint --rcfile=.pylintrc addons/crm_relationship addons/crm_analytics \

@@ -19,6 +19,10 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "views/res_partner_views.xml",
+        "views/crm_relationship_score_views.xml",
+        "views/crm_relationship_score_history_views.xml",
+        "views/crm_relationship_scoring_profile_views.xml",
+        "views/res_config_settings_views.xml",
         "views/crm_relationship_menus.xml",
     ],
     "assets": {

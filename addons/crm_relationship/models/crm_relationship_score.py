@@ -42,11 +42,11 @@ class CrmRelationshipScore(models.Model):
     )  # fmt: skip
     date_ref = fields.Date("Reference date", readonly=True)
     window_days = fields.Integer("Window (days)", readonly=True)
-    last_recompute = fields.Datetime(readonly=True)
+    last_recompute = fields.Datetime("Last recompute", readonly=True)
 
     # RFM
-    first_invoice_date = fields.Date(readonly=True)
-    last_invoice_date = fields.Date(readonly=True)
+    first_invoice_date = fields.Date("First invoice", readonly=True)
+    last_invoice_date = fields.Date("Last invoice", readonly=True)
     recency_days = fields.Integer(
         "Recency (days)", readonly=True, aggregator="avg",
         help="Days from the last posted customer invoice to the reference date.",
@@ -73,11 +73,12 @@ class CrmRelationshipScore(models.Model):
         help="Untaxed invoiced minus refunded over the whole history.",
     )  # fmt: skip
     gross_margin = fields.Monetary(
+        "Gross margin",
         readonly=True,
         help="Lifetime revenue less product cost, over the invoice lines whose "
         "product has a cost.",
     )
-    margin_known = fields.Boolean(readonly=True)
+    margin_known = fields.Boolean("Margin known", readonly=True)
 
     # Payment behaviour
     paid_invoice_count = fields.Integer("Paid invoices", readonly=True)
@@ -94,10 +95,11 @@ class CrmRelationshipScore(models.Model):
     )  # fmt: skip
     overdue_invoice_count = fields.Integer("Overdue invoices", readonly=True)
     overdue_amount = fields.Monetary(
+        "Overdue amount",
         readonly=True,
         help="Amount still open at the reference date on invoices due before it.",
     )
-    payment_known = fields.Boolean(readonly=True)
+    payment_known = fields.Boolean("Payment history known", readonly=True)
 
     # Delivery experience
     delivery_count = fields.Integer("Deliveries", readonly=True)
@@ -109,28 +111,57 @@ class CrmRelationshipScore(models.Model):
         "promised date (deadline, else scheduled date).",
     )  # fmt: skip
     return_rate = fields.Float("Return rate", readonly=True, aggregator="avg")
-    delivery_known = fields.Boolean(readonly=True)
+    delivery_known = fields.Boolean("Delivery history known", readonly=True)
 
     # Health score: components (0-100, empty when unknown) and their contributions
-    recency_component = fields.Float(readonly=True, aggregator="avg")
-    frequency_component = fields.Float(readonly=True, aggregator="avg")
-    monetary_component = fields.Float(readonly=True, aggregator="avg")
-    payment_component = fields.Float(readonly=True, aggregator="avg")
-    delivery_component = fields.Float(readonly=True, aggregator="avg")
-    recency_contribution = fields.Float(readonly=True, aggregator="avg")
-    frequency_contribution = fields.Float(readonly=True, aggregator="avg")
-    monetary_contribution = fields.Float(readonly=True, aggregator="avg")
-    payment_contribution = fields.Float(readonly=True, aggregator="avg")
-    delivery_contribution = fields.Float(readonly=True, aggregator="avg")
-    health_score = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
+    recency_component = fields.Float(
+        "Recency component", readonly=True, aggregator="avg"
+    )
+    frequency_component = fields.Float(
+        "Frequency component", readonly=True, aggregator="avg"
+    )
+    monetary_component = fields.Float(
+        "Monetary component", readonly=True, aggregator="avg"
+    )
+    payment_component = fields.Float(
+        "Payment component", readonly=True, aggregator="avg"
+    )
+    delivery_component = fields.Float(
+        "Delivery component", readonly=True, aggregator="avg"
+    )
+    recency_contribution = fields.Float(
+        "Recency contribution", readonly=True, aggregator="avg"
+    )
+    frequency_contribution = fields.Float(
+        "Frequency contribution", readonly=True, aggregator="avg"
+    )
+    monetary_contribution = fields.Float(
+        "Monetary contribution", readonly=True, aggregator="avg"
+    )
+    payment_contribution = fields.Float(
+        "Payment contribution", readonly=True, aggregator="avg"
+    )
+    delivery_contribution = fields.Float(
+        "Delivery contribution", readonly=True, aggregator="avg"
+    )
+    health_score = fields.Float(
+        "Health score", readonly=True, digits=(16, 1), aggregator="avg"
+    )
     tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True, index=True)
 
     # Trend against the last snapshot before the reference date
-    previous_health_score = fields.Float(readonly=True, digits=(16, 1))
-    previous_tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True)
-    score_delta = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
+    previous_health_score = fields.Float(
+        "Previous health score", readonly=True, digits=(16, 1)
+    )
+    previous_tier = fields.Selection(
+        [(t, t) for t in scoring.TIERS], "Previous tier", readonly=True
+    )
+    score_delta = fields.Float(
+        "Health change", readonly=True, digits=(16, 1), aggregator="avg"
+    )
     tier_trend = fields.Selection(
         [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")],
+        "Tier trend",
         readonly=True,
     )
     explanation = fields.Text(compute="_compute_explanation")
@@ -410,118 +441,157 @@ class CrmRelationshipScore(models.Model):
         return where
 
     def _stage(self, company, date_ref, date_from, partners):
+        """Stage the figures of ``partners`` (None: all) with one query per source."""
         cr = self.env.cr
-        moves_where = self._customer_moves_where(company, date_ref, partners)
-        # Sales: RFM and lifetime value, from the customer documents' own totals
-        # (amount_untaxed_signed is in company currency, negative for refunds)
+        sources = self._source_queries(company, date_ref, date_from, partners)
         cr.execute(
             SQL(
                 """
                 INSERT INTO crm_relationship_score_stage
                     (partner_id, first_invoice_date, last_invoice_date,
                      frequency, monetary, clv)
-                SELECT am.commercial_partner_id,
-                       MIN(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice'),
-                       MAX(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice'),
-                       COUNT(*) FILTER (WHERE am.move_type = 'out_invoice'
-                                          AND am.invoice_date > %(date_from)s),
-                       COALESCE(SUM(am.amount_untaxed_signed)
-                                FILTER (WHERE am.invoice_date > %(date_from)s), 0),
-                       SUM(am.amount_untaxed_signed)
-                  FROM account_move am
-                 WHERE %(where)s
-                 GROUP BY am.commercial_partner_id
+                %s
                 """,
-                date_from=date_from,
-                where=moves_where,
+                sources["sales"],
             )
+        )
+        cr.execute(
+            SQL(
+                """
+                UPDATE crm_relationship_score_stage stage SET margin = src.margin
+                  FROM (%s) src WHERE stage.partner_id = src.partner_id
+                """,
+                sources["margin"],
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                UPDATE crm_relationship_score_stage stage
+                   SET paid_count = src.paid_count, late_count = src.late_count,
+                       days_to_pay_sum = src.days_sum,
+                       overdue_count = src.overdue_count,
+                       overdue_amount = src.overdue_amount
+                  FROM (%s) src WHERE stage.partner_id = src.partner_id
+                """,
+                sources["payments"],
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                UPDATE crm_relationship_score_stage stage
+                   SET delivery_count = src.deliveries, on_time_count = src.on_time,
+                       return_count = src.returns
+                  FROM (%s) src WHERE stage.partner_id = src.partner_id
+                """,
+                sources["deliveries"],
+            )
+        )
+
+    def _floor_sql(self, company, date_ref, window_days):
+        """The benchmark's floor: the rows the staging reads, aggregated the same
+        way, and only counted (nothing written)."""
+        date_from = date_ref - timedelta(days=window_days)
+        sources = self._source_queries(company, date_ref, date_from, None)
+        return SQL(
+            "SELECT %s",
+            SQL(", ").join(
+                SQL("(SELECT count(*) FROM (%s) src)", query)
+                for query in sources.values()
+            ),
+        )
+
+    def _source_queries(self, company, date_ref, date_from, partners):
+        """One SELECT per source, each giving one row per commercial partner."""
+        moves_where = self._customer_moves_where(company, date_ref, partners)
+        # Sales: RFM and lifetime value, from the customer documents' own totals
+        # (amount_untaxed_signed is in company currency, negative for refunds)
+        sales = SQL(
+            """
+            SELECT am.commercial_partner_id AS partner_id,
+                   MIN(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice'),
+                   MAX(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice'),
+                   COUNT(*) FILTER (WHERE am.move_type = 'out_invoice'
+                                      AND am.invoice_date > %(date_from)s),
+                   COALESCE(SUM(am.amount_untaxed_signed)
+                            FILTER (WHERE am.invoice_date > %(date_from)s), 0),
+                   SUM(am.amount_untaxed_signed)
+              FROM account_move am
+             WHERE %(where)s
+             GROUP BY am.commercial_partner_id
+            """,
+            date_from=date_from,
+            where=moves_where,
         )
         # Margin: product lines whose product has a cost in this company
-        cr.execute(
-            SQL(
-                """
-                UPDATE crm_relationship_score_stage stage
-                   SET margin = lines.margin
-                  FROM (
-                    SELECT am.commercial_partner_id AS partner_id,
-                           SUM(-aml.balance - aml.quantity * cost.value
-                               * CASE WHEN am.move_type = 'out_refund'
-                                      THEN -1 ELSE 1 END) AS margin
-                      FROM account_move am
-                      JOIN account_move_line aml ON aml.move_id = am.id
-                      JOIN product_product pp ON pp.id = aml.product_id,
-                           LATERAL (SELECT (pp.standard_price ->> %(company)s)::numeric
-                                           AS value) cost
-                     WHERE %(where)s AND aml.display_type = 'product'
-                       AND cost.value IS NOT NULL
-                     GROUP BY am.commercial_partner_id
-                  ) lines
-                 WHERE stage.partner_id = lines.partner_id
-                """,
-                company=str(company.id),
-                where=moves_where,
-            )
+        margin = SQL(
+            """
+            SELECT am.commercial_partner_id AS partner_id,
+                   SUM(-aml.balance - aml.quantity * cost.value
+                       * CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END)
+                       AS margin
+              FROM account_move am
+              JOIN account_move_line aml ON aml.move_id = am.id
+              JOIN product_product pp ON pp.id = aml.product_id,
+                   LATERAL (SELECT (pp.standard_price ->> %(company)s)::numeric
+                                   AS value) cost
+             WHERE %(where)s AND aml.display_type = 'product'
+               AND cost.value IS NOT NULL
+             GROUP BY am.commercial_partner_id
+            """,
+            company=str(company.id),
+            where=moves_where,
         )
         # Payments: per receivable line, what was settled by the reference date
-        half_cent = company.currency_id.rounding / 2
-        cr.execute(
-            SQL(
-                """
-                WITH receivable AS (
-                    SELECT aml.id, am.id AS move_id,
-                           am.commercial_partner_id AS partner_id,
-                           am.invoice_date,
-                           COALESCE(am.invoice_date_due, am.invoice_date) AS due,
-                           aml.balance
-                      FROM account_move am
-                      JOIN account_move_line aml ON aml.move_id = am.id
-                      JOIN account_account acc ON acc.id = aml.account_id
-                     WHERE %(where)s AND am.move_type = 'out_invoice'
-                       AND acc.account_type = 'asset_receivable'
-                ), settled AS (
-                    SELECT receivable.id, SUM(apr.amount) AS amount,
-                           MAX(apr.max_date) AS last_date
-                      FROM receivable
-                      JOIN account_partial_reconcile apr
-                        ON apr.debit_move_id = receivable.id
-                     WHERE apr.max_date <= %(date_ref)s
-                     GROUP BY receivable.id
-                ), invoice AS (
-                    SELECT r.move_id, r.partner_id, r.invoice_date, MAX(r.due) AS due,
-                           SUM(r.balance) - COALESCE(SUM(s.amount), 0) AS residual,
-                           MAX(s.last_date) AS paid_date
-                      FROM receivable r
-                      LEFT JOIN settled s ON s.id = r.id
-                     GROUP BY r.move_id, r.partner_id, r.invoice_date
-                ), per_partner AS (
-                    SELECT partner_id,
-                           COUNT(*) FILTER (WHERE paid AND invoice_date > %(date_from)s)
-                               AS paid_count,
-                           COUNT(*) FILTER (WHERE paid AND invoice_date > %(date_from)s
-                                              AND paid_date > due) AS late_count,
-                           COALESCE(SUM(paid_date - invoice_date)
-                               FILTER (WHERE paid AND invoice_date > %(date_from)s), 0)
-                               AS days_sum,
-                           COUNT(*) FILTER (WHERE NOT paid AND due < %(date_ref)s)
-                               AS overdue_count,
-                           COALESCE(SUM(residual)
-                               FILTER (WHERE NOT paid AND due < %(date_ref)s), 0)
-                               AS overdue_amount
-                      FROM (SELECT *, residual < %(half_cent)s AS paid FROM invoice) i
-                     GROUP BY partner_id
-                )
-                UPDATE crm_relationship_score_stage stage
-                   SET paid_count = p.paid_count, late_count = p.late_count,
-                       days_to_pay_sum = p.days_sum, overdue_count = p.overdue_count,
-                       overdue_amount = p.overdue_amount
-                  FROM per_partner p
-                 WHERE stage.partner_id = p.partner_id
-                """,
-                where=moves_where,
-                date_ref=date_ref,
-                date_from=date_from,
-                half_cent=half_cent,
+        payments = SQL(
+            """
+            WITH receivable AS (
+                SELECT aml.id, am.id AS move_id,
+                       am.commercial_partner_id AS partner_id, am.invoice_date,
+                       COALESCE(am.invoice_date_due, am.invoice_date) AS due,
+                       aml.balance
+                  FROM account_move am
+                  JOIN account_move_line aml ON aml.move_id = am.id
+                  JOIN account_account acc ON acc.id = aml.account_id
+                 WHERE %(where)s AND am.move_type = 'out_invoice'
+                   AND acc.account_type = 'asset_receivable'
+            ), settled AS (
+                SELECT receivable.id, SUM(apr.amount) AS amount,
+                       MAX(apr.max_date) AS last_date
+                  FROM receivable
+                  JOIN account_partial_reconcile apr
+                    ON apr.debit_move_id = receivable.id
+                 WHERE apr.max_date <= %(date_ref)s
+                 GROUP BY receivable.id
+            ), invoice AS (
+                SELECT r.move_id, r.partner_id, r.invoice_date, MAX(r.due) AS due,
+                       SUM(r.balance) - COALESCE(SUM(s.amount), 0) AS residual,
+                       MAX(s.last_date) AS paid_date
+                  FROM receivable r
+                  LEFT JOIN settled s ON s.id = r.id
+                 GROUP BY r.move_id, r.partner_id, r.invoice_date
             )
+            SELECT partner_id,
+                   COUNT(*) FILTER (WHERE paid AND invoice_date > %(date_from)s)
+                       AS paid_count,
+                   COUNT(*) FILTER (WHERE paid AND invoice_date > %(date_from)s
+                                      AND paid_date > due) AS late_count,
+                   COALESCE(SUM(paid_date - invoice_date)
+                       FILTER (WHERE paid AND invoice_date > %(date_from)s), 0)
+                       AS days_sum,
+                   COUNT(*) FILTER (WHERE NOT paid AND due < %(date_ref)s)
+                       AS overdue_count,
+                   COALESCE(SUM(residual)
+                       FILTER (WHERE NOT paid AND due < %(date_ref)s), 0)
+                       AS overdue_amount
+              FROM (SELECT *, residual < %(half_cent)s AS paid FROM invoice) i
+             GROUP BY partner_id
+            """,
+            where=moves_where,
+            date_ref=date_ref,
+            date_from=date_from,
+            half_cent=company.currency_id.rounding / 2,
         )
         # Deliveries done in the window, and returns of deliveries
         partner_filter = (
@@ -529,40 +599,38 @@ class CrmRelationshipScore(models.Model):
             if partners is None
             else SQL("rp.commercial_partner_id = ANY(%s)", partners)
         )
-        cr.execute(
-            SQL(
-                """
-                UPDATE crm_relationship_score_stage stage
-                   SET delivery_count = d.deliveries, on_time_count = d.on_time,
-                       return_count = d.returns
-                  FROM (
-                    SELECT rp.commercial_partner_id AS partner_id,
-                           COUNT(*) FILTER (WHERE spt.code = 'outgoing') AS deliveries,
-                           COUNT(*) FILTER (
-                               WHERE spt.code = 'outgoing'
-                                 AND sp.date_done::date <= COALESCE(
-                                     sp.date_deadline, sp.scheduled_date)::date
-                           ) AS on_time,
-                           COUNT(*) FILTER (WHERE spt.code = 'incoming') AS returns
-                      FROM stock_picking sp
-                      JOIN stock_picking_type spt ON spt.id = sp.picking_type_id
-                      JOIN res_partner rp ON rp.id = sp.partner_id
-                     WHERE sp.company_id = %(company)s AND sp.state = 'done'
-                       AND sp.date_done::date > %(date_from)s
-                       AND sp.date_done::date <= %(date_ref)s
-                       AND ((spt.code = 'outgoing' AND sp.return_id IS NULL)
-                            OR (spt.code = 'incoming' AND sp.return_id IS NOT NULL))
-                       AND %(partner_filter)s
-                     GROUP BY rp.commercial_partner_id
-                  ) d
-                 WHERE stage.partner_id = d.partner_id
-                """,
-                company=company.id,
-                date_from=date_from,
-                date_ref=date_ref,
-                partner_filter=partner_filter,
-            )
+        deliveries = SQL(
+            """
+            SELECT rp.commercial_partner_id AS partner_id,
+                   COUNT(*) FILTER (WHERE spt.code = 'outgoing') AS deliveries,
+                   COUNT(*) FILTER (
+                       WHERE spt.code = 'outgoing'
+                         AND sp.date_done::date <= COALESCE(
+                             sp.date_deadline, sp.scheduled_date)::date
+                   ) AS on_time,
+                   COUNT(*) FILTER (WHERE spt.code = 'incoming') AS returns
+              FROM stock_picking sp
+              JOIN stock_picking_type spt ON spt.id = sp.picking_type_id
+              JOIN res_partner rp ON rp.id = sp.partner_id
+             WHERE sp.company_id = %(company)s AND sp.state = 'done'
+               AND sp.date_done::date > %(date_from)s
+               AND sp.date_done::date <= %(date_ref)s
+               AND ((spt.code = 'outgoing' AND sp.return_id IS NULL)
+                    OR (spt.code = 'incoming' AND sp.return_id IS NOT NULL))
+               AND %(partner_filter)s
+             GROUP BY rp.commercial_partner_id
+            """,
+            company=company.id,
+            date_from=date_from,
+            date_ref=date_ref,
+            partner_filter=partner_filter,
         )
+        return {
+            "sales": sales,
+            "margin": margin,
+            "payments": payments,
+            "deliveries": deliveries,
+        }
 
     # ------------------------------------------------------------------
     # Applying: upsert the staged figures, then rank the whole company
@@ -652,7 +720,7 @@ class CrmRelationshipScore(models.Model):
                 scope,
             )
         )
-        self._rank_company(company, profile, date_ref)
+        self._rank_company(company, profile, date_ref, targets)
         self._snapshot(company, date_ref, scope)
         cr.execute(
             SQL(
@@ -668,13 +736,96 @@ class CrmRelationshipScore(models.Model):
         )
         self.invalidate_model()
 
-    def _rank_company(self, company, profile, date_ref):
-        """Quintiles, ABC, segments, components, health, tiers and trend of every
-        customer of the company, in three statements over the score table."""
-        cr = self.env.cr
+    def _rank_company(self, company, profile, date_ref, targets=None):
+        """Quintiles, ABC, segments, components, health, tier and trend, in one UPDATE.
+
+        The window functions read every customer of the company, so ranks are always
+        against the whole company; only the ``targets`` (None: all) are written, which
+        keeps an incremental recompute from rewriting 100k rows. The others keep the
+        ranks of their last recompute until the daily one.
+        """
+        weights = profile._weights()
+        components = {
+            "recency": SQL("(r_score - 1) * 25.0"),
+            "frequency": SQL("(f_score - 1) * 25.0"),
+            "monetary": SQL("(m_score - 1) * 25.0"),
+            "payment": SQL(
+                """CASE WHEN paid_invoice_count + overdue_invoice_count > 0
+                   THEN 100.0 * (1 - (late_invoice_count + overdue_invoice_count)
+                                     ::numeric
+                                 / (paid_invoice_count + overdue_invoice_count)) END"""
+            ),
+            "delivery": SQL(
+                """CASE WHEN delivery_count > 0
+                   THEN 100.0 * on_time_delivery_count / delivery_count
+                        * (1 - LEAST(1, return_count::numeric / delivery_count)) END"""
+            ),
+        }
+        # weights of the known components: the denominator of every contribution
+        known_weight = SQL(" + ").join(
+            SQL("CASE WHEN %s IS NULL THEN 0 ELSE %s END", SQL.identifier(name), w)
+            for name, w in weights.items()
+        )
+        contributions = [
+            SQL(
+                "%s * %s / NULLIF(known_weight, 0) AS %s",
+                weights[name],
+                SQL.identifier(name),
+                SQL.identifier(f"{name}_contribution"),
+            )
+            for name in scoring.COMPONENTS
+        ]
+        health = SQL(
+            "CASE WHEN known_weight > 0 THEN %s END",
+            SQL(" + ").join(
+                SQL("COALESCE(%s, 0)", SQL.identifier(f"{name}_contribution"))
+                for name in scoring.COMPONENTS
+            ),
+        )
+        tier = SQL(
+            "CASE WHEN health IS NULL THEN NULL %s ELSE 'F' END",
+            SQL(" ").join(
+                SQL("WHEN health >= %s THEN %s", minimum, name)
+                for name, minimum in zip(
+                    scoring.TIERS, profile._thresholds(), strict=False
+                )
+            ),
+        )
+        written = (
+            SQL("TRUE")
+            if targets is None
+            else SQL("score.partner_id = ANY(%s)", targets)
+        )
+        assignments = SQL(", ").join(
+            [
+                SQL("r_score = final.r_score, f_score = final.f_score"),
+                SQL("m_score = final.m_score, abc_class = final.abc"),
+                SQL("rfm_segment = final.segment"),
+                *(
+                    SQL(
+                        "%s = final.%s, %s = final.%s",
+                        SQL.identifier(f"{name}_component"),
+                        SQL.identifier(name),
+                        SQL.identifier(f"{name}_contribution"),
+                        SQL.identifier(f"{name}_contribution"),
+                    )
+                    for name in scoring.COMPONENTS
+                ),
+                SQL("health_score = final.health, tier = final.tier"),
+                SQL("previous_health_score = final.prev_health"),
+                SQL("previous_tier = final.prev_tier"),
+                SQL("score_delta = final.health - final.prev_health"),
+                SQL(
+                    """tier_trend = CASE WHEN final.prev_tier IS NULL THEN 'new'
+                                         WHEN final.tier < final.prev_tier THEN 'up'
+                                         WHEN final.tier > final.prev_tier THEN 'down'
+                                         ELSE 'same' END"""
+                ),
+            ]
+        )
         # R, F, M: ceil(5 * k / n) in integer arithmetic, k the active customers at or
         # below (peers included, so ties share a score), n all active customers
-        cr.execute(
+        self.env.cr.execute(
             SQL(
                 """
                 WITH active AS (
@@ -695,10 +846,13 @@ class CrmRelationshipScore(models.Model):
                       FROM crm_relationship_score
                      WHERE company_id = %(company)s AND monetary > 0
                 ), ranked AS (
-                    SELECT score.id,
-                           COALESCE((5 * a.r_k + a.n - 1) / a.n, 1) AS r,
-                           COALESCE((5 * a.f_k + a.n - 1) / a.n, 1) AS f,
-                           COALESCE((5 * a.m_k + a.n - 1) / a.n, 1) AS m,
+                    SELECT score.id, score.partner_id, score.company_id,
+                           score.paid_invoice_count, score.late_invoice_count,
+                           score.overdue_invoice_count, score.delivery_count,
+                           score.on_time_delivery_count, score.return_count,
+                           COALESCE((5 * a.r_k + a.n - 1) / a.n, 1) AS r_score,
+                           COALESCE((5 * a.f_k + a.n - 1) / a.n, 1) AS f_score,
+                           COALESCE((5 * a.m_k + a.n - 1) / a.n, 1) AS m_score,
                            CASE WHEN p.id IS NULL THEN 'C'
                                 WHEN 100 * p.before / p.total < %(a_share)s THEN 'A'
                                 WHEN 100 * p.before / p.total < %(b_share)s THEN 'B'
@@ -706,132 +860,49 @@ class CrmRelationshipScore(models.Model):
                       FROM crm_relationship_score score
                       LEFT JOIN active a ON a.id = score.id
                       LEFT JOIN positive p ON p.id = score.id
-                     WHERE score.company_id = %(company)s
+                     WHERE score.company_id = %(company)s AND %(written)s
+                ), with_components AS (
+                    SELECT ranked.*, %(components)s FROM ranked
+                ), with_known AS (
+                    SELECT *, %(known_weight)s AS known_weight FROM with_components
+                ), with_contributions AS (
+                    SELECT *, %(contributions)s FROM with_known
+                ), with_health AS (
+                    SELECT *, %(health)s AS health FROM with_contributions
+                ), final AS (
+                    SELECT w.*, %(tier)s AS tier, %(segment)s AS segment,
+                           prev.health_score AS prev_health, prev.tier AS prev_tier
+                      FROM with_health w
+                      LEFT JOIN LATERAL (
+                        SELECT h.health_score, h.tier
+                          FROM crm_relationship_score_history h
+                         WHERE h.partner_id = w.partner_id
+                           AND h.company_id = w.company_id
+                           AND h.snapshot_date < %(date_ref)s
+                         ORDER BY h.snapshot_date DESC LIMIT 1
+                      ) prev ON TRUE
                 )
-                UPDATE crm_relationship_score score
-                   SET r_score = ranked.r, f_score = ranked.f, m_score = ranked.m,
-                       abc_class = ranked.abc,
-                       rfm_segment = %(segment)s
-                  FROM ranked
-                 WHERE score.id = ranked.id
+                UPDATE crm_relationship_score score SET %(assignments)s
+                  FROM final WHERE score.id = final.id
                 """,
                 company=company.id,
                 a_share=profile.abc_a_share,
                 b_share=profile.abc_b_share,
-                segment=scoring.rfm_segment_sql(
-                    SQL("ranked.r"), SQL("ranked.f"), SQL("ranked.m")
+                written=written,
+                components=SQL(", ").join(
+                    SQL("%s AS %s", expr, SQL.identifier(name))
+                    for name, expr in components.items()
                 ),
-            )
-        )
-        cr.execute(self._health_sql(company, profile))
-        # Trend: against the last snapshot taken before this reference date
-        cr.execute(
-            SQL(
-                """
-                UPDATE crm_relationship_score score
-                   SET previous_health_score = prev.health_score,
-                       previous_tier = prev.tier,
-                       score_delta = score.health_score - prev.health_score,
-                       tier_trend = CASE
-                           WHEN prev.tier IS NULL THEN 'new'
-                           WHEN score.tier < prev.tier THEN 'up'
-                           WHEN score.tier > prev.tier THEN 'down'
-                           ELSE 'same' END
-                  FROM crm_relationship_score target
-                  LEFT JOIN LATERAL (
-                    SELECT h.health_score, h.tier
-                      FROM crm_relationship_score_history h
-                     WHERE h.partner_id = target.partner_id
-                       AND h.company_id = target.company_id
-                       AND h.snapshot_date < %(date_ref)s
-                     ORDER BY h.snapshot_date DESC LIMIT 1
-                  ) prev ON TRUE
-                 WHERE target.id = score.id AND score.company_id = %(company)s
-                """,
-                company=company.id,
+                known_weight=known_weight,
+                contributions=SQL(", ").join(contributions),
+                health=health,
+                tier=tier,
+                segment=scoring.rfm_segment_sql(
+                    SQL("w.r_score"), SQL("w.f_score"), SQL("w.m_score")
+                ),
                 date_ref=date_ref,
+                assignments=assignments,
             )
-        )
-
-    def _health_sql(self, company, profile):
-        """Components, contributions, health score and tier, per the profile.
-
-        Unknown components (no payment or delivery to judge by) are NULL and leave the
-        weighting: the known ones share it, as ``scoring.health_contributions`` does.
-        """
-        components = {
-            "recency": SQL("(r_score - 1) * 25.0"),
-            "frequency": SQL("(f_score - 1) * 25.0"),
-            "monetary": SQL("(m_score - 1) * 25.0"),
-            "payment": SQL(
-                """CASE WHEN paid_invoice_count + overdue_invoice_count > 0
-                   THEN 100.0 * (1 - (late_invoice_count + overdue_invoice_count)
-                                     ::numeric
-                                 / (paid_invoice_count + overdue_invoice_count)) END"""
-            ),
-            "delivery": SQL(
-                """CASE WHEN delivery_count > 0
-                   THEN 100.0 * on_time_delivery_count / delivery_count
-                        * (1 - LEAST(1, return_count::numeric / delivery_count)) END"""
-            ),
-        }
-        weights = profile._weights()
-        known_weight = SQL(" + ").join(
-            SQL("CASE WHEN c.%s IS NULL THEN 0 ELSE %s END", SQL.identifier(name), w)
-            for name, w in weights.items()
-        )
-        contribution = {
-            name: SQL(
-                "%s * c.%s / NULLIF(%s, 0)",
-                weights[name],
-                SQL.identifier(name),
-                known_weight,
-            )
-            for name in scoring.COMPONENTS
-        }
-        health = SQL(
-            "(%s)",
-            SQL(" + ").join(
-                SQL("COALESCE(%s, 0)", contribution[n]) for n in contribution
-            ),
-        )
-        thresholds = profile._thresholds()
-        tier = SQL(
-            "CASE WHEN NULLIF(%s, 0) IS NULL THEN NULL %s ELSE 'F' END",
-            known_weight,
-            SQL(" ").join(
-                SQL("WHEN %s >= %s THEN %s", health, minimum, name)
-                for name, minimum in zip(scoring.TIERS, thresholds, strict=False)
-            ),
-        )
-        assignments = [
-            SQL("%s = c.%s", SQL.identifier(f"{name}_component"), SQL.identifier(name))
-            for name in scoring.COMPONENTS
-        ] + [
-            SQL("%s = %s", SQL.identifier(f"{name}_contribution"), contribution[name])
-            for name in scoring.COMPONENTS
-        ]
-        return SQL(
-            """
-            UPDATE crm_relationship_score score
-               SET %(assignments)s,
-                   health_score = CASE WHEN NULLIF(%(known)s, 0) IS NULL THEN NULL
-                                       ELSE %(health)s END,
-                   tier = %(tier)s
-              FROM (SELECT id, %(components)s
-                      FROM crm_relationship_score
-                     WHERE company_id = %(company)s) c
-             WHERE score.id = c.id
-            """,
-            assignments=SQL(", ").join(assignments),
-            known=known_weight,
-            health=health,
-            tier=tier,
-            components=SQL(", ").join(
-                SQL("%s AS %s", expr, SQL.identifier(name))
-                for name, expr in components.items()
-            ),
-            company=company.id,
         )
 
     def _snapshot(self, company, date_ref, scope):
@@ -891,9 +962,9 @@ class CrmRelationshipScore(models.Model):
         self._prune_history()
 
     @api.model
-    def _cron_recompute_marked(self, batch_size=5000):
+    def _cron_recompute_marked(self, batch_size=5000, date_ref=None):
         """Frequent: only the customers marked by postings, payments and deliveries."""
-        date_ref = fields.Date.context_today(self)
+        date_ref = date_ref or fields.Date.context_today(self)
         self.env.cr.execute(
             SQL(
                 """

@@ -83,7 +83,7 @@ class TestScoringSqlMatchesPython(TransactionCase):
     definitions above, cell for cell."""
 
     def test_rank_company_matches_python(self):
-        company = self.env.company
+        company = self.env["res.company"].create({"name": "Ranking Co"})
         rng = random.Random(7)
         partners = self.env["res.partner"].create(
             [{"name": f"Customer {i}"} for i in range(60)]

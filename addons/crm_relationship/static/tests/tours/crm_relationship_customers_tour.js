@@ -22,6 +22,15 @@ registry.category("web_tour.tours").add("crm_relationship_customers_tour", {
             run: "click",
         },
         {
+            trigger: ".o_searchview_input",
+            content: "Look the customer up",
+            run: "edit Tour Customer",
+        },
+        {
+            trigger: ".o_searchview_input",
+            run: "press Enter",
+        },
+        {
             trigger: ".o_kanban_record:contains('Tour Customer Ltd')",
             content: "The customer is listed",
             run: "click",

@@ -1,0 +1,111 @@
+"""Relationship-scoring benchmark: full and incremental recompute against the floor.
+
+Run by ``make bench`` at 100k customers, and by ``test_scoring_benchmark.py`` at a small
+size inside ``make test``. Prints one JSON object. All timings come from one process and
+one run, and the figures that matter are ratios against the floor measured in that same
+run: the bare SQL that reads the same rows as the recompute's staging, and returns only
+a count.
+
+    python tests/benchmarks/bench_scoring.py -c CONF -d DB --customers 100000 [--commit]
+
+Without ``--commit`` everything happens in one transaction that is rolled back, so the
+database is left as it was. With it, the generated company is kept, and a later run
+on the same database reuses it (``--customers`` then only applies to the first run).
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+from datetime import date
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--incremental", type=int, default=1000)
+    parser.add_argument("--commit", action="store_true")
+    args = parser.parse_args()
+
+    import odoo
+    from odoo.tools import SQL
+
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    registry = odoo.modules.registry.Registry(args.database)
+    result = {"customers_requested": args.customers}
+    date_ref = date(2026, 6, 30)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        from odoo.addons.crm_relationship.tools.bulk_generator import (
+            BulkDataGenerator,
+        )
+
+        Score = env["crm.relationship.score"]
+        company = env.company
+        cr.execute(
+            SQL("SELECT array_agg(id) FROM res_partner WHERE name LIKE %s", "Bulk %")
+        )
+        existing = cr.fetchone()[0]
+        start = time.perf_counter()
+        if existing and args.commit:
+            partner_ids = existing
+            result["generated"] = "reused"
+        else:
+            counts = BulkDataGenerator(env, date_ref=date_ref).generate(
+                customers=args.customers
+            )
+            partner_ids = counts.pop("partner_ids")
+            result["generated"] = counts
+            if args.commit:
+                cr.commit()
+        result["generate_s"] = round(time.perf_counter() - start, 2)
+        cr.execute(SQL("ANALYZE"))
+
+        # Floor: the staging queries' reads, aggregated, nothing written
+        profile = env["crm.relationship.scoring.profile"]._get_for_company(company)
+        floor_sql = Score._floor_sql(company, date_ref, profile.window_days)
+        for _warm in range(2):  # warm the cache: both sides then read from memory
+            cr.execute(floor_sql)
+        start = time.perf_counter()
+        cr.execute(floor_sql)
+        result["floor_s"] = round(time.perf_counter() - start, 3)
+
+        start = time.perf_counter()
+        Score.recompute(company_ids=company.ids, date_ref=date_ref)
+        result["full_first_s"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        Score.recompute(company_ids=company.ids, date_ref=date_ref)
+        result["full_s"] = round(time.perf_counter() - start, 3)
+        cr.execute(
+            SQL(
+                "SELECT count(*) FROM crm_relationship_score WHERE company_id = %s",
+                company.id,
+            )
+        )
+        result["scored_customers"] = cr.fetchone()[0]
+
+        marked = sorted(partner_ids)[:: max(1, len(partner_ids) // args.incremental)]
+        marked = marked[: args.incremental]
+        # what the frequent cron does for its batch, without its commit
+        start = time.perf_counter()
+        Score.recompute(company_ids=company.ids, partner_ids=marked, date_ref=date_ref)
+        result["incremental_customers"] = len(marked)
+        result["incremental_s"] = round(time.perf_counter() - start, 3)
+
+        result["full_vs_floor"] = round(result["full_s"] / result["floor_s"], 2)
+        result["peak_rss_mb"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        )
+        if args.commit:
+            cr.commit()
+        else:
+            cr.rollback()
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
