@@ -166,6 +166,33 @@ class CrmRelationshipScore(models.Model):
     )
     explanation = fields.Text(compute="_compute_explanation")
 
+    # what the upsert writes from the stage, in this order
+    _STAGED_COLUMNS = (
+        "partner_id",
+        "user_id",
+        "first_invoice_date",
+        "last_invoice_date",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "clv_historical",
+        "gross_margin",
+        "margin_known",
+        "paid_invoice_count",
+        "late_invoice_count",
+        "avg_days_to_pay",
+        "late_payment_rate",
+        "overdue_invoice_count",
+        "overdue_amount",
+        "payment_known",
+        "delivery_count",
+        "on_time_delivery_count",
+        "return_count",
+        "on_time_delivery_rate",
+        "return_rate",
+        "delivery_known",
+    )
+
     _sql_constraints = [
         (
             "partner_company_uniq",
@@ -441,63 +468,42 @@ class CrmRelationshipScore(models.Model):
         return where
 
     def _stage(self, company, date_ref, date_from, partners):
-        """Stage the figures of ``partners`` (None: all) with one query per source."""
-        cr = self.env.cr
+        """Stage the figures of ``partners`` (None: all): the four sources joined in
+        one INSERT, so each staged row is written once."""
         sources = self._source_queries(company, date_ref, date_from, partners)
-        cr.execute(
+        self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO crm_relationship_score_stage
-                    (partner_id, first_invoice_date, last_invoice_date,
-                     frequency, monetary, clv)
-                %s
+                    (partner_id, first_invoice_date, last_invoice_date, frequency,
+                     monetary, clv, margin, paid_count, late_count, days_to_pay_sum,
+                     overdue_count, overdue_amount, delivery_count, on_time_count,
+                     return_count)
+                SELECT s.partner_id, s.first_invoice_date, s.last_invoice_date,
+                       s.frequency, s.monetary, s.clv, m.margin,
+                       COALESCE(p.paid_count, 0), COALESCE(p.late_count, 0),
+                       COALESCE(p.days_sum, 0), COALESCE(p.overdue_count, 0),
+                       COALESCE(p.overdue_amount, 0), COALESCE(d.deliveries, 0),
+                       COALESCE(d.on_time, 0), COALESCE(d.returns, 0)
+                  FROM (%(sales)s) s
+                  LEFT JOIN (%(margin)s) m ON m.partner_id = s.partner_id
+                  LEFT JOIN (%(payments)s) p ON p.partner_id = s.partner_id
+                  LEFT JOIN (%(deliveries)s) d ON d.partner_id = s.partner_id
                 """,
-                sources["sales"],
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-                UPDATE crm_relationship_score_stage stage SET margin = src.margin
-                  FROM (%s) src WHERE stage.partner_id = src.partner_id
-                """,
-                sources["margin"],
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-                UPDATE crm_relationship_score_stage stage
-                   SET paid_count = src.paid_count, late_count = src.late_count,
-                       days_to_pay_sum = src.days_sum,
-                       overdue_count = src.overdue_count,
-                       overdue_amount = src.overdue_amount
-                  FROM (%s) src WHERE stage.partner_id = src.partner_id
-                """,
-                sources["payments"],
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-                UPDATE crm_relationship_score_stage stage
-                   SET delivery_count = src.deliveries, on_time_count = src.on_time,
-                       return_count = src.returns
-                  FROM (%s) src WHERE stage.partner_id = src.partner_id
-                """,
-                sources["deliveries"],
+                **sources,
             )
         )
 
     def _floor_sql(self, company, date_ref, window_days):
         """The benchmark's floor: the rows the staging reads, aggregated the same
-        way, and only counted (nothing written)."""
+        way, nothing written. ``count(src)`` takes the whole row: with count(*)
+        PostgreSQL would drop the unread aggregates and the floor would be too low."""
         date_from = date_ref - timedelta(days=window_days)
         sources = self._source_queries(company, date_ref, date_from, None)
         return SQL(
             "SELECT %s",
             SQL(", ").join(
-                SQL("(SELECT count(*) FROM (%s) src)", query)
+                SQL("(SELECT count(src) FROM (%s) src)", query)
                 for query in sources.values()
             ),
         )
@@ -510,13 +516,17 @@ class CrmRelationshipScore(models.Model):
         sales = SQL(
             """
             SELECT am.commercial_partner_id AS partner_id,
-                   MIN(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice'),
-                   MAX(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice'),
+                   MIN(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice')
+                       AS first_invoice_date,
+                   MAX(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice')
+                       AS last_invoice_date,
                    COUNT(*) FILTER (WHERE am.move_type = 'out_invoice'
-                                      AND am.invoice_date > %(date_from)s),
+                                      AND am.invoice_date > %(date_from)s)
+                       AS frequency,
                    COALESCE(SUM(am.amount_untaxed_signed)
-                            FILTER (WHERE am.invoice_date > %(date_from)s), 0),
-                   SUM(am.amount_untaxed_signed)
+                            FILTER (WHERE am.invoice_date > %(date_from)s), 0)
+                       AS monetary,
+                   SUM(am.amount_untaxed_signed) AS clv
               FROM account_move am
              WHERE %(where)s
              GROUP BY am.commercial_partner_id
@@ -633,81 +643,17 @@ class CrmRelationshipScore(models.Model):
         }
 
     # ------------------------------------------------------------------
-    # Applying: upsert the staged figures, then rank the whole company
+    # Applying: rank the staged customers against the company, write each row once
     # ------------------------------------------------------------------
     def _apply_stage(self, company, profile, date_ref, targets):
         cr = self.env.cr
         self.flush_model()
-        uid = self.env.uid
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO crm_relationship_score AS score (
-                    partner_id, company_id, user_id, date_ref, window_days,
-                    last_recompute, first_invoice_date, last_invoice_date,
-                    recency_days, frequency, monetary, clv_historical,
-                    gross_margin, margin_known,
-                    paid_invoice_count, late_invoice_count, avg_days_to_pay,
-                    late_payment_rate, overdue_invoice_count, overdue_amount,
-                    payment_known, delivery_count, on_time_delivery_count,
-                    return_count, on_time_delivery_rate, return_rate, delivery_known,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT s.partner_id, %(company)s, rp.user_id, %(date_ref)s, %(window)s,
-                       now() AT TIME ZONE 'UTC', s.first_invoice_date,
-                       s.last_invoice_date,
-                       %(date_ref)s - s.last_invoice_date, s.frequency, s.monetary,
-                       s.clv, COALESCE(s.margin, 0), s.margin IS NOT NULL,
-                       s.paid_count, s.late_count,
-                       s.days_to_pay_sum / NULLIF(s.paid_count, 0),
-                       s.late_count::numeric / NULLIF(s.paid_count, 0),
-                       s.overdue_count, s.overdue_amount,
-                       s.paid_count + s.overdue_count > 0,
-                       s.delivery_count, s.on_time_count, s.return_count,
-                       s.on_time_count::numeric / NULLIF(s.delivery_count, 0),
-                       LEAST(1, s.return_count::numeric / NULLIF(s.delivery_count, 0)),
-                       s.delivery_count > 0,
-                       %(uid)s, now() AT TIME ZONE 'UTC',
-                       %(uid)s, now() AT TIME ZONE 'UTC'
-                  FROM crm_relationship_score_stage s
-                  JOIN res_partner rp ON rp.id = s.partner_id
-                ON CONFLICT (partner_id, company_id) DO UPDATE SET
-                    user_id = EXCLUDED.user_id, date_ref = EXCLUDED.date_ref,
-                    window_days = EXCLUDED.window_days,
-                    last_recompute = EXCLUDED.last_recompute,
-                    first_invoice_date = EXCLUDED.first_invoice_date,
-                    last_invoice_date = EXCLUDED.last_invoice_date,
-                    recency_days = EXCLUDED.recency_days,
-                    frequency = EXCLUDED.frequency, monetary = EXCLUDED.monetary,
-                    clv_historical = EXCLUDED.clv_historical,
-                    gross_margin = EXCLUDED.gross_margin,
-                    margin_known = EXCLUDED.margin_known,
-                    paid_invoice_count = EXCLUDED.paid_invoice_count,
-                    late_invoice_count = EXCLUDED.late_invoice_count,
-                    avg_days_to_pay = EXCLUDED.avg_days_to_pay,
-                    late_payment_rate = EXCLUDED.late_payment_rate,
-                    overdue_invoice_count = EXCLUDED.overdue_invoice_count,
-                    overdue_amount = EXCLUDED.overdue_amount,
-                    payment_known = EXCLUDED.payment_known,
-                    delivery_count = EXCLUDED.delivery_count,
-                    on_time_delivery_count = EXCLUDED.on_time_delivery_count,
-                    return_count = EXCLUDED.return_count,
-                    on_time_delivery_rate = EXCLUDED.on_time_delivery_rate,
-                    return_rate = EXCLUDED.return_rate,
-                    delivery_known = EXCLUDED.delivery_known,
-                    write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
-                """,
-                company=company.id,
-                date_ref=date_ref,
-                window=profile.window_days,
-                uid=uid,
-            )
-        )
-        # Customers who no longer have any posted document in this company
         scope = (
             SQL("TRUE")
             if targets is None
             else SQL("score.partner_id = ANY(%s)", targets)
         )
+        # Customers who no longer have any posted document in this company
         cr.execute(
             SQL(
                 """
@@ -720,7 +666,7 @@ class CrmRelationshipScore(models.Model):
                 scope,
             )
         )
-        self._rank_company(company, profile, date_ref, targets)
+        cr.execute(self._upsert_sql(company, profile, date_ref))
         self._snapshot(company, date_ref, scope)
         cr.execute(
             SQL(
@@ -736,13 +682,14 @@ class CrmRelationshipScore(models.Model):
         )
         self.invalidate_model()
 
-    def _rank_company(self, company, profile, date_ref, targets=None):
-        """Quintiles, ABC, segments, components, health, tier and trend, in one UPDATE.
+    def _upsert_sql(self, company, profile, date_ref):
+        """Ranks, segments, components, health, tier and trend of the staged
+        customers, upserted in one statement: one write per row.
 
-        The window functions read every customer of the company, so ranks are always
-        against the whole company; only the ``targets`` (None: all) are written, which
-        keeps an incremental recompute from rewriting 100k rows. The others keep the
-        ranks of their last recompute until the daily one.
+        Quintiles and ABC rank the staged customers among all the company's
+        customers: the staged figures for them, the stored ones for the others (an
+        incremental run), which are read but not written; they keep the ranks of
+        their last recompute until the daily one.
         """
         weights = profile._weights()
         components = {
@@ -763,18 +710,22 @@ class CrmRelationshipScore(models.Model):
         }
         # weights of the known components: the denominator of every contribution
         known_weight = SQL(" + ").join(
-            SQL("CASE WHEN %s IS NULL THEN 0 ELSE %s END", SQL.identifier(name), w)
+            SQL(
+                "CASE WHEN %s IS NULL THEN 0 ELSE %s END",
+                SQL.identifier(f"{name}_component"),
+                w,
+            )
             for name, w in weights.items()
         )
-        contributions = [
+        contributions = SQL(", ").join(
             SQL(
                 "%s * %s / NULLIF(known_weight, 0) AS %s",
                 weights[name],
-                SQL.identifier(name),
+                SQL.identifier(f"{name}_component"),
                 SQL.identifier(f"{name}_contribution"),
             )
             for name in scoring.COMPONENTS
-        ]
+        )
         health = SQL(
             "CASE WHEN known_weight > 0 THEN %s END",
             SQL(" + ").join(
@@ -791,118 +742,158 @@ class CrmRelationshipScore(models.Model):
                 )
             ),
         )
-        written = (
-            SQL("TRUE")
-            if targets is None
-            else SQL("score.partner_id = ANY(%s)", targets)
-        )
-        assignments = SQL(", ").join(
-            [
-                SQL("r_score = final.r_score, f_score = final.f_score"),
-                SQL("m_score = final.m_score, abc_class = final.abc"),
-                SQL("rfm_segment = final.segment"),
-                *(
-                    SQL(
-                        "%s = final.%s, %s = final.%s",
-                        SQL.identifier(f"{name}_component"),
-                        SQL.identifier(name),
-                        SQL.identifier(f"{name}_contribution"),
-                        SQL.identifier(f"{name}_contribution"),
-                    )
-                    for name in scoring.COMPONENTS
-                ),
-                SQL("health_score = final.health, tier = final.tier"),
-                SQL("previous_health_score = final.prev_health"),
-                SQL("previous_tier = final.prev_tier"),
-                SQL("score_delta = final.health - final.prev_health"),
-                SQL(
-                    """tier_trend = CASE WHEN final.prev_tier IS NULL THEN 'new'
-                                         WHEN final.tier < final.prev_tier THEN 'up'
-                                         WHEN final.tier > final.prev_tier THEN 'down'
-                                         ELSE 'same' END"""
-                ),
-            ]
-        )
-        # R, F, M: ceil(5 * k / n) in integer arithmetic, k the active customers at or
-        # below (peers included, so ties share a score), n all active customers
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH active AS (
-                    SELECT id,
-                           COUNT(*) OVER () AS n,
-                           COUNT(*) OVER (ORDER BY recency_days DESC) AS r_k,
-                           COUNT(*) OVER (ORDER BY frequency) AS f_k,
-                           COUNT(*) OVER (ORDER BY monetary) AS m_k
-                      FROM crm_relationship_score
-                     WHERE company_id = %(company)s AND frequency > 0
-                ), positive AS (
-                    SELECT id,
-                           COALESCE(SUM(monetary) OVER (
-                               ORDER BY monetary DESC, partner_id
-                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                               AS before,
-                           SUM(monetary) OVER () AS total
-                      FROM crm_relationship_score
-                     WHERE company_id = %(company)s AND monetary > 0
-                ), ranked AS (
-                    SELECT score.id, score.partner_id, score.company_id,
-                           score.paid_invoice_count, score.late_invoice_count,
-                           score.overdue_invoice_count, score.delivery_count,
-                           score.on_time_delivery_count, score.return_count,
-                           COALESCE((5 * a.r_k + a.n - 1) / a.n, 1) AS r_score,
-                           COALESCE((5 * a.f_k + a.n - 1) / a.n, 1) AS f_score,
-                           COALESCE((5 * a.m_k + a.n - 1) / a.n, 1) AS m_score,
-                           CASE WHEN p.id IS NULL THEN 'C'
-                                WHEN 100 * p.before / p.total < %(a_share)s THEN 'A'
-                                WHEN 100 * p.before / p.total < %(b_share)s THEN 'B'
-                                ELSE 'C' END AS abc
-                      FROM crm_relationship_score score
-                      LEFT JOIN active a ON a.id = score.id
-                      LEFT JOIN positive p ON p.id = score.id
-                     WHERE score.company_id = %(company)s AND %(written)s
-                ), with_components AS (
-                    SELECT ranked.*, %(components)s FROM ranked
-                ), with_known AS (
-                    SELECT *, %(known_weight)s AS known_weight FROM with_components
-                ), with_contributions AS (
-                    SELECT *, %(contributions)s FROM with_known
-                ), with_health AS (
-                    SELECT *, %(health)s AS health FROM with_contributions
-                ), final AS (
-                    SELECT w.*, %(tier)s AS tier, %(segment)s AS segment,
-                           prev.health_score AS prev_health, prev.tier AS prev_tier
-                      FROM with_health w
-                      LEFT JOIN LATERAL (
-                        SELECT h.health_score, h.tier
-                          FROM crm_relationship_score_history h
-                         WHERE h.partner_id = w.partner_id
-                           AND h.company_id = w.company_id
-                           AND h.snapshot_date < %(date_ref)s
-                         ORDER BY h.snapshot_date DESC LIMIT 1
-                      ) prev ON TRUE
-                )
-                UPDATE crm_relationship_score score SET %(assignments)s
-                  FROM final WHERE score.id = final.id
-                """,
-                company=company.id,
-                a_share=profile.abc_a_share,
-                b_share=profile.abc_b_share,
-                written=written,
-                components=SQL(", ").join(
-                    SQL("%s AS %s", expr, SQL.identifier(name))
-                    for name, expr in components.items()
-                ),
-                known_weight=known_weight,
-                contributions=SQL(", ").join(contributions),
-                health=health,
-                tier=tier,
-                segment=scoring.rfm_segment_sql(
-                    SQL("w.r_score"), SQL("w.f_score"), SQL("w.m_score")
-                ),
-                date_ref=date_ref,
-                assignments=assignments,
+        component_columns = [
+            column
+            for name in scoring.COMPONENTS
+            for column in (f"{name}_component", f"{name}_contribution")
+        ]
+        columns = [
+            *self._STAGED_COLUMNS,
+            "r_score",
+            "f_score",
+            "m_score",
+            "abc_class",
+            "rfm_segment",
+            *component_columns,
+            "health_score",
+            "tier",
+            "previous_health_score",
+            "previous_tier",
+            "score_delta",
+            "tier_trend",
+        ]
+        return SQL(
+            """
+            WITH staged AS (
+                SELECT s.partner_id, rp.user_id,
+                       s.first_invoice_date, s.last_invoice_date,
+                       %(date_ref)s - s.last_invoice_date AS recency_days,
+                       s.frequency, s.monetary, s.clv AS clv_historical,
+                       COALESCE(s.margin, 0) AS gross_margin,
+                       s.margin IS NOT NULL AS margin_known,
+                       s.paid_count AS paid_invoice_count,
+                       s.late_count AS late_invoice_count,
+                       s.days_to_pay_sum / NULLIF(s.paid_count, 0) AS avg_days_to_pay,
+                       s.late_count::numeric / NULLIF(s.paid_count, 0)
+                           AS late_payment_rate,
+                       s.overdue_count AS overdue_invoice_count, s.overdue_amount,
+                       s.paid_count + s.overdue_count > 0 AS payment_known,
+                       s.delivery_count, s.on_time_count AS on_time_delivery_count,
+                       s.return_count,
+                       s.on_time_count::numeric / NULLIF(s.delivery_count, 0)
+                           AS on_time_delivery_rate,
+                       LEAST(1, s.return_count::numeric / NULLIF(s.delivery_count, 0))
+                           AS return_rate,
+                       s.delivery_count > 0 AS delivery_known
+                  FROM crm_relationship_score_stage s
+                  JOIN res_partner rp ON rp.id = s.partner_id
+            ), population AS (
+                SELECT partner_id, recency_days, frequency, monetary FROM staged
+                UNION ALL
+                SELECT score.partner_id, score.recency_days, score.frequency,
+                       score.monetary
+                  FROM crm_relationship_score score
+                 WHERE score.company_id = %(company)s
+                   AND NOT EXISTS (SELECT 1 FROM crm_relationship_score_stage s
+                                    WHERE s.partner_id = score.partner_id)
+            ), active AS (
+                -- R, F, M: ceil(5 * k / n) in integer arithmetic, k the active
+                -- customers at or below (peers included: ties share a score)
+                SELECT partner_id,
+                       COUNT(*) OVER () AS n,
+                       COUNT(*) OVER (ORDER BY recency_days DESC) AS r_k,
+                       COUNT(*) OVER (ORDER BY frequency) AS f_k,
+                       COUNT(*) OVER (ORDER BY monetary) AS m_k
+                  FROM population WHERE frequency > 0
+            ), positive AS (
+                SELECT partner_id,
+                       COALESCE(SUM(monetary) OVER (
+                           ORDER BY monetary DESC, partner_id
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                           AS before,
+                       SUM(monetary) OVER () AS total
+                  FROM population WHERE monetary > 0
+            ), ranked AS (
+                SELECT staged.*,
+                       COALESCE((5 * a.r_k + a.n - 1) / a.n, 1) AS r_score,
+                       COALESCE((5 * a.f_k + a.n - 1) / a.n, 1) AS f_score,
+                       COALESCE((5 * a.m_k + a.n - 1) / a.n, 1) AS m_score,
+                       CASE WHEN p.partner_id IS NULL THEN 'C'
+                            WHEN 100 * p.before / p.total < %(a_share)s THEN 'A'
+                            WHEN 100 * p.before / p.total < %(b_share)s THEN 'B'
+                            ELSE 'C' END AS abc_class
+                  FROM staged
+                  LEFT JOIN active a ON a.partner_id = staged.partner_id
+                  LEFT JOIN positive p ON p.partner_id = staged.partner_id
+            -- MATERIALIZED: inlined, each step's expression would be copied into
+            -- every use of it downstream (health into each of the tier tests),
+            -- hundreds of numeric operations per row instead of a few dozen
+            ), with_components AS MATERIALIZED (
+                SELECT ranked.*, %(components)s FROM ranked
+            ), with_known AS (
+                SELECT *, %(known_weight)s AS known_weight FROM with_components
+            ), with_contributions AS (
+                SELECT *, %(contributions)s FROM with_known
+            ), with_health AS MATERIALIZED (
+                SELECT *, %(health)s AS health_score FROM with_contributions
+            ), final AS (
+                SELECT w.*, %(segment)s AS rfm_segment, t.tier,
+                       prev.health_score AS previous_health_score,
+                       prev.tier AS previous_tier,
+                       w.health_score - prev.health_score AS score_delta,
+                       CASE WHEN prev.tier IS NULL THEN 'new'
+                            WHEN t.tier < prev.tier THEN 'up'
+                            WHEN t.tier > prev.tier THEN 'down'
+                            ELSE 'same' END AS tier_trend
+                  FROM with_health w,
+                       LATERAL (SELECT %(tier)s AS tier
+                                  FROM (SELECT w.health_score AS health) h) t
+                  LEFT JOIN LATERAL (
+                    SELECT h.health_score, h.tier
+                      FROM crm_relationship_score_history h
+                     WHERE h.partner_id = w.partner_id
+                       AND h.company_id = %(company)s
+                       AND h.snapshot_date < %(date_ref)s
+                     ORDER BY h.snapshot_date DESC LIMIT 1
+                  ) prev ON TRUE
             )
+            INSERT INTO crm_relationship_score AS score
+                (company_id, date_ref, window_days, last_recompute,
+                 create_uid, create_date, write_uid, write_date, %(columns)s)
+            SELECT %(company)s, %(date_ref)s, %(window)s, now() AT TIME ZONE 'UTC',
+                   %(uid)s, now() AT TIME ZONE 'UTC',
+                   %(uid)s, now() AT TIME ZONE 'UTC', %(values)s
+              FROM final
+            ON CONFLICT (partner_id, company_id) DO UPDATE SET
+                date_ref = EXCLUDED.date_ref, window_days = EXCLUDED.window_days,
+                last_recompute = EXCLUDED.last_recompute,
+                write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date,
+                %(updates)s
+            """,
+            date_ref=date_ref,
+            company=company.id,
+            a_share=profile.abc_a_share,
+            b_share=profile.abc_b_share,
+            components=SQL(", ").join(
+                SQL("%s AS %s", expr, SQL.identifier(f"{name}_component"))
+                for name, expr in components.items()
+            ),
+            known_weight=known_weight,
+            contributions=contributions,
+            health=health,
+            tier=tier,
+            segment=scoring.rfm_segment_sql(
+                SQL("w.r_score"), SQL("w.f_score"), SQL("w.m_score")
+            ),
+            window=profile.window_days,
+            uid=self.env.uid,
+            columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+            values=SQL(", ").join(SQL.identifier(c) for c in columns),
+            updates=SQL(", ").join(
+                SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
+                for c in columns
+                if c != "partner_id"
+            ),
         )
 
     def _snapshot(self, company, date_ref, scope):

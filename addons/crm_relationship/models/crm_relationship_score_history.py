@@ -15,16 +15,18 @@ class CrmRelationshipScoreHistory(models.Model):
     _order = "snapshot_date desc, id desc"
     _rec_name = "partner_id"
 
+    # no single-column indexes: the unique (partner, company, date) index serves the
+    # trend's "last snapshot before" lookup; a date index would lure the planner into
+    # scanning every customer's snapshots of earlier days for each customer
     partner_id = fields.Many2one(
-        "res.partner", "Customer", required=True, readonly=True, ondelete="cascade",
-        index=True,
-    )  # fmt: skip
+        "res.partner", "Customer", required=True, readonly=True, ondelete="cascade"
+    )
     company_id = fields.Many2one(
-        "res.company", required=True, readonly=True, ondelete="cascade", index=True
+        "res.company", required=True, readonly=True, ondelete="cascade"
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
-    snapshot_date = fields.Date(required=True, readonly=True, index=True)
+    snapshot_date = fields.Date(required=True, readonly=True)
     health_score = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
     tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True)
     r_score = fields.Integer("R", readonly=True, aggregator="avg")

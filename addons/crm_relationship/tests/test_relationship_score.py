@@ -281,7 +281,8 @@ class TestRelationshipScore(RelationshipScoringCommon):
         self._invoice(self.alpha, "2026-06-29", 10000)
         Score = type(self.Score)
         with (
-            patch.object(Score, "_rank_company", side_effect=RuntimeError("boom")),
+            # fails after the new scores were written, before the snapshot
+            patch.object(Score, "_snapshot", side_effect=RuntimeError("boom")),
             self.assertRaisesRegex(UserError, "previous scores are kept"),
         ):
             self.Score.recompute(company_ids=self.company.ids, date_ref=DATE_REF)

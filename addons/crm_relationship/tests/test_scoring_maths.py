@@ -1,4 +1,5 @@
 import random
+from datetime import date
 
 from odoo.tests import BaseCase, TransactionCase, tagged
 from odoo.tools import SQL
@@ -99,16 +100,19 @@ class TestScoringSqlMatchesPython(TransactionCase):
                     rng.choice([0, 100, 100, 250, 1000, 5000]) if active else 0,
                 )
             )
+        date_ref = date(2026, 6, 30)
+        Score = self.env["crm.relationship.score"]
+        Score._create_stage()
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO crm_relationship_score
-                    (partner_id, company_id, recency_days, frequency, monetary)
-                SELECT p, %s, r, f, m
+                INSERT INTO crm_relationship_score_stage
+                    (partner_id, last_invoice_date, frequency, monetary)
+                SELECT p, %s::date - r, f, m
                   FROM unnest(%s::int[], %s::int[], %s::int[], %s::numeric[])
                        AS t(p, r, f, m)
                 """,
-                company.id,
+                date_ref,
                 [r[0] for r in rows],
                 [r[1] for r in rows],
                 [r[2] for r in rows],
@@ -116,9 +120,8 @@ class TestScoringSqlMatchesPython(TransactionCase):
             )
         )
         profile = self.env["crm.relationship.scoring.profile"]._get_for_company(company)
-        Score = self.env["crm.relationship.score"]
-        Score._rank_company(company, profile, date_ref=None)
-        Score.invalidate_model()
+        Score._apply_stage(company, profile, date_ref, None)
+        Score._drop_stage()
         scores = {
             s.partner_id.id: s for s in Score.search([("company_id", "=", company.id)])
         }
