@@ -25,6 +25,9 @@
         "views/res_config_settings_views.xml",
         "views/crm_relationship_menus.xml",
     ],
+    "demo": [
+        "demo/crm_relationship_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": ["crm_relationship/static/tests/tours/**/*"],
     },

@@ -37,7 +37,7 @@ class CrmRelationshipScore(models.Model):
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     user_id = fields.Many2one(
-        "res.users", "Salesperson", readonly=True, index=True,
+        "res.users", "Salesperson", readonly=True,
         help="The customer's salesperson at the last recompute.",
     )  # fmt: skip
     date_ref = fields.Date("Reference date", readonly=True)
@@ -147,7 +147,7 @@ class CrmRelationshipScore(models.Model):
     health_score = fields.Float(
         "Health score", readonly=True, digits=(16, 1), aggregator="avg"
     )
-    tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True, index=True)
+    tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True)
 
     # Trend against the last snapshot before the reference date
     previous_health_score = fields.Float(
@@ -202,6 +202,12 @@ class CrmRelationshipScore(models.Model):
     ]
 
     def init(self):
+        # Every recompute rewrites each row: with room left in its page, PostgreSQL
+        # updates it in place (HOT) and skips the index writes, when, as usual,
+        # no indexed column changed. Hence also no index on tier or salesperson.
+        self.env.cr.execute(
+            SQL("ALTER TABLE crm_relationship_score SET (fillfactor = 60)")
+        )
         # The scoring reads customer documents by commercial partner; Odoo indexes
         # account_move.partner_id but not commercial_partner_id. A partial index keeps
         # the incremental recompute of a few customers off a sequential scan.

@@ -1,3 +1,4 @@
 from . import test_security_groups
 from . import test_scoring_maths
 from . import test_relationship_score
+from . import test_demo_generator

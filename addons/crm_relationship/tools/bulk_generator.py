@@ -5,7 +5,9 @@ hours at this size. This path writes the same kind of company directly in SQL, w
 rows the relationship scoring reads kept consistent as accounting:
 
 * each invoice (or refund) is a posted ``account.move`` with product lines crediting
-  income and one receivable line debiting the total (balanced, company currency);
+  income and one receivable line debiting the total (balanced, company currency),
+  numbered in a sequence of its own (``sequence_prefix``/``sequence_number`` set, as
+  Odoo's numbering of later invoices reads them);
 * each payment is a posted journal entry crediting the receivable and debiting the
   bank journal's account, reconciled with the invoice by an
   ``account.partial.reconcile``; residuals, ``reconciled`` and ``payment_state`` agree;
@@ -28,7 +30,7 @@ class BulkDataGenerator:
         self.company = env.company
         self.date_ref = date_ref
 
-    def generate(self, customers=100_000, lines_per_invoice=2, mean_invoices=5.0):
+    def generate(self, customers=100_000, lines_per_invoice=2, mean_invoices=5.6):
         """Create ``customers`` customers with on average ``mean_invoices`` invoices of
         ``lines_per_invoice`` lines each over two years; return the counts."""
         cr = self.cr
@@ -192,7 +194,7 @@ class BulkDataGenerator:
                          amount_tax_signed, amount_total_signed,
                          amount_total_in_currency_signed, amount_residual_signed,
                          payment_state, create_uid, write_uid, create_date, write_date,
-                         ref)
+                         ref, sequence_prefix, sequence_number)
                     SELECT %(tag)s || CASE WHEN i.refund THEN '/RINV/' ELSE '/INV/' END
                                || i.seq,
                            CASE WHEN i.refund THEN 'out_refund' ELSE 'out_invoice' END,
@@ -202,7 +204,9 @@ class BulkDataGenerator:
                            i.amount, 0, i.amount, i.amount,
                            i.amount * sign, i.amount * sign, 0,
                            i.amount * sign, i.amount * sign, i.amount * sign,
-                           'not_paid', 1, 1, now(), now(), i.seq::text
+                           'not_paid', 1, 1, now(), now(), i.seq::text,
+                           %(tag)s || CASE WHEN i.refund THEN '/RINV/' ELSE '/INV/' END,
+                           i.seq
                       FROM crm_bulk_invoice i,
                            LATERAL (SELECT CASE WHEN i.refund THEN -1 ELSE 1 END
                                            AS sign) s
@@ -303,11 +307,12 @@ class BulkDataGenerator:
                          amount_total, amount_total_signed, amount_residual,
                          amount_residual_signed, amount_untaxed, amount_tax,
                          payment_state, ref, create_uid, write_uid, create_date,
-                         write_date)
+                         write_date, sequence_prefix, sequence_number)
                     SELECT %(tag)s || '/PAY/' || p.seq, 'entry', 'posted', 'no',
                            p.paid_on, %(journal)s, %(company)s, %(currency)s,
                            p.partner_id, p.partner_id, p.amount, p.amount, 0, 0, 0, 0,
-                           'not_paid', 'PAY' || p.seq, 1, 1, now(), now()
+                           'not_paid', 'PAY' || p.seq, 1, 1, now(), now(),
+                           %(tag)s || '/PAY/', p.seq
                       FROM crm_bulk_payment p
                     RETURNING id, ref
                 )

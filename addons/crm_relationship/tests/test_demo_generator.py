@@ -1,0 +1,269 @@
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo.tests import TransactionCase, tagged
+
+from ..tools.demo_generator import DemoDataGenerator
+
+DATE_REF = date(2025, 6, 30)
+SEED = 7
+
+
+@tagged("post_install", "-at_install")
+class TestDemoGenerator(TransactionCase):
+    """A small generated company must show every behaviour the scoring features read."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.generator = DemoDataGenerator(cls.env, seed=SEED, date_ref=DATE_REF)
+        cls.counts = cls.generator.generate(customers=15, months=12)
+        cls.records = cls.generator.records
+        cls.plan = cls.records["plan"]
+        cls.customers = cls.records["customers"]
+        cls.invoices = cls.records["invoices"]
+        cls.deliveries = cls.records["deliveries"]
+
+    def _customer_domain(self):
+        return [("partner_id", "child_of", self.customers.ids)]
+
+    def test_counts_match_database(self):
+        env = self.env
+        found = {
+            "customers": env["res.partner"].search_count(
+                [("ref", "=like", f"D{SEED}-%"), ("is_company", "=", True)]
+            ),
+            "contacts": env["res.partner"].search_count(
+                [("parent_id", "in", self.customers.ids)]
+            ),
+            "sale_orders": env["sale.order"].search_count(
+                [*self._customer_domain(), ("state", "=", "sale")]
+            ),
+            "invoices": env["account.move"].search_count(
+                [*self._customer_domain(), ("move_type", "=", "out_invoice")]
+            ),
+            "refunds": env["account.move"].search_count(
+                [*self._customer_domain(), ("move_type", "=", "out_refund")]
+            ),
+            "payments": env["account.payment"].search_count(self._customer_domain()),
+            "deliveries": env["stock.picking"].search_count(
+                [
+                    *self._customer_domain(),
+                    ("picking_type_code", "=", "outgoing"),
+                    ("state", "=", "done"),
+                ]
+            ),
+            "returns": env["stock.picking"].search_count(
+                [
+                    *self._customer_domain(),
+                    ("return_id", "!=", False),
+                    ("state", "=", "done"),
+                ]
+            ),
+            "opportunities": env["crm.lead"]
+            .with_context(active_test=False)
+            .search_count([*self._customer_domain(), ("type", "=", "opportunity")]),
+            "loyalty_cards": env["loyalty.card"].search_count(self._customer_domain()),
+        }
+        for key, value in found.items():
+            self.assertEqual(self.counts[key], value, key)
+        self.assertEqual(self.counts["customers"], 15)
+        self.assertEqual(self.counts["sale_orders"], len(self.plan.orders))
+        self.assertEqual(self.counts["salespeople"], 3)
+
+    def test_invoices_posted_and_belong_to_customers(self):
+        moves = self.invoices | self.records["refunds"]
+        self.assertTrue(self.invoices)
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertLessEqual(moves.commercial_partner_id, self.customers)
+        self.assertTrue(all(m.invoice_date < DATE_REF for m in moves))
+        self.assertTrue(all(m.invoice_date_due > m.invoice_date for m in self.invoices))
+
+    def test_order_amounts_and_dates_follow_the_plan(self):
+        orders = self.records["orders"]
+        for order_plan, order in zip(self.plan.orders, orders, strict=True):
+            self.assertAlmostEqual(
+                order.amount_untaxed, order_plan.amount_untaxed, places=2
+            )
+            self.assertEqual(order.date_order, order_plan.date_order)
+            self.assertEqual(order.commitment_date, order_plan.promised)
+
+    def test_refunds(self):
+        refunds = self.records["refunds"]
+        self.assertTrue(refunds)
+        self.assertTrue(all(r.reversed_entry_id in self.invoices for r in refunds))
+        partial = refunds.filtered(
+            lambda r: r.amount_total < r.reversed_entry_id.amount_total
+        )
+        full = refunds - partial
+        self.assertTrue(partial, "returned goods give partial credit notes")
+        self.assertTrue(full, "commercial credit notes reverse a whole invoice")
+        self.assertEqual(
+            set(full.reversed_entry_id.mapped("payment_state")), {"reversed"}
+        )
+
+    def _payment_dates(self, invoice):
+        return [p.date for p in invoice.matched_payment_ids]
+
+    def test_payment_behaviour(self):
+        paid = self.invoices.filtered(lambda m: m.matched_payment_ids)
+        late = paid.filtered(
+            lambda m: (
+                max(self._payment_dates(m)) > m.invoice_date_due
+                and not m.amount_residual
+            )
+        )
+        on_time = paid.filtered(
+            lambda m: (
+                max(self._payment_dates(m)) <= m.invoice_date_due
+                and not m.amount_residual
+            )
+        )
+        partial = paid.filtered(
+            lambda m: m.amount_residual and m.payment_state == "partial"
+        )
+        unpaid = self.invoices - paid - self.records["refunds"].reversed_entry_id
+        overdue = unpaid.filtered(lambda m: m.invoice_date_due < DATE_REF)
+        self.assertTrue(late, "some invoices are paid after their due date")
+        self.assertTrue(partial, "some invoices are partly paid")
+        self.assertTrue(overdue, "some invoices are overdue at date_ref")
+        self.assertGreater(len(on_time), len(late), "most customers pay on time")
+        self.assertEqual(set(paid.mapped("payment_state")) - {"partial"}, {"paid"})
+        self.assertTrue(all(p.date < DATE_REF for p in self.records["payments"]))
+        self.assertLessEqual(
+            self.records["payments"].partner_id,
+            self.customers,
+            "payments are made by companies",
+        )
+
+    def test_deliveries_on_time_late_and_returned(self):
+        deliveries = self.deliveries
+        self.assertTrue(all(p.date_done and p.date_deadline for p in deliveries))
+        late = deliveries.filtered(lambda p: p.date_done > p.date_deadline)
+        self.assertTrue(late, "some deliveries are late")
+        self.assertGreater(
+            len(deliveries - late), len(late), "most deliveries are on time"
+        )
+        self.assertTrue(all(p.date_done.date() < DATE_REF for p in deliveries))
+        for picking in deliveries:
+            self.assertEqual(picking.date_deadline, picking.sale_id.commitment_date)
+            self.assertEqual(set(picking.move_ids.mapped("date")), {picking.date_done})
+        returns = self.records["returns"]
+        self.assertTrue(returns, "some deliveries are returned")
+        self.assertEqual(set(returns.mapped("state")), {"done"})
+        self.assertLessEqual(returns.return_id, deliveries)
+        self.assertTrue(all(r.date_done > r.return_id.date_done for r in returns))
+
+    def test_orders_on_contacts_invoice_the_company(self):
+        orders = self.records["orders"].filtered(lambda o: o.partner_id.parent_id)
+        self.assertTrue(orders, "some orders are placed by a contact person")
+        invoices = orders.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+        self.assertTrue(invoices)
+        for invoice in invoices:
+            self.assertTrue(invoice.partner_id.parent_id)
+            self.assertEqual(
+                invoice.commercial_partner_id, invoice.partner_id.parent_id
+            )
+            self.assertIn(invoice.commercial_partner_id, self.customers)
+
+    def test_profiles(self):
+        partner_by_key = self.records["partner_by_key"]
+        by_profile = {}
+        for customer in self.plan.customers:
+            by_profile.setdefault(customer.profile, []).append(customer)
+        self.assertEqual(
+            set(by_profile),
+            {"key", "regular", "occasional", "lapsed", "new", "prospect"},
+        )
+        invoiced = self.invoices.commercial_partner_id
+        for customer in by_profile["prospect"]:
+            partner = partner_by_key[customer.key]
+            self.assertNotIn(partner, invoiced, "prospects have not bought")
+            self.assertTrue(
+                self.env["crm.lead"]
+                .with_context(active_test=False)
+                .search_count([("partner_id", "=", partner.id)]),
+                "prospects only have an opportunity",
+            )
+        for customer in by_profile["lapsed"]:
+            last = max(o.date_order.date() for o in customer.orders)
+            self.assertLess(last, DATE_REF - relativedelta(months=6))
+        for customer in by_profile["new"]:
+            first = min(o.date_order.date() for o in customer.orders)
+            self.assertGreaterEqual(first, DATE_REF - timedelta(days=62))
+        key_spend = sum(o.amount_untaxed for c in by_profile["key"] for o in c.orders)
+        occasional_spend = sum(
+            o.amount_untaxed for c in by_profile["occasional"] for o in c.orders
+        )
+        self.assertGreater(
+            key_spend / len(by_profile["key"]),
+            occasional_spend / len(by_profile["occasional"]),
+            "key accounts buy far more",
+        )
+
+    def test_opportunities(self):
+        leads = self.records["opportunities"].with_context(active_test=False)
+        won = leads.filtered(lambda lead: lead.stage_id.is_won)
+        lost = leads.filtered(lambda lead: not lead.active)
+        self.assertTrue(won)
+        self.assertTrue(
+            all(lead.probability == 100 and lead.date_closed for lead in won)
+        )
+        self.assertTrue(all(lead.lost_reason_id and lead.date_closed for lead in lost))
+        if "order_ids" in leads._fields:
+            self.assertTrue(won.order_ids, "won opportunities led to orders")
+        self.assertTrue(
+            all(lead.user_id in self.records["salespeople"] for lead in leads)
+        )
+
+    def test_loyalty(self):
+        cards = self.records["loyalty_cards"]
+        self.assertTrue(cards)
+        self.assertEqual(cards.program_id.program_type, "loyalty")
+        spend = {}
+        for invoice in self.invoices:
+            partner = invoice.commercial_partner_id
+            spend[partner] = spend.get(partner, 0) + invoice.amount_untaxed
+        for card in cards:
+            self.assertGreater(card.points, 0)
+            self.assertLessEqual(card.points, spend[card.partner_id] * 0.1 + 1)
+
+    def test_plan_is_deterministic(self):
+        def summary(plan):
+            return [
+                (
+                    c.name,
+                    c.profile,
+                    [(o.date_order, o.amount_untaxed) for o in c.orders],
+                )
+                for c in plan.customers
+            ]
+
+        again = DemoDataGenerator(self.env, seed=SEED, date_ref=DATE_REF).plan(
+            customers=15, months=12
+        )
+        self.assertEqual(summary(again), summary(self.plan))
+        self.assertEqual(
+            self.customers.mapped("name"), [c.name for c in self.plan.customers]
+        )
+        other = DemoDataGenerator(self.env, seed=SEED + 1, date_ref=DATE_REF).plan(
+            customers=15, months=12
+        )
+        self.assertNotEqual(summary(other), summary(self.plan))
+        start = DATE_REF - relativedelta(months=12)
+        self.assertTrue(
+            all(start <= o.date_order.date() < DATE_REF for o in self.plan.orders)
+        )
+
+    def test_second_run_reuses_shared_records(self):
+        """Salespeople, catalogue and loyalty program are shared by later runs."""
+        again = DemoDataGenerator(self.env, seed=SEED + 1, date_ref=DATE_REF)
+        counts = again.generate(customers=4, months=6)
+        self.assertEqual(counts["customers"], 4)
+        self.assertEqual(again.records["salespeople"], self.records["salespeople"])
+        self.assertEqual(again.records["products"], self.records["products"])
+        self.assertEqual(
+            again.records["loyalty_program"], self.records["loyalty_program"]
+        )
+        self.assertFalse(again.records["customers"] & self.customers)
