@@ -16,6 +16,8 @@ if [ "${SKIP_LINT:-0}" != 1 ]; then
     # the XML, CSV and PO checks that pylint-odoo 10 handed over to OCA's pre-commit hooks
     python -c 'import sys; from oca_pre_commit_hooks.cli import main; sys.exit(main())' \
         addons/crm_relationship addons/crm_analytics
+    python -c 'import sys; from oca_pre_commit_hooks.cli_po import main; sys.exit(main())' \
+        addons/*/i18n/*.pot
 fi
 
 DB=${ODOO_TEST_DB:-crm_test_$(date +%Y%m%d%H%M%S)_$$}
