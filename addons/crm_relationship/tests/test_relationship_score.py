@@ -356,6 +356,26 @@ class TestRelationshipScoreAccess(RelationshipScoringCommon):
         with self.assertRaises(AccessError):
             self.Score.with_user(self.rel_user).recompute()
 
+    def test_department_head_reads_but_does_not_configure(self):
+        head = new_test_user(
+            self.env,
+            login="rel_head",
+            groups="base.group_user,crm_relationship.group_department_head",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        scores = self.Score.with_user(head).search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(scores.monetary, 100.0)
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.company
+        )
+        with self.assertRaises(AccessError):
+            profile.with_user(head).window_days = 30
+        with self.assertRaises(AccessError):
+            self.Score.with_user(head).recompute()
+
     def test_manager_recomputes_and_edits_profile(self):
         self.Score.with_user(self.manager).recompute(company_ids=self.company.ids)
         profile = self.env["crm.relationship.scoring.profile"]._get_for_company(
