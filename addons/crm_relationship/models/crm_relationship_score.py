@@ -1,5 +1,6 @@
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -386,12 +387,36 @@ class CrmRelationshipScore(models.Model):
         profile = self.env["crm.relationship.scoring.profile"]._get_for_company(company)
         date_from = date_ref - timedelta(days=profile.window_days)
         targets = self._target_partners(partner_ids)
-        self._create_stage()
+        self._drop_stage()
+        with self._without_jit():
+            self._recompute_company_steps(
+                company, profile, date_ref, date_from, targets, chunk_size
+            )
+
+    @contextmanager
+    def _without_jit(self):
+        """PostgreSQL's JIT compiles the large scoring expressions for longer than
+        it saves (at 100k customers: 1.4 s of a 1.9 s incremental run). Off for
+        these statements only; the caller's setting comes back afterwards."""
+        cr = self.env.cr
+        cr.execute(SQL("SELECT current_setting('jit')"))
+        previous = cr.fetchone()[0]
+        cr.execute(SQL("SELECT set_config('jit', 'off', true)"))
+        try:
+            yield
+        finally:
+            cr.execute(SQL("SELECT set_config('jit', %s, true)", previous))
+
+    def _recompute_company_steps(
+        self, company, profile, date_ref, date_from, targets, chunk_size
+    ):
         if chunk_size and targets is None:
             chunks = self._customer_chunks(company, date_ref, chunk_size)
             for done, chunk in enumerate(chunks, start=1):
                 self._stage(company, date_ref, date_from, chunk)
                 self._commit_progress(done, len(chunks) - done + 1)
+                # a commit ends the transaction, and with it SET LOCAL settings
+                self.env.cr.execute(SQL("SELECT set_config('jit', 'off', true)"))
         else:
             self._stage(company, date_ref, date_from, targets)
         self._apply_stage(company, profile, date_ref, targets)
@@ -431,6 +456,7 @@ class CrmRelationshipScore(models.Model):
     # Staging: one set-based query per source, into a temporary table
     # ------------------------------------------------------------------
     def _create_stage(self):
+        """An empty stage, of the shape ``_stage`` gives it (for tests and tools)."""
         self._drop_stage()
         # ON COMMIT PRESERVE ROWS: the daily cron commits between chunks
         self.env.cr.execute(
@@ -475,30 +501,47 @@ class CrmRelationshipScore(models.Model):
 
     def _stage(self, company, date_ref, date_from, partners):
         """Stage the figures of ``partners`` (None: all): the four sources joined in
-        one INSERT, so each staged row is written once."""
+        one statement, each staged row written once.
+
+        The first chunk creates the stage with CREATE TABLE AS, which PostgreSQL may
+        run with parallel workers (INSERT ... SELECT never is): at 100k customers
+        this halves the staging. Later chunks of the daily cron append to it.
+        """
+        cr = self.env.cr
         sources = self._source_queries(company, date_ref, date_from, partners)
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO crm_relationship_score_stage
-                    (partner_id, first_invoice_date, last_invoice_date, frequency,
-                     monetary, clv, margin, paid_count, late_count, days_to_pay_sum,
-                     overdue_count, overdue_amount, delivery_count, on_time_count,
-                     return_count)
-                SELECT s.partner_id, s.first_invoice_date, s.last_invoice_date,
-                       s.frequency, s.monetary, s.clv, m.margin,
-                       COALESCE(p.paid_count, 0), COALESCE(p.late_count, 0),
-                       COALESCE(p.days_sum, 0), COALESCE(p.overdue_count, 0),
-                       COALESCE(p.overdue_amount, 0), COALESCE(d.deliveries, 0),
-                       COALESCE(d.on_time, 0), COALESCE(d.returns, 0)
-                  FROM (%(sales)s) s
-                  LEFT JOIN (%(margin)s) m ON m.partner_id = s.partner_id
-                  LEFT JOIN (%(payments)s) p ON p.partner_id = s.partner_id
-                  LEFT JOIN (%(deliveries)s) d ON d.partner_id = s.partner_id
-                """,
-                **sources,
-            )
+        select = SQL(
+            """
+            SELECT s.partner_id::integer AS partner_id, s.first_invoice_date,
+                   s.last_invoice_date, s.frequency::integer AS frequency,
+                   s.monetary::numeric AS monetary, s.clv::numeric AS clv,
+                   m.margin::numeric AS margin,
+                   COALESCE(p.paid_count, 0)::integer AS paid_count,
+                   COALESCE(p.late_count, 0)::integer AS late_count,
+                   COALESCE(p.days_sum, 0)::numeric AS days_to_pay_sum,
+                   COALESCE(p.overdue_count, 0)::integer AS overdue_count,
+                   COALESCE(p.overdue_amount, 0)::numeric AS overdue_amount,
+                   COALESCE(d.deliveries, 0)::integer AS delivery_count,
+                   COALESCE(d.on_time, 0)::integer AS on_time_count,
+                   COALESCE(d.returns, 0)::integer AS return_count
+              FROM (%(sales)s) s
+              LEFT JOIN (%(margin)s) m ON m.partner_id = s.partner_id
+              LEFT JOIN (%(payments)s) p ON p.partner_id = s.partner_id
+              LEFT JOIN (%(deliveries)s) d ON d.partner_id = s.partner_id
+            """,
+            **sources,
         )
+        cr.execute(SQL("SELECT to_regclass('pg_temp.crm_relationship_score_stage')"))
+        if cr.fetchone()[0]:
+            cr.execute(SQL("INSERT INTO crm_relationship_score_stage %s", select))
+        else:
+            # ON COMMIT PRESERVE ROWS (the default): the daily cron commits between
+            # chunks
+            cr.execute(
+                SQL("CREATE TEMP TABLE crm_relationship_score_stage AS %s", select)
+            )
+        # a temporary table has no statistics until analysed: the upsert's plan
+        # would assume a handful of rows
+        cr.execute(SQL("ANALYZE crm_relationship_score_stage"))
 
     def _floor_sql(self, company, date_ref, window_days):
         """The benchmark's floor: the rows the staging reads, aggregated the same
@@ -812,10 +855,12 @@ class CrmRelationshipScore(models.Model):
                        COUNT(*) OVER (ORDER BY monetary) AS m_k
                   FROM population WHERE frequency > 0
             ), positive AS (
+                -- the share held by those ranked before: a running total minus
+                -- the row itself (a frame ending at 1 PRECEDING is not aggregated
+                -- incrementally by PostgreSQL: 1 s instead of 20 ms at 100k rows)
                 SELECT partner_id,
-                       COALESCE(SUM(monetary) OVER (
-                           ORDER BY monetary DESC, partner_id
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                       SUM(monetary) OVER (ORDER BY monetary DESC, partner_id
+                                           ROWS UNBOUNDED PRECEDING) - monetary
                            AS before,
                        SUM(monetary) OVER () AS total
                   FROM population WHERE monetary > 0

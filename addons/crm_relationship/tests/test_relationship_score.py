@@ -293,6 +293,12 @@ class TestRelationshipScore(RelationshipScoringCommon):
         self.env.cr.execute(SQL("SELECT to_regclass('crm_relationship_score_stage')"))
         self.assertIsNone(self.env.cr.fetchone()[0], "the stage is dropped")
 
+    def test_recompute_gives_back_the_callers_jit_setting(self):
+        self.env.cr.execute(SQL("SELECT set_config('jit', 'on', true)"))
+        self.Score.recompute(company_ids=self.company.ids, date_ref=DATE_REF)
+        self.env.cr.execute(SQL("SELECT current_setting('jit')"))
+        self.assertEqual(self.env.cr.fetchone()[0], "on")
+
     def test_events_mark_and_frequent_cron_recomputes(self):
         queue = self.env["crm.relationship.score.queue"]
         self.assertFalse(queue.search([]), "a recompute empties the queue")
