@@ -1,35 +1,10 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openRelationshipEntry } from "./crm_relationship_tour_utils";
 
 registry.category("web_tour.tours").add("crm_relationship_customers_tour", {
     url: "/web",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            content: "Open the CRM app",
-            run: "click",
-        },
-        {
-            trigger:
-                ".dropdown-toggle[data-menu-xmlid='crm_relationship.crm_relationship_menu_root']",
-            content: "Open the Relationships menu",
-            run: "click",
-        },
-        {
-            trigger: ".dropdown-item[data-menu-xmlid='crm_relationship.res_partner_menu_customers']",
-            content: "Open the customers",
-            run: "click",
-        },
-        {
-            trigger: ".o_searchview_input",
-            content: "Look the customer up",
-            run: "edit Tour Customer",
-        },
-        {
-            trigger: ".o_searchview_input",
-            run: "press Enter",
-        },
+        ...openRelationshipEntry("crm_relationship.res_partner_menu_customers", "Tour Customer"),
         {
             trigger: ".o_kanban_record:contains('Tour Customer Ltd')",
             content: "The customer is listed",
