@@ -120,11 +120,26 @@ def main():
 
         marked = sorted(partner_ids)[:: max(1, len(partner_ids) // args.incremental)]
         marked = marked[: args.incremental]
+        figures = SQL(
+            """
+            SELECT partner_id, health_score, tier, r_score, f_score, m_score,
+                   abc_class, monetary, overdue_amount
+              FROM crm_relationship_score
+             WHERE company_id = %s AND partner_id = ANY(%s) ORDER BY partner_id
+            """,
+            company.id,
+            marked,
+        )
+        cr.execute(figures)
+        before = cr.fetchall()
         # what the frequent cron does for its batch, without its commit
         start = time.perf_counter()
         Score.recompute(company_ids=company.ids, partner_ids=marked, date_ref=date_ref)
         result["incremental_customers"] = len(marked)
         result["incremental_s"] = round(time.perf_counter() - start, 3)
+        # nothing changed in between: the incremental path must agree with the full one
+        cr.execute(figures)
+        result["incremental_matches_full"] = cr.fetchall() == before and bool(before)
 
         result["full_vs_floor"] = round(result["full_s"] / result["floor_s"], 2)
         result["peak_rss_mb"] = round(

@@ -44,6 +44,7 @@ class TestScoringBenchmark(BaseCase):
         # every generated customer has a posted document, so every one is scored
         self.assertGreaterEqual(result["scored_customers"], 300)
         self.assertEqual(result["incremental_customers"], 50)
+        self.assertTrue(result["incremental_matches_full"])
         for key in ("floor_s", "full_s", "incremental_s", "peak_rss_mb"):
             self.assertGreater(result[key], 0, key)
         self.assertAlmostEqual(

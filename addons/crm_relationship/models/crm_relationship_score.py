@@ -456,30 +456,14 @@ class CrmRelationshipScore(models.Model):
     # Staging: one set-based query per source, into a temporary table
     # ------------------------------------------------------------------
     def _create_stage(self):
-        """An empty stage, of the shape ``_stage`` gives it (for tests and tools)."""
+        """An empty stage of exactly the shape ``_stage`` creates (for tests)."""
         self._drop_stage()
-        # ON COMMIT PRESERVE ROWS: the daily cron commits between chunks
+        company = self.env.company
+        today = fields.Date.context_today(self)
         self.env.cr.execute(
             SQL(
-                """
-                CREATE TEMP TABLE crm_relationship_score_stage (
-                    partner_id integer PRIMARY KEY,
-                    first_invoice_date date,
-                    last_invoice_date date,
-                    frequency integer NOT NULL DEFAULT 0,
-                    monetary numeric NOT NULL DEFAULT 0,
-                    clv numeric NOT NULL DEFAULT 0,
-                    margin numeric,
-                    paid_count integer NOT NULL DEFAULT 0,
-                    late_count integer NOT NULL DEFAULT 0,
-                    days_to_pay_sum numeric NOT NULL DEFAULT 0,
-                    overdue_count integer NOT NULL DEFAULT 0,
-                    overdue_amount numeric NOT NULL DEFAULT 0,
-                    delivery_count integer NOT NULL DEFAULT 0,
-                    on_time_count integer NOT NULL DEFAULT 0,
-                    return_count integer NOT NULL DEFAULT 0
-                ) ON COMMIT PRESERVE ROWS
-                """
+                "CREATE TEMP TABLE crm_relationship_score_stage AS %s WITH NO DATA",
+                self._stage_select(company, today, today, []),
             )
         )
 
@@ -508,8 +492,24 @@ class CrmRelationshipScore(models.Model):
         this halves the staging. Later chunks of the daily cron append to it.
         """
         cr = self.env.cr
+        select = self._stage_select(company, date_ref, date_from, partners)
+        cr.execute(SQL("SELECT to_regclass('pg_temp.crm_relationship_score_stage')"))
+        if cr.fetchone()[0]:
+            cr.execute(SQL("INSERT INTO crm_relationship_score_stage %s", select))
+        else:
+            # ON COMMIT PRESERVE ROWS (the default): the daily cron commits between
+            # chunks
+            cr.execute(
+                SQL("CREATE TEMP TABLE crm_relationship_score_stage AS %s", select)
+            )
+        # a temporary table has no statistics until analysed: the upsert's plan
+        # would assume a handful of rows
+        cr.execute(SQL("ANALYZE crm_relationship_score_stage"))
+
+    def _stage_select(self, company, date_ref, date_from, partners):
+        """The staged row of each customer: the four sources joined, typed."""
         sources = self._source_queries(company, date_ref, date_from, partners)
-        select = SQL(
+        return SQL(
             """
             SELECT s.partner_id::integer AS partner_id, s.first_invoice_date,
                    s.last_invoice_date, s.frequency::integer AS frequency,
@@ -530,18 +530,6 @@ class CrmRelationshipScore(models.Model):
             """,
             **sources,
         )
-        cr.execute(SQL("SELECT to_regclass('pg_temp.crm_relationship_score_stage')"))
-        if cr.fetchone()[0]:
-            cr.execute(SQL("INSERT INTO crm_relationship_score_stage %s", select))
-        else:
-            # ON COMMIT PRESERVE ROWS (the default): the daily cron commits between
-            # chunks
-            cr.execute(
-                SQL("CREATE TEMP TABLE crm_relationship_score_stage AS %s", select)
-            )
-        # a temporary table has no statistics until analysed: the upsert's plan
-        # would assume a handful of rows
-        cr.execute(SQL("ANALYZE crm_relationship_score_stage"))
 
     def _floor_sql(self, company, date_ref, window_days):
         """The benchmark's floor: the rows the staging reads, aggregated the same
@@ -995,12 +983,13 @@ class CrmRelationshipScore(models.Model):
         """Daily: every customer of every company, staged in committed chunks, then
         applied per company in one step; old history is pruned."""
         date_ref = fields.Date.context_today(self)
-        for company in self.env["res.company"].search([]):
+        companies = self.env["res.company"].search([])
+        for done, company in enumerate(companies, start=1):
             try:
                 self._recompute_company(company, date_ref, chunk_size=chunk_size)
             finally:
                 self._drop_stage()
-            self._commit_progress(1, 0)
+            self._commit_progress(done, len(companies) - done)
         self._prune_history()
 
     @api.model

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
+from ..tools import scoring
 from .common import RelationshipScoringCommon
 
 DATE_REF = date(2026, 6, 30)
@@ -214,6 +215,45 @@ class TestRelationshipScore(RelationshipScoringCommon):
             for name in ("recency", "frequency", "monetary", "payment", "delivery")
         )
         self.assertAlmostEqual(contributions, alpha.health_score, places=4)
+
+    def test_sql_components_health_and_tier_match_python(self):
+        """The recompute's SQL and tools/scoring.py define the same maths."""
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.company
+        )
+        rows = self.Score.search([("company_id", "=", self.company.id)])
+        self.assertEqual(len(rows), 4)
+        for score in rows:
+            components = scoring.component_scores(
+                score.r_score,
+                score.f_score,
+                score.m_score,
+                score.paid_invoice_count,
+                score.late_invoice_count,
+                score.overdue_invoice_count,
+                score.delivery_count,
+                score.on_time_delivery_count,
+                score.return_count,
+            )
+            contributions = scoring.health_contributions(components, profile._weights())
+            for name, value in components.items():
+                # the client reads an unknown (NULL) component as 0.0
+                self.assertAlmostEqual(
+                    score[f"{name}_component"], value or 0.0, places=6, msg=name
+                )
+                self.assertAlmostEqual(
+                    score[f"{name}_contribution"],
+                    contributions.get(name, 0.0),
+                    places=6,
+                    msg=name,
+                )
+            health = scoring.health_score(components, profile._weights())
+            self.assertAlmostEqual(score.health_score, health, places=6)
+            self.assertEqual(score.tier, scoring.tier(health, profile._thresholds()))
+            self.assertEqual(
+                score.rfm_segment,
+                scoring.rfm_segment(score.r_score, score.f_score, score.m_score),
+            )
 
     def test_explanations_in_words(self):
         self.assertIn("No invoice for 545 days.", self._score(self.delta).explanation)
