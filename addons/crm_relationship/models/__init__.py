@@ -7,3 +7,7 @@ from . import stock_picking
 from . import res_company
 from . import res_partner
 from . import res_config_settings
+from . import hr_department
+from . import crm_account_team_member
+from . import crm_customer_note
+from . import crm_handoff

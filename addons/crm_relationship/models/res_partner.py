@@ -1,9 +1,19 @@
-from odoo import api, fields, models
+from collections import defaultdict
+from datetime import date
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
 
 from ..tools import scoring
 from ..tools.demo_generator import DemoDataGenerator
 
 SCORE_GROUP = "crm_relationship.group_relationship_user"
+# Who reads receivables, overdue amounts and credit: accounting users, heads, managers.
+FINANCE_GROUPS = (
+    "account.group_account_invoice,account.group_account_readonly,"
+    "crm_relationship.group_department_head"
+)
 
 
 class ResPartner(models.Model):
@@ -32,7 +42,128 @@ class ResPartner(models.Model):
         string="Health score",
         groups=SCORE_GROUP,
     )
+    relationship_tier_trend = fields.Selection(
+        [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")],
+        compute="_compute_relationship_score_id",
+        string="Tier trend",
+        groups=SCORE_GROUP,
+    )
 
+    # Shared customer record -------------------------------------------------
+    account_team_ids = fields.One2many(
+        "crm.account.team.member",
+        "partner_id",
+        string="Account team",
+        groups=SCORE_GROUP,
+    )
+    customer_note_ids = fields.One2many(
+        "crm.customer.note",
+        "partner_id",
+        string="Department notes",
+        groups=SCORE_GROUP,
+    )
+    handoff_ids = fields.One2many(
+        "crm.handoff", "partner_id", string="Hand-offs", groups=SCORE_GROUP
+    )
+    handoff_open_count = fields.Integer(
+        compute="_compute_handoff_open_count",
+        string="Open hand-offs",
+        groups=SCORE_GROUP,
+    )
+    served_by_my_department = fields.Boolean(
+        compute="_compute_served_by_my_department",
+        search="_search_served_by_my_department",
+        string="Served by my department",
+        groups=SCORE_GROUP,
+    )
+
+    # Customer 360: figures of the current company, for the commercial entity ----
+    c360_opportunity_count = fields.Integer(
+        "Open opportunities", compute="_compute_c360_sales", groups=SCORE_GROUP
+    )
+    c360_pipeline_value = fields.Monetary(
+        "Pipeline value",
+        compute="_compute_c360_sales",
+        currency_field="c360_currency_id",
+        groups=SCORE_GROUP,
+    )
+    c360_quotation_count = fields.Integer(
+        "Open quotations", compute="_compute_c360_sales", groups=SCORE_GROUP
+    )
+    c360_quotation_amount = fields.Monetary(
+        "Quoted (untaxed)",
+        compute="_compute_c360_sales",
+        currency_field="c360_currency_id",
+        groups=SCORE_GROUP,
+    )
+    c360_order_count = fields.Integer(
+        "Orders this year", compute="_compute_c360_sales", groups=SCORE_GROUP
+    )
+    c360_order_amount = fields.Monetary(
+        "Ordered this year (untaxed)",
+        compute="_compute_c360_sales",
+        currency_field="c360_currency_id",
+        groups=SCORE_GROUP,
+    )
+    c360_receivable = fields.Monetary(
+        "Receivable balance",
+        compute="_compute_c360_finance",
+        currency_field="c360_currency_id",
+        groups=FINANCE_GROUPS,
+    )
+    c360_overdue = fields.Monetary(
+        "Overdue amount",
+        compute="_compute_c360_finance",
+        currency_field="c360_currency_id",
+        groups=FINANCE_GROUPS,
+    )
+    c360_credit_limit = fields.Monetary(
+        "Credit limit",
+        compute="_compute_c360_finance",
+        currency_field="c360_currency_id",
+        groups=FINANCE_GROUPS,
+    )
+    c360_credit_use = fields.Float(
+        "Credit limit used",
+        compute="_compute_c360_finance",
+        groups=FINANCE_GROUPS,
+        help="Receivable balance as a share of the credit limit; 0 without a limit.",
+    )
+    c360_days_to_pay = fields.Float(
+        "Average days to pay",
+        compute="_compute_c360_finance",
+        groups=FINANCE_GROUPS,
+        help="Over the scoring window, from the relationship score.",
+    )
+    c360_open_delivery_count = fields.Integer(
+        "Open deliveries", compute="_compute_c360_supply", groups=SCORE_GROUP
+    )
+    c360_late_delivery_count = fields.Integer(
+        "Late deliveries",
+        compute="_compute_c360_supply",
+        groups=SCORE_GROUP,
+        help="Open deliveries past their scheduled date or deadline.",
+    )
+    c360_return_rate = fields.Float(
+        "Return rate",
+        compute="_compute_c360_supply",
+        groups=SCORE_GROUP,
+        help="Returns per delivery over the scoring window, from the relationship "
+        "score.",
+    )
+    c360_loyalty_points = fields.Float(
+        "Loyalty points", compute="_compute_c360_loyalty", groups=SCORE_GROUP
+    )
+    c360_loyalty_card_count = fields.Integer(
+        "Loyalty cards", compute="_compute_c360_loyalty", groups=SCORE_GROUP
+    )
+    c360_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_c360_currency_id", groups=SCORE_GROUP
+    )
+
+    # ------------------------------------------------------------------
+    # Scores
+    # ------------------------------------------------------------------
     @api.depends_context("company")
     @api.depends("commercial_partner_id")
     def _compute_relationship_score_id(self):
@@ -50,6 +181,240 @@ class ResPartner(models.Model):
             partner.relationship_score_id = score
             partner.relationship_tier = score.tier
             partner.relationship_health_score = score.health_score
+            partner.relationship_tier_trend = score.tier_trend
+
+    # ------------------------------------------------------------------
+    # Account team and hand-offs
+    # ------------------------------------------------------------------
+    @api.depends("commercial_partner_id")
+    def _compute_handoff_open_count(self):
+        counts = dict(
+            self.env["crm.handoff"]._read_group(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("state", "in", ("requested", "accepted")),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.handoff_open_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends_context("uid", "company")
+    def _compute_served_by_my_department(self):
+        served = self.search(
+            [("id", "in", self.ids), ("served_by_my_department", "=", True)]
+        )
+        for partner in self:
+            partner.served_by_my_department = partner in served
+
+    def _search_served_by_my_department(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on 'Served by my department'."))
+        department = self.env.user.department_id
+        members = self.env["crm.account.team.member"]._search(
+            [("department_id", "=", department.id)] if department else [("id", "=", 0)]
+        )
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", members.subselect("partner_id"))]
+
+    # ------------------------------------------------------------------
+    # Customer 360
+    # ------------------------------------------------------------------
+    @api.depends_context("company")
+    def _compute_c360_currency_id(self):
+        self.c360_currency_id = self.env.company.currency_id
+
+    def _c360_domain(self, figure, partner_ids):
+        """The records behind one figure of the 360, for these commercial customers.
+
+        The same domain computes the figure and opens its records, so that what the
+        user clicks is what was counted.
+        """
+        company = self.env.company
+        customers = [("partner_id.commercial_partner_id", "in", partner_ids)]
+        now = fields.Datetime.now()
+        today = fields.Date.context_today(self)
+        open_receivable = [
+            ("company_id", "=", company.id),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ]
+        open_delivery = [
+            ("company_id", "=", company.id),
+            ("picking_type_code", "=", "outgoing"),
+            ("state", "in", ("confirmed", "waiting", "assigned")),
+        ]
+        domains = {
+            "opportunities": (
+                "crm.lead",
+                [
+                    ("company_id", "in", (company.id, False)),
+                    ("type", "=", "opportunity"),
+                    ("active", "=", True),
+                    ("stage_id.is_won", "=", False),
+                ],
+            ),
+            "quotations": (
+                "sale.order",
+                [("company_id", "=", company.id), ("state", "in", ("draft", "sent"))],
+            ),
+            "orders": (
+                "sale.order",
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "sale"),
+                    ("date_order", ">=", date(today.year, 1, 1)),
+                ],
+            ),
+            "receivable": ("account.move.line", open_receivable),
+            "overdue": (
+                "account.move.line",
+                [*open_receivable, ("date_maturity", "<", today)],
+            ),
+            "deliveries": ("stock.picking", open_delivery),
+            "late_deliveries": (
+                "stock.picking",
+                [
+                    *open_delivery,
+                    "|",
+                    ("scheduled_date", "<", now),
+                    ("date_deadline", "<", now),
+                ],
+            ),
+            "loyalty": (
+                "loyalty.card",
+                [
+                    ("program_id.program_type", "=", "loyalty"),
+                    ("program_id.company_id", "in", (company.id, False)),
+                ],
+            ),
+        }
+        model, domain = domains[figure]
+        return model, expression.AND([customers, domain])
+
+    def _c360_totals(self, figure, aggregates):
+        """Sum ``aggregates`` of one figure per commercial customer: one grouped query.
+
+        The 360 is a summary every relationship user reads whatever their rights on
+        sales, accounting or inventory, hence ``sudo``; the domain keeps it to the
+        current company, and the records behind each figure open with the user's rights.
+        """
+        partners = self.commercial_partner_id
+        model, domain = self._c360_domain(figure, partners.ids)
+        groups = (
+            self.env[model]
+            .sudo()
+            ._read_group(domain, ["partner_id"], ["__count", *aggregates])
+        )
+        totals = defaultdict(lambda: [0] * (len(aggregates) + 1))
+        for partner, *values in groups:
+            total = totals[partner.commercial_partner_id.id]
+            for index, value in enumerate(values):
+                total[index] += value or 0
+        return totals
+
+    @api.depends_context("company")
+    def _compute_c360_sales(self):
+        leads = self._c360_totals("opportunities", ["expected_revenue:sum"])
+        quotations = self._c360_totals("quotations", ["amount_untaxed:sum"])
+        orders = self._c360_totals("orders", ["amount_untaxed:sum"])
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            partner.c360_opportunity_count, partner.c360_pipeline_value = leads[key]
+            partner.c360_quotation_count, partner.c360_quotation_amount = quotations[
+                key
+            ]
+            partner.c360_order_count, partner.c360_order_amount = orders[key]
+
+    @api.depends_context("company")
+    def _compute_c360_finance(self):
+        receivable = self._c360_totals("receivable", ["amount_residual:sum"])
+        overdue = self._c360_totals("overdue", ["amount_residual:sum"])
+        scores = self._c360_scores()
+        use_limit = self.env.company.account_use_credit_limit
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            balance = receivable[commercial.id][1]
+            limit = use_limit and commercial.sudo().credit_limit or 0.0
+            partner.c360_receivable = balance
+            partner.c360_overdue = overdue[commercial.id][1]
+            partner.c360_credit_limit = limit
+            partner.c360_credit_use = balance / limit if limit > 0 else 0.0
+            partner.c360_days_to_pay = scores[commercial.id]["avg_days_to_pay"]
+
+    @api.depends_context("company")
+    def _compute_c360_supply(self):
+        deliveries = self._c360_totals("deliveries", [])
+        late = self._c360_totals("late_deliveries", [])
+        scores = self._c360_scores()
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            partner.c360_open_delivery_count = deliveries[key][0]
+            partner.c360_late_delivery_count = late[key][0]
+            partner.c360_return_rate = scores[key]["return_rate"]
+
+    @api.depends_context("company")
+    def _compute_c360_loyalty(self):
+        cards = self._c360_totals("loyalty", ["points:sum"])
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            partner.c360_loyalty_card_count, partner.c360_loyalty_points = cards[key]
+
+    def _c360_scores(self):
+        """Historical figures the nightly scoring already holds, per commercial id."""
+        rows = (
+            self.env["crm.relationship.score"]
+            .sudo()
+            .search_read(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                ["partner_id", "avg_days_to_pay", "return_rate"],
+                load=None,
+            )
+        )
+        scores = defaultdict(lambda: {"avg_days_to_pay": 0.0, "return_rate": 0.0})
+        scores.update({row["partner_id"]: row for row in rows})
+        return scores
+
+    def action_open_c360(self):
+        """Open the records behind the figure named in the button's context."""
+        self.ensure_one()
+        figure = self.env.context.get("c360_figure")
+        titles = {
+            "opportunities": _("Open opportunities"),
+            "quotations": _("Open quotations"),
+            "orders": _("Orders this year"),
+            "receivable": _("Open receivables"),
+            "overdue": _("Overdue receivables"),
+            "deliveries": _("Open deliveries"),
+            "late_deliveries": _("Late deliveries"),
+            "loyalty": _("Loyalty cards"),
+        }
+        if figure not in titles:
+            raise UserError(_("This figure has no records to open."))
+        model, domain = self._c360_domain(figure, self.commercial_partner_id.ids)
+        action = {
+            "type": "ir.actions.act_window",
+            "name": _("%(figure)s: %(customer)s")
+            % {"figure": titles[figure], "customer": self.commercial_partner_id.name},
+            "res_model": model,
+            "view_mode": "list,form",
+            "domain": domain,
+            "context": {"create": False},
+        }
+        if model == "account.move.line":
+            action["views"] = [
+                (self.env.ref("account.view_move_line_tree").id, "list"),
+                (False, "form"),
+            ]
+        if model == "crm.lead":
+            action["view_mode"] = "list,kanban,form"
+        return action
 
     def action_open_relationship_score(self):
         self.ensure_one()
@@ -59,6 +424,29 @@ class ResPartner(models.Model):
             "res_model": "crm.relationship.score",
             "view_mode": "form",
             "res_id": score.id,
+        }
+
+    def action_open_handoffs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_handoff_action"
+        )
+        commercial = self.commercial_partner_id
+        action["domain"] = [("partner_id", "=", commercial.id)]
+        action["context"] = {"default_partner_id": commercial.id}
+        return action
+
+    def action_request_handoff(self):
+        """A new hand-off about this customer, in a dialog over the customer's form."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Request a hand-off"),
+            "res_model": "crm.handoff",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
         }
 
     @api.model

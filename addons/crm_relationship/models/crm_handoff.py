@@ -1,0 +1,426 @@
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+OPEN_STATES = ("requested", "accepted")
+TODO = "mail.mail_activity_data_todo"
+
+
+class CrmHandoff(models.Model):
+    """A request from one department to another about a customer.
+
+    The receiving department gets a to-do activity (for the assignee, or for its head
+    until someone is assigned) and the requester is told when the hand-off is done or
+    refused. Both departments see the hand-off; record rules say so.
+    """
+
+    _name = "crm.handoff"
+    _description = "Hand-off between departments"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "priority desc, date_deadline, id desc"
+    _check_company_auto = True
+
+    # ------------------------------------------------------------------
+    # Fields
+    # ------------------------------------------------------------------
+    name = fields.Char("Subject", required=True, tracking=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        tracking=True,
+        check_company=True,
+    )
+    # both departments are required by constraints, to refuse in words
+    from_department_id = fields.Many2one(
+        "hr.department",
+        string="From",
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+        default=lambda self: self.env.user.department_id,
+        tracking=True,
+    )
+    to_department_id = fields.Many2one(
+        "hr.department",
+        string="To",
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+        tracking=True,
+    )
+    requested_by_id = fields.Many2one(
+        "res.users",
+        string="Requested by",
+        default=lambda self: self.env.user,
+        readonly=True,
+        index=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Assigned to",
+        index=True,
+        tracking=True,
+        domain="[('share', '=', False), ('department_id', '=', to_department_id)]",
+    )
+    date_deadline = fields.Date("Due date", tracking=True, index=True)
+    state = fields.Selection(
+        [
+            ("requested", "Requested"),
+            ("accepted", "Accepted"),
+            ("done", "Done"),
+            ("refused", "Refused"),
+        ],
+        required=True,
+        default="requested",
+        tracking=True,
+        index=True,
+        copy=False,
+    )
+    priority = fields.Selection([("0", "Normal"), ("1", "Urgent")], default="0")
+    description = fields.Html("Request")
+    result = fields.Html("Outcome", copy=False)
+    refuse_reason = fields.Text("Refusal reason", readonly=True, copy=False)
+    document_ref = fields.Reference(
+        [
+            ("sale.order", "Sales order"),
+            ("account.move", "Invoice"),
+            ("stock.picking", "Transfer"),
+            ("crm.lead", "Opportunity"),
+        ],
+        string="Document",
+        help="The order, invoice, transfer or opportunity the request is about.",
+    )
+    date_accepted = fields.Datetime("Accepted on", readonly=True, copy=False)
+    date_closed = fields.Datetime("Closed on", readonly=True, copy=False)
+    is_overdue = fields.Boolean(
+        "Overdue", compute="_compute_is_overdue", search="_search_is_overdue"
+    )
+    is_mine_to_handle = fields.Boolean(
+        "To handle",
+        compute="_compute_is_mine_to_handle",
+        search="_search_is_mine_to_handle",
+        help="The current user belongs to the receiving department or is assigned.",
+    )
+    is_from_my_department = fields.Boolean(
+        "From my department",
+        compute="_compute_is_mine_to_handle",
+        search="_search_is_from_my_department",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+
+    # ------------------------------------------------------------------
+    # Compute and search methods
+    # ------------------------------------------------------------------
+    @api.depends("state", "date_deadline")
+    def _compute_is_overdue(self):
+        today = fields.Date.context_today(self)
+        for handoff in self:
+            handoff.is_overdue = bool(
+                handoff.state in OPEN_STATES
+                and handoff.date_deadline
+                and handoff.date_deadline < today
+            )
+
+    def _search_is_overdue(self, operator, value):
+        overdue = [
+            "&",
+            ("state", "in", OPEN_STATES),
+            ("date_deadline", "<", fields.Date.context_today(self)),
+        ]
+        return self._boolean_search(operator, value, overdue)
+
+    @api.depends_context("uid")
+    @api.depends("user_id", "to_department_id")
+    def _compute_is_mine_to_handle(self):
+        department = self.env.user.department_id
+        for handoff in self:
+            handoff.is_mine_to_handle = handoff._is_receiver()
+            handoff.is_from_my_department = bool(
+                department and handoff.from_department_id == department
+            )
+
+    def _search_is_mine_to_handle(self, operator, value):
+        department = self.env.user.department_id
+        domain = [("user_id", "=", self.env.uid)]
+        if department:
+            domain = ["|", ("to_department_id", "=", department.id), *domain]
+        return self._boolean_search(operator, value, domain)
+
+    def _search_is_from_my_department(self, operator, value):
+        department = self.env.user.department_id
+        return self._boolean_search(
+            operator, value, [("from_department_id", "=", department.id or 0)]
+        )
+
+    def _boolean_search(self, operator, value, domain):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on this field."))
+        return domain if (operator == "=") == value else ["!", *domain]
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains("from_department_id", "to_department_id")
+    def _check_departments(self):
+        for handoff in self:
+            if not handoff.from_department_id or not handoff.to_department_id:
+                raise ValidationError(
+                    _(
+                        "Say which department asks and which one should act: a "
+                        "hand-off needs both."
+                    )
+                )
+            if handoff.from_department_id == handoff.to_department_id:
+                raise ValidationError(
+                    _(
+                        "A hand-off goes to another department: %(department)s "
+                        "cannot hand off to itself. Assign the work inside the "
+                        "department with an activity instead.",
+                        department=handoff.from_department_id.name,
+                    )
+                )
+
+    @api.constrains("date_deadline")
+    def _check_date_deadline(self):
+        today = fields.Date.context_today(self)
+        for handoff in self:
+            if (
+                handoff.state in OPEN_STATES
+                and handoff.date_deadline
+                and handoff.date_deadline < today
+            ):
+                raise ValidationError(
+                    _(
+                        "The due date %(date)s is in the past: pick today or a later "
+                        "day.",
+                        date=fields.Date.to_string(handoff.date_deadline),
+                    )
+                )
+
+    @api.constrains("user_id", "to_department_id")
+    def _check_user_id(self):
+        """Assignees belong to the receiving department; managers take anything."""
+        manager = "crm_relationship.group_relationship_manager"
+        for handoff in self.filtered(
+            lambda h: h.user_id and not h.user_id.has_group(manager)
+        ):
+            # the assignee's employee record may be out of the writer's reach
+            department = (
+                handoff.user_id.sudo()
+                .with_company(handoff.company_id)
+                .employee_id.department_id
+            )
+            if department != handoff.to_department_id:
+                raise ValidationError(
+                    _(
+                        "%(user)s is not in %(department)s: assign the hand-off to "
+                        "someone in the receiving department.",
+                        user=handoff.user_id.name,
+                        department=handoff.to_department_id.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_dispatch(vals)
+        handoffs = super().create(vals_list)
+        handoffs._notify_receivers()
+        for handoff in handoffs:
+            handoff.partner_id._message_log(
+                body=_(
+                    "Hand-off requested from %(origin)s to %(target)s: %(subject)s",
+                    origin=handoff.from_department_id.name,
+                    target=handoff.to_department_id.name,
+                    subject=handoff.name,
+                )
+            )
+        return handoffs
+
+    def write(self, vals):
+        self._check_dispatch(vals)
+        reassigned = self.env["crm.handoff"]
+        if "user_id" in vals:
+            reassigned = self.filtered(lambda h: h.user_id.id != vals["user_id"])
+        result = super().write(vals)
+        if vals.get("date_deadline"):
+            self.filtered(lambda h: h.state in OPEN_STATES).activity_reschedule(
+                [TODO], date_deadline=vals["date_deadline"]
+            )
+        reassigned.filtered(lambda h: h.state in OPEN_STATES)._notify_receivers()
+        return result
+
+    def _check_dispatch(self, vals):
+        """Users take hand-offs for themselves; assigning others is for heads."""
+        user_id = vals.get("user_id")
+        if (
+            user_id
+            and user_id != self.env.uid
+            and not self.env.su
+            and not self.env.user.has_group("crm_relationship.group_department_head")
+        ):
+            raise UserError(
+                _(
+                    "Only department heads assign hand-offs to others; you can take "
+                    "one yourself by accepting it."
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_accept(self):
+        self._check_transition(("requested",), _("accept"))
+        now = fields.Datetime.now()
+        for handoff in self:
+            handoff.write(
+                {
+                    "state": "accepted",
+                    "user_id": handoff.user_id.id or self.env.uid,
+                    "date_accepted": now,
+                }
+            )
+        return True
+
+    def action_done(self):
+        self._check_transition(OPEN_STATES, _("complete"))
+        self.write({"state": "done", "date_closed": fields.Datetime.now()})
+        for handoff in self:
+            outcome = handoff.result or Markup("<p>%s</p>") % _("No outcome given.")
+            handoff.activity_feedback([TODO], feedback=handoff.name)
+            handoff._notify_requester(
+                Markup("<p>%s</p>%s")
+                % (
+                    _(
+                        "%(department)s completed the hand-off.",
+                        department=handoff.to_department_id.name,
+                    ),
+                    outcome,
+                )
+            )
+        return True
+
+    def action_refuse(self, reason):
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(
+                _("Say why the hand-off is refused: the requester needs to know.")
+            )
+        self._check_transition(OPEN_STATES, _("refuse"))
+        self.write(
+            {
+                "state": "refused",
+                "refuse_reason": reason,
+                "date_closed": fields.Datetime.now(),
+            }
+        )
+        self.activity_unlink([TODO])
+        for handoff in self:
+            handoff._notify_requester(
+                Markup("<p>%s</p><p>%s</p>")
+                % (
+                    _(
+                        "%(department)s refused the hand-off.",
+                        department=handoff.to_department_id.name,
+                    ),
+                    reason,
+                )
+            )
+        return True
+
+    def action_open_refuse(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Refuse the hand-off"),
+            "res_model": "crm.handoff.refuse",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_handoff_id": self.id},
+        }
+
+    def action_reopen(self):
+        """A refused hand-off goes back to the receiving department, as requested."""
+        self._check_transition(("refused",), _("reopen"), receiver=False)
+        self.write({"state": "requested", "date_closed": False})
+        self._notify_receivers()
+        return True
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+    def _is_receiver(self):
+        self.ensure_one()
+        user = self.env.user
+        return (
+            self.env.su
+            or self.user_id == user
+            or (user.department_id and user.department_id == self.to_department_id)
+            or user.has_group("crm_relationship.group_relationship_manager")
+        )
+
+    def _check_transition(self, states, verb, receiver=True):
+        labels = dict(self._fields["state"].selection)
+        for handoff in self:
+            if handoff.state not in states:
+                raise UserError(
+                    _(
+                        "You cannot %(verb)s a hand-off that is %(state)s.",
+                        verb=verb,
+                        state=labels[handoff.state].lower(),
+                    )
+                )
+            if receiver and not handoff._is_receiver():
+                raise UserError(
+                    _(
+                        "Only %(department)s can %(verb)s this hand-off.",
+                        department=handoff.to_department_id.name,
+                        verb=verb,
+                    )
+                )
+
+    def _receiver_user(self):
+        """The assignee, or the receiving department's head while nobody is."""
+        self.ensure_one()
+        return self.user_id or self.to_department_id.manager_id.user_id
+
+    def _notify_receivers(self):
+        for handoff in self:
+            receiver = handoff._receiver_user()
+            handoff.activity_unlink([TODO])
+            if not receiver:
+                continue
+            handoff.message_subscribe(partner_ids=receiver.partner_id.ids)
+            handoff.activity_schedule(
+                TODO,
+                date_deadline=handoff.date_deadline,
+                summary=handoff.name,
+                note=_(
+                    "%(department)s asks about %(customer)s",
+                    department=handoff.from_department_id.name,
+                    customer=handoff.partner_id.display_name,
+                ),
+                user_id=receiver.id,
+            )
+
+    def _notify_requester(self, body):
+        self.ensure_one()
+        self.message_post(
+            body=body,
+            partner_ids=self.requested_by_id.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        self.partner_id._message_log(body=body)

@@ -1,0 +1,167 @@
+from datetime import date
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+SCORE_GROUP = "crm_relationship.group_relationship_user"
+
+
+class HrDepartment(models.Model):
+    """Counters of the department heads' dashboard, one grouped query each."""
+
+    _inherit = "hr.department"
+
+    crm_customer_count = fields.Integer(
+        "Customers served", compute="_compute_crm_dashboard", groups=SCORE_GROUP
+    )
+    crm_handoff_in_count = fields.Integer(
+        "Hand-offs to do", compute="_compute_crm_dashboard", groups=SCORE_GROUP
+    )
+    crm_handoff_unassigned_count = fields.Integer(
+        "Hand-offs to dispatch", compute="_compute_crm_dashboard", groups=SCORE_GROUP
+    )
+    crm_handoff_out_count = fields.Integer(
+        "Hand-offs awaited", compute="_compute_crm_dashboard", groups=SCORE_GROUP
+    )
+    crm_handoff_overdue_count = fields.Integer(
+        "Overdue hand-offs", compute="_compute_crm_dashboard", groups=SCORE_GROUP
+    )
+    crm_tier_up_count = fields.Integer(
+        "Upgrades this month", compute="_compute_crm_dashboard", groups=SCORE_GROUP
+    )
+    crm_tier_down_count = fields.Integer(
+        "Downgrades this month", compute="_compute_crm_dashboard", groups=SCORE_GROUP
+    )
+    is_my_department = fields.Boolean(
+        compute="_compute_is_my_department",
+        search="_search_is_my_department",
+        groups=SCORE_GROUP,
+    )
+
+    @api.depends_context("uid", "company")
+    def _compute_crm_dashboard(self):
+        open_states = [("state", "in", ("requested", "accepted"))]
+        ids = [("to_department_id", "in", self.ids)]
+
+        def count(model, domain, groupby):
+            return {
+                department.id: total
+                for department, total in self.env[model]._read_group(
+                    domain, [groupby], ["__count"]
+                )
+            }
+
+        incoming = count("crm.handoff", ids + open_states, "to_department_id")
+        unassigned = count(
+            "crm.handoff",
+            [*ids, ("state", "=", "requested"), ("user_id", "=", False)],
+            "to_department_id",
+        )
+        overdue = count(
+            "crm.handoff", [*ids, ("is_overdue", "=", True)], "to_department_id"
+        )
+        outgoing = count(
+            "crm.handoff",
+            [("from_department_id", "in", self.ids), *open_states],
+            "from_department_id",
+        )
+        members = self.env["crm.account.team.member"]._read_group(
+            [("department_id", "in", self.ids)],
+            ["department_id"],
+            ["partner_id:array_agg"],
+        )
+        served = {
+            department.id: set(partner_ids) for department, partner_ids in members
+        }
+        changes = self.env["crm.relationship.tier.change"]._read_group(
+            [
+                ("partner_id", "in", list(set().union(*served.values()))),
+                ("date", ">=", self._crm_month_start()),
+            ],
+            ["partner_id", "direction"],
+            ["__count"],
+        )
+        for department in self:
+            partners = served.get(department.id, set())
+            department.crm_customer_count = len(partners)
+            department.crm_handoff_in_count = incoming.get(department.id, 0)
+            department.crm_handoff_unassigned_count = unassigned.get(department.id, 0)
+            department.crm_handoff_overdue_count = overdue.get(department.id, 0)
+            department.crm_handoff_out_count = outgoing.get(department.id, 0)
+            department.crm_tier_up_count = sum(
+                total
+                for partner, direction, total in changes
+                if direction == "up" and partner.id in partners
+            )
+            department.crm_tier_down_count = sum(
+                total
+                for partner, direction, total in changes
+                if direction == "down" and partner.id in partners
+            )
+
+    @api.depends_context("uid", "company")
+    def _compute_is_my_department(self):
+        mine = self.env.user.department_id
+        for department in self:
+            department.is_my_department = department == mine
+
+    def _search_is_my_department(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on 'My department'."))
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", self.env.user.department_id.ids)]
+
+    def _crm_month_start(self):
+        today = fields.Date.context_today(self)
+        return date(today.year, today.month, 1)
+
+    def action_crm_open(self):
+        """Open what a dashboard counter counts, named in the button's context."""
+        self.ensure_one()
+        figure = self.env.context.get("crm_figure")
+        handoff_domains = {
+            "handoff_in": [
+                ("to_department_id", "=", self.id),
+                ("state", "in", ("requested", "accepted")),
+            ],
+            "handoff_unassigned": [
+                ("to_department_id", "=", self.id),
+                ("state", "=", "requested"),
+                ("user_id", "=", False),
+            ],
+            "handoff_out": [
+                ("from_department_id", "=", self.id),
+                ("state", "in", ("requested", "accepted")),
+            ],
+            "handoff_overdue": [
+                ("to_department_id", "=", self.id),
+                ("is_overdue", "=", True),
+            ],
+        }
+        served = [("partner_id.account_team_ids.department_id", "=", self.id)]
+        if figure in handoff_domains:
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "crm_relationship.crm_handoff_action"
+            )
+            action["domain"] = handoff_domains[figure]
+            action["context"] = {"default_from_department_id": self.id}
+        elif figure == "customers":
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "crm_relationship.crm_relationship_score_action"
+            )
+            action["domain"] = served
+            action["context"] = {}
+        elif figure in ("tier_up", "tier_down"):
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "crm_relationship.crm_relationship_tier_change_action"
+            )
+            action["domain"] = [
+                *served,
+                ("date", ">=", self._crm_month_start()),
+                ("direction", "=", "up" if figure == "tier_up" else "down"),
+            ]
+            action["context"] = {}
+        else:
+            raise UserError(_("This counter has no records to open."))
+        action["display_name"] = f"{self.name}: {action['name']}"
+        return action
