@@ -72,6 +72,45 @@ class TestDemoGenerator(TransactionCase):
         self.assertEqual(self.counts["sale_orders"], len(self.plan.orders))
         self.assertEqual(self.counts["salespeople"], 3)
 
+    def test_collaboration_in_every_state(self):
+        """Departments with heads, account teams, notes and hand-offs in each state."""
+        env = self.env
+        departments = self.records["departments"]
+        self.assertEqual(set(departments), {"sales", "finance", "logistics", "service"})
+        for members in departments.values():
+            department = members[:1].employee_id.department_id
+            self.assertTrue(department)
+            self.assertEqual(department.manager_id.user_id, members[:1])
+            self.assertTrue(
+                members[:1].has_group("crm_relationship.group_department_head")
+            )
+        team = env["crm.account.team.member"].search(
+            [("partner_id", "in", self.customers.ids)]
+        )
+        self.assertEqual(team, self.records["account_team"])
+        # every customer has its salesperson as the primary sales contact
+        sales = team.filtered(lambda m: m.role == "Account manager")
+        self.assertEqual(sales.partner_id, self.customers)
+        self.assertEqual(
+            sorted(self.counts[key] for key in ("notes", "handoffs")),
+            sorted(
+                [
+                    env["crm.customer.note"].search_count(
+                        [("partner_id", "in", self.customers.ids)]
+                    ),
+                    env["crm.handoff"].search_count(
+                        [("partner_id", "in", self.customers.ids)]
+                    ),
+                ]
+            ),
+        )
+        handoffs = self.records["handoffs"]
+        self.assertEqual(
+            set(handoffs.mapped("state")), {"requested", "accepted", "done", "refused"}
+        )
+        self.assertEqual(len(handoffs.filtered("is_overdue")), 1)
+        self.assertTrue(all(h.result for h in handoffs if h.state == "done"))
+
     def test_invoices_posted_and_belong_to_customers(self):
         moves = self.invoices | self.records["refunds"]
         self.assertTrue(self.invoices)
@@ -267,3 +306,4 @@ class TestDemoGenerator(TransactionCase):
             again.records["loyalty_program"], self.records["loyalty_program"]
         )
         self.assertFalse(again.records["customers"] & self.customers)
+        self.assertEqual(again.records["departments"], self.records["departments"])

@@ -58,6 +58,20 @@ class TestSecurityGroups(TransactionCase):
         hidden = self.env["ir.ui.menu"].with_user(salesman)._visible_menu_ids()
         self.assertNotIn(menu.id, hidden)
 
+    def test_other_departments_reach_the_shared_record_in_crm(self):
+        """A logistics or finance employee with only the relationship group opens
+        CRM > Relationships, and gets no more sales rights than their own documents."""
+        clerk = new_test_user(
+            self.env,
+            login="rel_logistics",
+            groups="base.group_user,crm_relationship.group_relationship_user",
+        )
+        visible = self.env["ir.ui.menu"].with_user(clerk)._visible_menu_ids()
+        for xmlid in ("crm.crm_menu_root", "crm_relationship.crm_handoff_menu"):
+            self.assertIn(self.env.ref(xmlid).id, visible, xmlid)
+        self.assertFalse(clerk.has_group("sales_team.group_sale_salesman_all_leads"))
+        self.assertFalse(clerk.has_group("account.group_account_invoice"))
+
     def test_customers_action_lists_customer_companies_only(self):
         customer = self.env["res.partner"].create(
             {"name": "Buyer Co", "is_company": True}

@@ -1,0 +1,67 @@
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+registry.category("web_tour.tours").add("crm_relationship_dashboard_tour", {
+    url: "/web",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
+            content: "Open the CRM app",
+            run: "click",
+        },
+        {
+            trigger:
+                ".dropdown-toggle[data-menu-xmlid='crm_relationship.crm_relationship_menu_root']",
+            content: "Open the Relationships menu",
+            run: "click",
+        },
+        {
+            trigger:
+                ".dropdown-item[data-menu-xmlid='crm_relationship.hr_department_menu_relationship']",
+            content: "Open the department dashboard",
+            run: "click",
+        },
+        {
+            trigger: ".o_kanban_record:contains('Tour Logistics'):contains('1 served')",
+            content: "The head's department, with the customers it serves",
+        },
+        {
+            trigger: "body:not(:has(.o_kanban_record:contains('Tour Sales')))",
+            content: "Only the head's own department is shown",
+        },
+        {
+            trigger:
+                ".o_kanban_record:contains('Tour Logistics') button:contains('to dispatch'):contains('1')",
+            content: "One hand-off waits to be dispatched",
+            run: "click",
+        },
+        {
+            trigger: ".o_breadcrumb:contains('Tour Logistics')",
+            content: "The list of the department's hand-offs to dispatch opens",
+        },
+        {
+            trigger: ".o_kanban_record:contains('Pallet count for the dock')",
+            content: "with the waiting hand-off",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name='user_id'] input",
+            content: "The head assigns it to a member of the department",
+            run: "edit Tour Planner",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-item:contains('Tour Planner')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_button_save",
+            content: "and saves",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_form_saved",
+            content: "The hand-off is dispatched",
+        },
+    ],
+});
