@@ -31,6 +31,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, fields
 from odoo.tools import SQL, float_round
 
+from .demo_collaboration import CollaborationDemoMixin
+
 # Reference, name, list price, cost, usual quantity on an order line (min, max).
 GOODS = [
     ("IS-1001", "Hydraulic Pump HP-200", 1250.0, 780.0, (1, 4)),
@@ -164,6 +166,7 @@ BULK_CONTEXT = {
 COUNTED_RECORDS = [
     "customers", "contacts", "salespeople", "products", "orders", "invoices", "refunds",
     "payments", "deliveries", "returns", "opportunities", "loyalty_cards",
+    "account_team", "notes", "handoffs",
 ]  # fmt: skip
 ANALYZED_TABLES = [
     "res_partner",
@@ -270,7 +273,7 @@ class DemoPlan:
         return quantities
 
 
-class DemoDataGenerator:
+class DemoDataGenerator(CollaborationDemoMixin):
     """Plan (pure Python, deterministic), then write (ORM, batched) a B2B company."""
 
     def __init__(self, env, seed=42, date_ref=None):
@@ -599,6 +602,7 @@ class DemoDataGenerator:
         self._register_payments(plan)
         self._close_opportunities(plan)
         self._create_loyalty_cards(plan)
+        self._create_collaboration(plan)
         self._backdate_creation(plan)
         self.env.flush_all()
         counts = {key: len(self.records[key]) for key in COUNTED_RECORDS}
