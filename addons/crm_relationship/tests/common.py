@@ -67,8 +67,8 @@ class RelationshipScoringCommon(AccountTestInvoicingCommon):
         return wizard._create_payments()
 
     @classmethod
-    def _deliver(cls, partner, done, promised, deadline=None):
-        """A validated delivery of one crate, done on ``done``, due ``promised``."""
+    def _confirmed_delivery(cls, partner, promised, deadline=None):
+        """A confirmed delivery of one crate, scheduled on ``promised``."""
         picking_type = cls.warehouse.out_type_id
         picking = cls.env["stock.picking"].create(
             {
@@ -95,6 +95,12 @@ class RelationshipScoringCommon(AccountTestInvoicingCommon):
             }
         )
         picking.action_confirm()
+        return picking
+
+    @classmethod
+    def _deliver(cls, partner, done, promised, deadline=None):
+        """A validated delivery of one crate, done on ``done``, due ``promised``."""
+        picking = cls._confirmed_delivery(partner, promised, deadline)
         picking.move_ids.quantity = 1
         picking.move_ids.picked = True
         picking.button_validate()

@@ -130,28 +130,8 @@ class Customer360Common(RelationshipScoringCommon):
 
     @classmethod
     def _open_delivery(cls, partner, scheduled):
-        picking_type = cls.warehouse.out_type_id
-        picking = cls.env["stock.picking"].create(
-            {
-                "partner_id": partner.id,
-                "picking_type_id": picking_type.id,
-                "scheduled_date": fields.Datetime.to_datetime(scheduled),
-                "move_ids": [
-                    Command.create(
-                        {
-                            "name": "Crate",
-                            "product_id": cls.goods.id,
-                            "product_uom_qty": 1,
-                            "location_id": picking_type.default_location_src_id.id,
-                            "location_dest_id": cls.env.ref(
-                                "stock.stock_location_customers"
-                            ).id,
-                        }
-                    )
-                ],
-            }
-        )
-        picking.action_confirm()
+        picking = cls._confirmed_delivery(partner, scheduled)
+        # confirming reschedules from the moves; keep the promised date
         picking.scheduled_date = fields.Datetime.to_datetime(scheduled)
         return picking
 

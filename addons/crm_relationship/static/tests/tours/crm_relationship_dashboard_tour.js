@@ -1,27 +1,10 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openRelationshipMenu } from "./crm_relationship_tour_utils";
 
 registry.category("web_tour.tours").add("crm_relationship_dashboard_tour", {
     url: "/web",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            content: "Open the CRM app",
-            run: "click",
-        },
-        {
-            trigger:
-                ".dropdown-toggle[data-menu-xmlid='crm_relationship.crm_relationship_menu_root']",
-            content: "Open the Relationships menu",
-            run: "click",
-        },
-        {
-            trigger:
-                ".dropdown-item[data-menu-xmlid='crm_relationship.hr_department_menu_relationship']",
-            content: "Open the department dashboard",
-            run: "click",
-        },
+        ...openRelationshipMenu("crm_relationship.hr_department_menu_relationship"),
         {
             trigger: ".o_kanban_record:contains('Tour Logistics'):contains('1 served')",
             content: "The head's department, with the customers it serves",
