@@ -131,9 +131,13 @@ class CrmHandoff(models.Model):
             )
 
     def _search_is_overdue(self, operator, value):
+        # negated for "is_overdue = False", "<" becomes ">=", which no empty due date
+        # satisfies: "!= False" becomes "= False" and keeps those hand-offs in
         overdue = [
             "&",
+            "&",
             ("state", "in", OPEN_STATES),
+            ("date_deadline", "!=", False),
             ("date_deadline", "<", fields.Date.context_today(self)),
         ]
         return self._boolean_search(operator, value, overdue)
@@ -285,13 +289,11 @@ class CrmHandoff(models.Model):
         self._check_transition(("requested",), _("accept"))
         now = fields.Datetime.now()
         for handoff in self:
-            handoff.write(
-                {
-                    "state": "accepted",
-                    "user_id": handoff.user_id.id or self.env.uid,
-                    "date_accepted": now,
-                }
-            )
+            vals = {"state": "accepted", "date_accepted": now}
+            # a colleague accepting for the assignee leaves the assignee in place
+            if not handoff.user_id:
+                vals["user_id"] = self.env.uid
+            handoff.write(vals)
         return True
 
     def action_done(self):
