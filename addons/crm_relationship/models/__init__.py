@@ -11,3 +11,15 @@ from . import hr_department
 from . import crm_account_team_member
 from . import crm_customer_note
 from . import crm_handoff
+from . import loyalty_tier
+from . import loyalty_program
+from . import loyalty_reward
+from . import loyalty_card
+from . import sale_order
+from . import sale_order_line
+from . import crm_complaint_stage
+from . import crm_complaint_category
+from . import crm_complaint_sla_policy
+from . import crm_complaint
+from . import crm_winback_strategy
+from . import crm_lead

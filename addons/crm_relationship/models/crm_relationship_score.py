@@ -113,6 +113,16 @@ class CrmRelationshipScore(models.Model):
     )  # fmt: skip
     return_rate = fields.Float("Return rate", readonly=True, aggregator="avg")
     delivery_known = fields.Boolean("Delivery history known", readonly=True)
+    # Service (complaints opened in the window, ratings given in it)
+    complaint_count = fields.Integer("Complaints", readonly=True)
+    complaint_severity_points = fields.Integer("Severity points", readonly=True)
+    complaint_breach_count = fields.Integer("SLA breaches", readonly=True)
+    complaint_known = fields.Boolean("Complaints known", readonly=True)
+    satisfaction_rating = fields.Float(
+        "Satisfaction (1-5)", readonly=True, digits=(16, 2), aggregator="avg"
+    )
+    rating_count = fields.Integer("Ratings", readonly=True)
+    satisfaction_known = fields.Boolean("Satisfaction known", readonly=True)
 
     # Health score: components (0-100, empty when unknown) and their contributions
     recency_component = fields.Float(
@@ -142,6 +152,18 @@ class CrmRelationshipScore(models.Model):
     payment_contribution = fields.Float(
         "Payment contribution", readonly=True, aggregator="avg"
     )
+    complaint_component = fields.Float(
+        "Complaints component", readonly=True, aggregator="avg"
+    )
+    satisfaction_component = fields.Float(
+        "Satisfaction component", readonly=True, aggregator="avg"
+    )
+    complaint_contribution = fields.Float(
+        "Complaints contribution", readonly=True, aggregator="avg"
+    )
+    satisfaction_contribution = fields.Float(
+        "Satisfaction contribution", readonly=True, aggregator="avg"
+    )
     delivery_contribution = fields.Float(
         "Delivery contribution", readonly=True, aggregator="avg"
     )
@@ -164,6 +186,26 @@ class CrmRelationshipScore(models.Model):
         [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")],
         "Tier trend",
         readonly=True,
+    )
+    purchase_count = fields.Integer(
+        "Purchase days",
+        readonly=True,
+        help="Days with a posted customer invoice, over the whole history.",
+    )
+    purchase_interval_days = fields.Float(
+        "Usual interval (days)",
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Mean gap between purchase days; empty with one purchase day.",
+    )
+    churn_state = fields.Selection(
+        scoring.CHURN_STATES,
+        "Churn",
+        readonly=True,
+        index=True,
+        help="Active, at risk or lost, from the days since the last purchase "
+        "against the customer's usual interval (scoring profile).",
     )
     explanation = fields.Text(compute="_compute_explanation")
 
@@ -192,6 +234,15 @@ class CrmRelationshipScore(models.Model):
         "on_time_delivery_rate",
         "return_rate",
         "delivery_known",
+        "purchase_count",
+        "purchase_interval_days",
+        "complaint_count",
+        "complaint_severity_points",
+        "complaint_breach_count",
+        "complaint_known",
+        "satisfaction_rating",
+        "rating_count",
+        "satisfaction_known",
     )
 
     _sql_constraints = [
@@ -265,6 +316,21 @@ class CrmRelationshipScore(models.Model):
                     "%(count)s invoices overdue (%(amount)s).",
                     count=self.overdue_invoice_count,
                     amount=self.currency_id.format(self.overdue_amount),
+                )
+            )
+        if self.complaint_count:
+            lines.append(
+                _(
+                    "%(count)s complaints in the window (%(breaches)s past their SLA).",
+                    count=self.complaint_count,
+                    breaches=self.complaint_breach_count,
+                )
+            )
+        if self.rating_count:
+            lines.append(
+                _(
+                    "Rated %(rating).1f of 5 on closed complaints.",
+                    rating=self.satisfaction_rating,
                 )
             )
         late_deliveries = self.delivery_count - self.on_time_delivery_count
@@ -513,6 +579,7 @@ class CrmRelationshipScore(models.Model):
             """
             SELECT s.partner_id::integer AS partner_id, s.first_invoice_date,
                    s.last_invoice_date, s.frequency::integer AS frequency,
+                   s.purchase_days::integer AS purchase_days,
                    s.monetary::numeric AS monetary, s.clv::numeric AS clv,
                    m.margin::numeric AS margin,
                    COALESCE(p.paid_count, 0)::integer AS paid_count,
@@ -522,11 +589,18 @@ class CrmRelationshipScore(models.Model):
                    COALESCE(p.overdue_amount, 0)::numeric AS overdue_amount,
                    COALESCE(d.deliveries, 0)::integer AS delivery_count,
                    COALESCE(d.on_time, 0)::integer AS on_time_count,
-                   COALESCE(d.returns, 0)::integer AS return_count
+                   COALESCE(d.returns, 0)::integer AS return_count,
+                   COALESCE(c.complaints, 0)::integer AS complaint_count,
+                   COALESCE(c.severity_points, 0)::integer AS severity_points,
+                   COALESCE(c.breaches, 0)::integer AS breach_count,
+                   r.rating_avg::numeric AS rating_avg,
+                   COALESCE(r.ratings, 0)::integer AS rating_count
               FROM (%(sales)s) s
               LEFT JOIN (%(margin)s) m ON m.partner_id = s.partner_id
               LEFT JOIN (%(payments)s) p ON p.partner_id = s.partner_id
               LEFT JOIN (%(deliveries)s) d ON d.partner_id = s.partner_id
+              LEFT JOIN (%(complaints)s) c ON c.partner_id = s.partner_id
+              LEFT JOIN (%(ratings)s) r ON r.partner_id = s.partner_id
             """,
             **sources,
         )
@@ -560,6 +634,8 @@ class CrmRelationshipScore(models.Model):
                    COUNT(*) FILTER (WHERE am.move_type = 'out_invoice'
                                       AND am.invoice_date > %(date_from)s)
                        AS frequency,
+                   COUNT(DISTINCT am.invoice_date)
+                       FILTER (WHERE am.move_type = 'out_invoice') AS purchase_days,
                    COALESCE(SUM(am.amount_untaxed_signed)
                             FILTER (WHERE am.invoice_date > %(date_from)s), 0)
                        AS monetary,
@@ -672,11 +748,65 @@ class CrmRelationshipScore(models.Model):
             date_ref=date_ref,
             partner_filter=partner_filter,
         )
+        # Service: complaints opened in the window, and the ratings of complaints
+        # given in it (rating 0 is "no rating yet")
+        service_filter = SQL(
+            """c.company_id = %(company)s
+               AND c.create_date::date > %(date_from)s
+               AND c.create_date::date <= %(date_ref)s
+               AND %(partner_filter)s""",
+            company=company.id,
+            date_from=date_from,
+            date_ref=date_ref,
+            partner_filter=partner_filter,
+        )
+        severity = SQL(
+            "CASE c.severity %s ELSE 0 END",
+            SQL(" ").join(
+                SQL("WHEN %s THEN %s", name, points)
+                for name, points in scoring.SEVERITY_POINTS.items()
+            ),
+        )
+        complaints = SQL(
+            """
+            SELECT rp.commercial_partner_id AS partner_id, COUNT(*) AS complaints,
+                   SUM(%(severity)s) AS severity_points,
+                   COUNT(*) FILTER (WHERE c.sla_breached) AS breaches
+              FROM crm_complaint c
+              JOIN res_partner rp ON rp.id = c.partner_id
+             WHERE %(where)s
+             GROUP BY rp.commercial_partner_id
+            """,
+            severity=severity,
+            where=service_filter,
+        )
+        ratings = SQL(
+            """
+            SELECT rp.commercial_partner_id AS partner_id,
+                   AVG(rr.rating) AS rating_avg, COUNT(*) AS ratings
+              FROM rating_rating rr
+              JOIN crm_complaint c
+                ON rr.res_model = 'crm.complaint' AND rr.res_id = c.id
+              JOIN res_partner rp ON rp.id = c.partner_id
+             WHERE rr.consumed AND rr.rating > 0
+               AND c.company_id = %(company)s
+               AND rr.write_date::date > %(date_from)s
+               AND rr.write_date::date <= %(date_ref)s
+               AND %(partner_filter)s
+             GROUP BY rp.commercial_partner_id
+            """,
+            company=company.id,
+            date_from=date_from,
+            date_ref=date_ref,
+            partner_filter=partner_filter,
+        )
         return {
             "sales": sales,
             "margin": margin,
             "payments": payments,
             "deliveries": deliveries,
+            "complaints": complaints,
+            "ratings": ratings,
         }
 
     # ------------------------------------------------------------------
@@ -744,6 +874,14 @@ class CrmRelationshipScore(models.Model):
                    THEN 100.0 * on_time_delivery_count / delivery_count
                         * (1 - LEAST(1, return_count::numeric / delivery_count)) END"""
             ),
+            "complaint": SQL(
+                """CASE WHEN complaint_count > 0
+                   THEN GREATEST(0, 100.0 - 10.0 * (complaint_severity_points
+                                                    + complaint_breach_count)) END"""
+            ),
+            "satisfaction": SQL(
+                "CASE WHEN rating_count > 0 THEN (satisfaction_rating - 1) * 25.0 END"
+            ),
         }
         # weights of the known components: the denominator of every contribution
         known_weight = SQL(" + ").join(
@@ -798,6 +936,7 @@ class CrmRelationshipScore(models.Model):
             "previous_tier",
             "score_delta",
             "tier_trend",
+            "churn_state",
         ]
         return SQL(
             """
@@ -821,7 +960,16 @@ class CrmRelationshipScore(models.Model):
                            AS on_time_delivery_rate,
                        LEAST(1, s.return_count::numeric / NULLIF(s.delivery_count, 0))
                            AS return_rate,
-                       s.delivery_count > 0 AS delivery_known
+                       s.delivery_count > 0 AS delivery_known,
+                       s.complaint_count,
+                       s.severity_points AS complaint_severity_points,
+                       s.breach_count AS complaint_breach_count,
+                       s.complaint_count > 0 AS complaint_known,
+                       s.rating_avg AS satisfaction_rating, s.rating_count,
+                       s.rating_count > 0 AS satisfaction_known,
+                       s.purchase_days AS purchase_count,
+                       (s.last_invoice_date - s.first_invoice_date)::numeric
+                           / NULLIF(s.purchase_days - 1, 0) AS purchase_interval_days
                   FROM crm_relationship_score_stage s
                   JOIN res_partner rp ON rp.id = s.partner_id
             ), population AS (
@@ -883,7 +1031,8 @@ class CrmRelationshipScore(models.Model):
                        CASE WHEN prev.tier IS NULL THEN 'new'
                             WHEN t.tier < prev.tier THEN 'up'
                             WHEN t.tier > prev.tier THEN 'down'
-                            ELSE 'same' END AS tier_trend
+                            ELSE 'same' END AS tier_trend,
+                       %(churn)s AS churn_state
                   FROM with_health w,
                        LATERAL (SELECT %(tier)s AS tier
                                   FROM (SELECT w.health_score AS health) h) t
@@ -924,6 +1073,7 @@ class CrmRelationshipScore(models.Model):
             segment=scoring.rfm_segment_sql(
                 SQL("w.r_score"), SQL("w.f_score"), SQL("w.m_score")
             ),
+            churn=self._churn_sql(profile),
             window=profile.window_days,
             uid=self.env.uid,
             columns=SQL(", ").join(SQL.identifier(c) for c in columns),
@@ -933,6 +1083,27 @@ class CrmRelationshipScore(models.Model):
                 for c in columns
                 if c != "partner_id"
             ),
+        )
+
+    def _churn_sql(self, profile):
+        """``scoring.churn_state`` over the ``w`` row of the upsert."""
+        params = profile._churn_params()
+        return SQL(
+            """
+            CASE WHEN w.last_invoice_date IS NULL THEN NULL
+                 WHEN w.purchase_count >= 2 THEN
+                    CASE WHEN w.recency_days > GREATEST(
+                                %(lost_multiple)s * w.purchase_interval_days,
+                                %(min_days)s) THEN 'lost'
+                         WHEN w.recency_days > GREATEST(
+                                %(risk_multiple)s * w.purchase_interval_days,
+                                %(min_days)s) THEN 'at_risk'
+                         ELSE 'active' END
+                 WHEN w.recency_days > %(single_lost_days)s THEN 'lost'
+                 WHEN w.recency_days > %(single_risk_days)s THEN 'at_risk'
+                 ELSE 'active' END
+            """,
+            **params,
         )
 
     def _snapshot(self, company, date_ref, scope):

@@ -43,11 +43,53 @@ class CrmRelationshipScoringProfile(models.Model):
     weight_monetary = fields.Float("Monetary weight", default=25.0, tracking=True)
     weight_payment = fields.Float("Payment weight", default=15.0, tracking=True)
     weight_delivery = fields.Float("Delivery weight", default=15.0, tracking=True)
+    weight_complaint = fields.Float(
+        "Complaints weight",
+        default=10.0,
+        tracking=True,
+        help="Complaints in the window, by severity and SLA breaches.",
+    )
+    weight_satisfaction = fields.Float(
+        "Satisfaction weight",
+        default=10.0,
+        tracking=True,
+        help="Ratings the customer gave when their complaints closed.",
+    )
     threshold_a = fields.Float("Tier A from", default=80.0, tracking=True)
     threshold_b = fields.Float("Tier B from", default=65.0, tracking=True)
     threshold_c = fields.Float("Tier C from", default=50.0, tracking=True)
     threshold_d = fields.Float("Tier D from", default=35.0, tracking=True)
     threshold_e = fields.Float("Tier E from", default=20.0, tracking=True)
+    churn_risk_multiple = fields.Float(
+        "At risk after (x usual interval)",
+        default=2.0,
+        tracking=True,
+        help="A customer with several purchases is at risk when the days since "
+        "their last purchase exceed this multiple of their own usual interval "
+        "between purchases.",
+    )
+    churn_lost_multiple = fields.Float(
+        "Lost after (x usual interval)", default=4.0, tracking=True
+    )
+    churn_min_days = fields.Integer(
+        "Never at risk before (days)",
+        default=30,
+        tracking=True,
+        help="Customers who buy very often are not flagged sooner than this.",
+    )
+    churn_single_risk_days = fields.Integer(
+        "One purchase: at risk after (days)", default=180, tracking=True
+    )
+    churn_single_lost_days = fields.Integer(
+        "One purchase: lost after (days)", default=365, tracking=True
+    )
+    winback_cooldown_days = fields.Integer(
+        "New win-back after (days)",
+        default=180,
+        tracking=True,
+        help="A customer gets no new win-back opportunity within this many days of "
+        "the start of the previous one.",
+    )
     history_days = fields.Integer(
         "Keep score history (days)",
         default=730,
@@ -72,12 +114,20 @@ class CrmRelationshipScoringProfile(models.Model):
         "weight_monetary",
         "weight_payment",
         "weight_delivery",
+        "weight_complaint",
+        "weight_satisfaction",
         "threshold_a",
         "threshold_b",
         "threshold_c",
         "threshold_d",
         "threshold_e",
         "history_days",
+        "churn_risk_multiple",
+        "churn_lost_multiple",
+        "churn_min_days",
+        "churn_single_risk_days",
+        "churn_single_lost_days",
+        "winback_cooldown_days",
     )
     def _check_profile(self):
         messages = {
@@ -96,6 +146,16 @@ class CrmRelationshipScoringProfile(models.Model):
                 "(for example 80 and 95)."
             ),
             "window": _("The scoring window must be at least one day."),
+            "churn_multiples": _(
+                "Churn multiples must satisfy 0 < at risk < lost (for example 2 "
+                "and 4 times the usual interval)."
+            ),
+            "churn_single_days": _(
+                "For one-purchase customers, 0 < days to at risk < days to lost "
+                "(for example 180 and 365)."
+            ),
+            "churn_min_days": _("The minimum days before at risk cannot be negative."),
+            "cooldown": _("The win-back cooldown cannot be negative."),
         }
         for profile in self:
             problems = scoring.check_profile(
@@ -105,6 +165,9 @@ class CrmRelationshipScoringProfile(models.Model):
                 profile.abc_b_share,
                 profile.window_days,
             )
+            problems += scoring.check_churn(profile._churn_params())
+            if profile.winback_cooldown_days < 0:
+                problems.append("cooldown")
             if profile.history_days <= 0:
                 problems.append("history")
                 messages["history"] = _("Score history must be kept at least one day.")
@@ -121,6 +184,16 @@ class CrmRelationshipScoringProfile(models.Model):
     def _weights(self):
         self.ensure_one()
         return {name: self[f"weight_{name}"] for name in scoring.COMPONENTS}
+
+    def _churn_params(self):
+        self.ensure_one()
+        return {
+            "risk_multiple": self.churn_risk_multiple,
+            "lost_multiple": self.churn_lost_multiple,
+            "min_days": self.churn_min_days,
+            "single_risk_days": self.churn_single_risk_days,
+            "single_lost_days": self.churn_single_lost_days,
+        }
 
     def _thresholds(self):
         self.ensure_one()

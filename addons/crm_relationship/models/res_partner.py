@@ -42,6 +42,12 @@ class ResPartner(models.Model):
         string="Health score",
         groups=SCORE_GROUP,
     )
+    relationship_churn_state = fields.Selection(
+        scoring.CHURN_STATES,
+        compute="_compute_relationship_score_id",
+        string="Churn",
+        groups=SCORE_GROUP,
+    )
     relationship_tier_trend = fields.Selection(
         [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")],
         compute="_compute_relationship_score_id",
@@ -182,6 +188,7 @@ class ResPartner(models.Model):
             partner.relationship_tier = score.tier
             partner.relationship_health_score = score.health_score
             partner.relationship_tier_trend = score.tier_trend
+            partner.relationship_churn_state = score.churn_state
 
     # ------------------------------------------------------------------
     # Account team and hand-offs

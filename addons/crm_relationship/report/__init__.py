@@ -1,1 +1,2 @@
 from . import crm_relationship_tier_change
+from . import crm_winback_report

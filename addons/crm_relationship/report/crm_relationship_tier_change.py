@@ -16,6 +16,12 @@ class CrmRelationshipTierChange(models.Model):
     _auto = False
     _order = "date desc, id desc"
     _rec_name = "partner_id"
+    _depends = {
+        "crm.relationship.score.history": [
+            "partner_id", "company_id", "user_id", "snapshot_date", "tier",
+            "health_score",
+        ],
+    }  # fmt: skip
 
     partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)

@@ -4,3 +4,7 @@ from . import test_relationship_score
 from . import test_demo_generator
 from . import test_customer_360
 from . import test_shared_record_access
+from . import test_shared_record
+from . import test_churn_winback
+from . import test_loyalty_tiers
+from . import test_loyalty_points

@@ -444,7 +444,12 @@ class TestScoringProfile(RelationshipScoringCommon):
             self.company
         )
         zero = {f"weight_{n}": 0 for n in ("recency", "frequency", "monetary")}
-        zero.update(weight_payment=0, weight_delivery=0)
+        zero.update(
+            weight_payment=0,
+            weight_delivery=0,
+            weight_complaint=0,
+            weight_satisfaction=0,
+        )
         with self.assertRaisesRegex(ValidationError, "weight above zero"):
             profile.write(zero)
         with self.assertRaisesRegex(ValidationError, "decrease strictly"):

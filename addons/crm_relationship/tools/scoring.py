@@ -30,7 +30,18 @@ RFM_SEGMENTS = [(code, label) for code, label, _r, _fm in RFM_SEGMENT_RULES]
 
 # Health-score components: each is 0-100, or unknown (None) when the customer has too
 # little history for it; unknown components leave the weighting, known ones share it.
-COMPONENTS = ("recency", "frequency", "monetary", "payment", "delivery")
+COMPONENTS = (
+    "recency",
+    "frequency",
+    "monetary",
+    "payment",
+    "delivery",
+    "complaint",
+    "satisfaction",
+)
+# penalty points of a complaint by severity; each point and each SLA breach costs
+# the complaint component 10 of its 100
+SEVERITY_POINTS = {"low": 1, "medium": 2, "high": 4, "critical": 8}
 
 
 def fm_score(f_score, m_score):
@@ -122,8 +133,17 @@ def component_scores(
     delivery_count,
     on_time_count,
     return_count,
+    complaint_count=0,
+    severity_points=0,
+    breach_count=0,
+    rating_avg=None,
 ):
-    """The 0-100 value of each component, None where there is nothing to judge by."""
+    """The 0-100 value of each component, None where there is nothing to judge by.
+
+    Complaints are judged for customers who complained in the window (100 minus 10
+    per severity point and per SLA breach, not below 0); satisfaction from their
+    ratings (1 to 5 stars, 1 is 0 and 5 is 100).
+    """
     judged_payments = paid_count + overdue_count
     return {
         "recency": (r_score - 1) * 25.0 if r_score else None,
@@ -141,6 +161,12 @@ def component_scores(
             if delivery_count
             else None
         ),
+        "complaint": (
+            max(0.0, 100.0 - 10.0 * (severity_points + breach_count))
+            if complaint_count
+            else None
+        ),
+        "satisfaction": (rating_avg - 1) * 25.0 if rating_avg is not None else None,
     }
 
 
@@ -191,4 +217,52 @@ def check_profile(weights, thresholds, a_share, b_share, window_days):
         problems.append("abc_shares")
     if window_days <= 0:
         problems.append("window")
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Churn: time since the last purchase against the customer's own rhythm
+# ---------------------------------------------------------------------------
+CHURN_STATES = [("active", "Active"), ("at_risk", "At risk"), ("lost", "Lost")]
+
+
+def purchase_interval(first, last, occasions):
+    """The customer's usual interval between purchases, in days: the mean gap
+    between their purchase occasions (distinct invoice days); None for one."""
+    if not occasions or occasions < 2:
+        return None
+    return (last - first).days / (occasions - 1)
+
+
+def churn_state(recency_days, occasions, interval, params):
+    """``active``, ``at_risk`` or ``lost`` for a customer.
+
+    With two purchases or more, at risk beyond ``risk_multiple`` times their usual
+    interval, lost beyond ``lost_multiple`` times, both never sooner than
+    ``min_days``; with one purchase, fixed ``single_risk_days`` and
+    ``single_lost_days``.
+    """
+    if recency_days is None or not occasions:
+        return None
+    if occasions >= 2:
+        risk = max(params["risk_multiple"] * interval, params["min_days"])
+        lost = max(params["lost_multiple"] * interval, params["min_days"])
+    else:
+        risk, lost = params["single_risk_days"], params["single_lost_days"]
+    if recency_days > lost:
+        return "lost"
+    if recency_days > risk:
+        return "at_risk"
+    return "active"
+
+
+def check_churn(params):
+    """Codes of what is wrong with churn settings (the model words them)."""
+    problems = []
+    if not 0 < params["risk_multiple"] < params["lost_multiple"]:
+        problems.append("churn_multiples")
+    if not 0 < params["single_risk_days"] < params["single_lost_days"]:
+        problems.append("churn_single_days")
+    if params["min_days"] < 0:
+        problems.append("churn_min_days")
     return problems

@@ -1,1 +1,2 @@
 from . import crm_handoff_refuse
+from . import res_partner_lost

@@ -1,0 +1,54 @@
+from odoo import _, fields, models
+
+
+class ResPartnerLost(models.TransientModel):
+    """Record that a customer is lost, and why.
+
+    The reason is kept where win-back failures keep theirs: on a win-back
+    opportunity closed as lost, so that one report counts both.
+    """
+
+    _name = "res.partner.lost"
+    _description = "Mark a customer as lost"
+
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
+    lost_reason_id = fields.Many2one("crm.lost.reason", "Reason", required=True)
+    note = fields.Html()
+
+    def action_mark_lost(self):
+        self.ensure_one()
+        Lead = self.env["crm.lead"]
+        partner = self.partner_id.commercial_partner_id
+        lead = Lead.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("winback_state", "=", "running"),
+                ("company_id", "=", self.env.company.id),
+            ],
+            limit=1,
+        )
+        if not lead:
+            score = partner.relationship_score_id
+            lead = Lead.create(
+                {
+                    "name": _("Lost customer %(customer)s", customer=partner.name),
+                    "type": "opportunity",
+                    "partner_id": partner.id,
+                    "user_id": partner.user_id.id or self.env.uid,
+                    "company_id": self.env.company.id,
+                    "is_winback": True,
+                    "winback_tier": score.tier,
+                    "winback_churn_state": score.churn_state or "lost",
+                    "winback_date_start": fields.Date.context_today(self),
+                }
+            )
+        lead.action_set_lost(lost_reason_id=self.lost_reason_id.id)
+        if self.note:
+            lead.message_post(body=self.note)
+        partner.message_post(
+            body=_(
+                "Marked as a lost customer: %(reason)s",
+                reason=self.lost_reason_id.name,
+            )
+        )
+        return {"type": "ir.actions.act_window_close"}
