@@ -223,3 +223,82 @@ class TestWinback(RelationshipScoringCommon):
         self.assertEqual(rows.partner_id, self.drifting)
         with self.assertRaises(ValidationError):
             self.strategies[0].activity_days = -1
+
+
+@tagged("post_install", "-at_install")
+class TestServiceComponents(RelationshipScoringCommon):
+    """Complaints and satisfaction ratings in the health score."""
+
+    def _complaint(self, partner, severity, breached=False, rating=None):
+        complaint = self.env["crm.complaint"].create(
+            {
+                "name": f"{severity} complaint",
+                "partner_id": partner.id,
+                "severity": severity,
+            }
+        )
+        complaint.sla_breached = breached
+        if rating:
+            self.env["rating.rating"].create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("crm.complaint"),
+                    "res_id": complaint.id,
+                    "partner_id": partner.id,
+                    "rating": rating,
+                    "consumed": True,
+                }
+            )
+        return complaint
+
+    def test_complaints_and_ratings_weigh_on_health(self):
+        today = fields.Date.today()
+        unhappy = self.env["res.partner"].create({"name": "Unhappy", "is_company": 1})
+        quiet = self.env["res.partner"].create({"name": "Quiet", "is_company": True})
+        for partner in (unhappy, quiet):
+            self._invoice(partner, today - timedelta(days=10), 100.0)
+        contact = self.env["res.partner"].create(
+            {"name": "Unhappy buyer", "parent_id": unhappy.id}
+        )
+        # high (4 points) and breached (1), low (1) on the contact: 100 - 60 = 40
+        self._complaint(unhappy, "high", breached=True, rating=5)
+        self._complaint(contact, "low", rating=3)
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.company
+        )
+        profile.write(
+            {
+                "weight_recency": 0,
+                "weight_frequency": 0,
+                "weight_monetary": 0,
+                "weight_payment": 0,
+                "weight_delivery": 0,
+                "weight_complaint": 1,
+                "weight_satisfaction": 1,
+            }
+        )
+        self.Score.recompute(partner_ids=(unhappy | quiet).ids)
+        score = self._score(unhappy)
+        self.assertRecordValues(
+            score,
+            [
+                {
+                    "complaint_count": 2,
+                    "complaint_severity_points": 5,
+                    "complaint_breach_count": 1,
+                    "complaint_component": 40.0,
+                    "satisfaction_rating": 4.0,
+                    "satisfaction_component": 75.0,
+                    "health_score": 57.5,
+                    "tier": "C",
+                }
+            ],
+        )
+        self.assertIn("2 complaints", score.explanation)
+        # no complaint, no rating: nothing to judge the quiet customer by
+        quiet_score = self._score(quiet)
+        self.assertFalse(quiet_score.complaint_known)
+        self.assertFalse(quiet_score.satisfaction_known)
+        self.assertFalse(quiet_score.health_score)
+        components = scoring.component_scores(5, 5, 5, 0, 0, 0, 0, 0, 0, 2, 5, 1, 4.0)
+        self.assertEqual(components["complaint"], 40.0)
+        self.assertEqual(components["satisfaction"], 75.0)
