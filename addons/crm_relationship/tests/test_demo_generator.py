@@ -111,6 +111,17 @@ class TestDemoGenerator(TransactionCase):
         self.assertEqual(len(handoffs.filtered("is_overdue")), 1)
         self.assertTrue(all(h.result for h in handoffs if h.state == "done"))
 
+    def test_loyalty_members_hold_tiers(self):
+        program = self.records["loyalty_program"]
+        self.assertEqual(program.tier_ids.mapped("name")[:1], ["Silver"])
+        cards = self.records["loyalty_cards"]
+        for card in cards:
+            reached = program.tier_ids.filtered(
+                lambda t, c=card: c.points >= t.threshold
+            )
+            self.assertEqual(card.tier_id, reached.sorted()[-1:], card.points)
+        self.assertTrue(cards.tier_id)
+
     def test_invoices_posted_and_belong_to_customers(self):
         moves = self.invoices | self.records["refunds"]
         self.assertTrue(self.invoices)

@@ -1148,6 +1148,7 @@ class DemoDataGenerator(CollaborationDemoMixin):
                 ],
             }
         )
+        self._create_loyalty_tiers(program, plan)
         cards = self.env["loyalty.card"].create(
             [
                 {
@@ -1160,6 +1161,38 @@ class DemoDataGenerator(CollaborationDemoMixin):
             ]
         )
         self.records.update(loyalty_program=program, loyalty_cards=cards)
+
+    def _create_loyalty_tiers(self, program, plan):
+        """Silver, Gold and Platinum at the plan's median, 80th and 95th percentile
+        of points (rounded to hundreds), so that every tier has members; the cards
+        made next take their tier at once."""
+        if program.tier_ids:
+            return
+        points = sorted(
+            c.loyalty_points for c in plan.customers if c.loyalty_points is not None
+        )
+        if not points:
+            return
+        tiers = [("Silver", 0.5, 1.0, 0.0), ("Gold", 0.8, 1.25, 2.0)]
+        tiers.append(("Platinum", 0.95, 1.5, 5.0))
+        thresholds = set()
+        values = []
+        for sequence, (name, quantile, multiplier, discount) in enumerate(tiers):
+            threshold = max(100.0, round(points[int(quantile * (len(points) - 1))], -2))
+            if threshold in thresholds:
+                continue
+            thresholds.add(threshold)
+            values.append(
+                {
+                    "program_id": program.id,
+                    "name": name,
+                    "sequence": sequence,
+                    "threshold": threshold,
+                    "points_multiplier": multiplier,
+                    "discount": discount,
+                }
+            )
+        self.env["loyalty.tier"].create(values)
 
     def _loyalty_program(self):
         domain = [("name", "=", LOYALTY_PROGRAM), *self._company_domain()]
