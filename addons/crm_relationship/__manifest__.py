@@ -39,6 +39,7 @@
         "views/loyalty_card_views.xml",
         "security/crm_complaint_security.xml",
         "data/crm_complaint_data.xml",
+        "data/crm_complaint_stage_data.xml",
         "views/crm_complaint_views.xml",
         "views/crm_complaint_portal_templates.xml",
         "data/crm_winback_data.xml",

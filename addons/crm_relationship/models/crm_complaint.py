@@ -1,22 +1,328 @@
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import email_normalize
+
+from .crm_complaint_sla_policy import SEVERITIES
 
 
 class CrmComplaint(models.Model):
+    """A customer's complaint, from receipt to resolution and the customer's rating.
+
+    Deadlines come from the SLA policy of the category and severity; breaches are
+    recorded for good once a deadline passes unmet (a cron checks every quarter of an
+    hour, and answering or closing late records them at once).
+    """
+
     _name = "crm.complaint"
     _description = "Customer complaint"
+    _inherit = ["portal.mixin", "rating.mixin", "mail.activity.mixin"]
+    _order = "priority desc, resolution_deadline, id desc"
+    _check_company_auto = True
+    _mail_post_access = "read"
 
-    name = fields.Char(required=True)
-    partner_id = fields.Many2one("res.partner", index=True)
-    company_id = fields.Many2one(
-        "res.company", default=lambda self: self.env.company, index=True
+    # ------------------------------------------------------------------
+    # Fields
+    # ------------------------------------------------------------------
+    name = fields.Char("Subject", required=True, tracking=True)
+    description = fields.Html()
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        index=True,
+        tracking=True,
+        check_company=True,
+        help="The customer, or the contact who complained.",
     )
-    severity = fields.Selection(
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True
+    )
+    email_from = fields.Char("Email")
+    channel = fields.Selection(
         [
-            ("low", "Low"),
-            ("medium", "Medium"),
-            ("high", "High"),
-            ("critical", "Critical"),
+            ("email", "Email"),
+            ("portal", "Customer portal"),
+            ("phone", "Phone"),
+            ("visit", "In person"),
+            ("other", "Other"),
         ],
-        default="medium",
+        default="phone",
+        required=True,
     )
-    sla_breached = fields.Boolean()
+    category_id = fields.Many2one("crm.complaint.category", tracking=True)
+    severity = fields.Selection(
+        SEVERITIES, default="medium", required=True, tracking=True
+    )
+    priority = fields.Selection([("0", "Normal"), ("1", "Urgent")], default="0")
+    stage_id = fields.Many2one(
+        "crm.complaint.stage",
+        tracking=True,
+        index=True,
+        copy=False,
+        default=lambda self: self._default_stage(),
+        group_expand="_read_group_expand_stages",
+    )
+    is_closed = fields.Boolean(related="stage_id.is_closed", store=True)
+    department_id = fields.Many2one(
+        "hr.department",
+        string="Responsible department",
+        compute="_compute_department_id",
+        store=True,
+        readonly=False,
+        tracking=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        tracking=True,
+        domain="[('share', '=', False)]",
+        default=lambda self: self.env.user if not self.env.user.share else False,
+    )
+    sale_order_id = fields.Many2one("sale.order", check_company=True)
+    invoice_id = fields.Many2one(
+        "account.move",
+        check_company=True,
+        domain="[('move_type', 'in', ('out_invoice', 'out_refund'))]",
+    )
+    picking_id = fields.Many2one("stock.picking", "Delivery", check_company=True)
+    product_id = fields.Many2one("product.product")
+    response_deadline = fields.Datetime(
+        "First response due", compute="_compute_deadlines", store=True
+    )
+    resolution_deadline = fields.Datetime(
+        "Resolution due", compute="_compute_deadlines", store=True
+    )
+    date_received = fields.Datetime(
+        "Received",
+        default=fields.Datetime.now,
+        required=True,
+        copy=False,
+        help="When the complaint reached us: the SLA clock starts here.",
+    )
+    date_first_response = fields.Datetime("First response", copy=False)
+    date_closed = fields.Datetime("Closed on", copy=False, readonly=True)
+    response_breached = fields.Boolean(copy=False, readonly=True)
+    resolution_breached = fields.Boolean(copy=False, readonly=True)
+    sla_breached = fields.Boolean(
+        "SLA breached", copy=False, readonly=True, index=True, tracking=True
+    )
+    root_cause = fields.Html()
+    corrective_action = fields.Html()
+    reopen_count = fields.Integer(copy=False, readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    color = fields.Integer()
+
+    # ------------------------------------------------------------------
+    # Defaults, computes
+    # ------------------------------------------------------------------
+    def _default_stage(self):
+        return self.env["crm.complaint.stage"].search(
+            [("is_closed", "=", False)], limit=1
+        )
+
+    @api.model
+    def _read_group_expand_stages(self, stages, domain):
+        return stages.search([])
+
+    @api.depends("category_id")
+    def _compute_department_id(self):
+        for complaint in self:
+            if complaint.category_id.department_id:
+                complaint.department_id = complaint.category_id.department_id
+
+    @api.depends("category_id", "severity", "company_id", "date_received")
+    def _compute_deadlines(self):
+        policies = self.env["crm.complaint.sla.policy"]._policies_for(self)
+        for complaint in self:
+            key = (complaint.severity, complaint.company_id.id)
+            policy = policies.get((complaint.category_id.id, *key)) or policies.get(
+                (False, *key)
+            )
+            start = complaint.date_received or fields.Datetime.now()
+            complaint.response_deadline = policy and start + timedelta(
+                hours=policy.response_hours
+            )
+            complaint.resolution_deadline = policy and start + timedelta(
+                hours=policy.resolution_hours
+            )
+
+    def _compute_access_url(self):
+        result = super()._compute_access_url()
+        for complaint in self:
+            complaint.access_url = f"/my/complaints/{complaint.id}"
+        return result
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("partner_id") and vals.get("email_from"):
+                vals["partner_id"] = self._partner_from_email(vals["email_from"]).id
+        complaints = super().create(vals_list)
+        complaints.filtered("partner_id")._message_subscribe_customer()
+        complaints._mark_for_scoring()
+        return complaints
+
+    def write(self, vals):
+        if "stage_id" in vals:
+            stage = self.env["crm.complaint.stage"].browse(vals["stage_id"])
+            closing = (
+                self.filtered(lambda c: not c.is_closed) if stage.is_closed else []
+            )
+            if stage.is_closed:
+                vals.setdefault("date_closed", fields.Datetime.now())
+            else:
+                vals["date_closed"] = False
+        else:
+            stage, closing = None, []
+        result = super().write(vals)
+        if {"date_first_response", "date_closed"} & set(vals):
+            self._record_breaches()
+        if closing:
+            closing._request_rating()
+        if {"stage_id", "severity", "sla_breached", "partner_id"} & set(vals):
+            self._mark_for_scoring()
+        return result
+
+    def _mark_for_scoring(self):
+        """Complaints weigh on the health score: rescore their customers soon."""
+        self.env["crm.relationship.score"]._mark_customers(
+            (c.commercial_partner_id.id, c.company_id.id) for c in self
+        )
+
+    # ------------------------------------------------------------------
+    # Mail gateway and chatter
+    # ------------------------------------------------------------------
+    @api.model
+    def _partner_from_email(self, email):
+        normalized = email_normalize(email)
+        if not normalized:
+            return self.env["res.partner"]
+        return (
+            self.env["res.partner"]
+            .sudo()
+            .search([("email_normalized", "=", normalized)], limit=1)
+        )
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """A complaint from an email to the complaints alias."""
+        partner = self._partner_from_email(msg_dict.get("email_from") or "")
+        values = {
+            "name": msg_dict.get("subject") or _("No subject"),
+            "email_from": msg_dict.get("email_from"),
+            "partner_id": partner.id,
+            "channel": "email",
+            "user_id": False,
+            **(custom_values or {}),
+        }
+        return super().message_new(msg_dict, custom_values=values)
+
+    def _message_subscribe_customer(self):
+        for complaint in self:
+            complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
+
+    def _message_post_after_hook(self, message, msg_vals):
+        """An employee's reply to the customer is the first response."""
+        if (
+            message.message_type == "comment"
+            and message.subtype_id == self.env.ref("mail.mt_comment")
+            and message.author_id.user_ids
+            and not any(message.author_id.user_ids.mapped("share"))
+        ):
+            self.filtered(lambda c: not c.date_first_response).write(
+                {"date_first_response": message.date or fields.Datetime.now()}
+            )
+        return super()._message_post_after_hook(message, msg_vals)
+
+    def _rating_get_operator(self):
+        return self.user_id.partner_id
+
+    # ------------------------------------------------------------------
+    # SLA
+    # ------------------------------------------------------------------
+    def _record_breaches(self, now=None):
+        """Record the deadlines passed unmet; a breach stays recorded."""
+        now = now or fields.Datetime.now()
+        for complaint in self:
+            response = complaint.response_breached or bool(
+                complaint.response_deadline
+                and (complaint.date_first_response or now) > complaint.response_deadline
+            )
+            resolution = complaint.resolution_breached or bool(
+                complaint.resolution_deadline
+                and (complaint.date_closed or now) > complaint.resolution_deadline
+            )
+            if (response, resolution) != (
+                complaint.response_breached,
+                complaint.resolution_breached,
+            ):
+                complaint.write(
+                    {
+                        "response_breached": response,
+                        "resolution_breached": resolution,
+                        "sla_breached": response or resolution,
+                    }
+                )
+
+    @api.model
+    def _cron_check_sla(self):
+        """Every quarter of an hour: the open deadlines that have just passed."""
+        now = fields.Datetime.now()
+        late = self.search(
+            [
+                ("sla_breached", "=", False),
+                "|",
+                "&",
+                ("date_first_response", "=", False),
+                ("response_deadline", "<", now),
+                "&",
+                ("date_closed", "=", False),
+                ("resolution_deadline", "<", now),
+            ]
+        )
+        late._record_breaches(now)
+        self.env["ir.cron"]._notify_progress(done=len(late), remaining=0)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_respond(self):
+        """Record the first response given outside the chatter (a call)."""
+        self.filtered(lambda c: not c.date_first_response).write(
+            {"date_first_response": fields.Datetime.now()}
+        )
+        return True
+
+    def action_close(self):
+        stage = self.env["crm.complaint.stage"].search(
+            [("is_closed", "=", True)], limit=1
+        )
+        if not stage:
+            raise UserError(_("Define a closing stage first (Configuration)."))
+        self.write({"stage_id": stage.id})
+        return True
+
+    def action_reopen(self):
+        closed = self.filtered("is_closed")
+        if closed != self:
+            raise UserError(_("Only resolved complaints can be reopened."))
+        stage = self._default_stage()
+        for complaint in self:
+            complaint.write(
+                {"stage_id": stage.id, "reopen_count": complaint.reopen_count + 1}
+            )
+        return True
+
+    def _request_rating(self):
+        for complaint in self.filtered("partner_id"):
+            template = complaint.stage_id.rating_template_id
+            if template:
+                complaint.rating_send_request(
+                    template, lang=complaint.partner_id.lang, force_send=False
+                )

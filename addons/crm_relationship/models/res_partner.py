@@ -163,6 +163,9 @@ class ResPartner(models.Model):
     c360_loyalty_card_count = fields.Integer(
         "Loyalty cards", compute="_compute_c360_loyalty", groups=SCORE_GROUP
     )
+    c360_complaint_count = fields.Integer(
+        "Open complaints", compute="_compute_c360_service", groups=SCORE_GROUP
+    )
     c360_currency_id = fields.Many2one(
         "res.currency", compute="_compute_c360_currency_id", groups=SCORE_GROUP
     )
@@ -291,6 +294,10 @@ class ResPartner(models.Model):
                     ("date_deadline", "<", now),
                 ],
             ),
+            "complaints": (
+                "crm.complaint",
+                [("company_id", "=", company.id), ("is_closed", "=", False)],
+            ),
             "loyalty": (
                 "loyalty.card",
                 [
@@ -364,6 +371,14 @@ class ResPartner(models.Model):
             partner.c360_return_rate = scores[key]["return_rate"]
 
     @api.depends_context("company")
+    def _compute_c360_service(self):
+        complaints = self._c360_totals("complaints", [])
+        for partner in self:
+            partner.c360_complaint_count = complaints[partner.commercial_partner_id.id][
+                0
+            ]
+
+    @api.depends_context("company")
     def _compute_c360_loyalty(self):
         cards = self._c360_totals("loyalty", ["points:sum"])
         for partner in self:
@@ -401,6 +416,7 @@ class ResPartner(models.Model):
             "deliveries": _("Open deliveries"),
             "late_deliveries": _("Late deliveries"),
             "loyalty": _("Loyalty cards"),
+            "complaints": _("Open complaints"),
         }
         if figure not in titles:
             raise UserError(_("This figure has no records to open."))

@@ -8,3 +8,4 @@ from . import test_shared_record
 from . import test_churn_winback
 from . import test_loyalty_tiers
 from . import test_loyalty_points
+from . import test_complaint

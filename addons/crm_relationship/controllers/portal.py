@@ -1,0 +1,110 @@
+from odoo import _, http
+from odoo.exceptions import AccessError, MissingError
+from odoo.http import request
+from odoo.tools import plaintext2html
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+
+class ComplaintPortal(CustomerPortal):
+    """Customers file complaints and follow them from their portal."""
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "complaint_count" in counters:
+            Complaint = request.env["crm.complaint"]
+            values["complaint_count"] = (
+                Complaint.search_count([]) if Complaint.has_access("read") else 0
+            )
+        return values
+
+    @http.route(
+        ["/my/complaints", "/my/complaints/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_complaints(self, page=1, **kw):
+        Complaint = request.env["crm.complaint"]
+        # the record rule keeps portal users to their company's complaints
+        total = Complaint.search_count([])
+        pager = portal_pager(
+            url="/my/complaints", total=total, page=page, step=self._items_per_page
+        )
+        complaints = Complaint.search(
+            [], order="create_date desc", limit=self._items_per_page,
+            offset=pager["offset"],
+        )  # fmt: skip
+        values = self._prepare_portal_layout_values()
+        values.update(
+            complaints=complaints,
+            pager=pager,
+            page_name="complaint",
+            default_url="/my/complaints",
+        )
+        return request.render("crm_relationship.portal_my_complaints", values)
+
+    @http.route("/my/complaints/<int:complaint_id>", type="http", auth="public",
+                website=True)  # fmt: skip
+    def portal_my_complaint(self, complaint_id, access_token=None, **kw):
+        try:
+            complaint = self._document_check_access(
+                "crm.complaint", complaint_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        values = self._get_page_view_values(
+            complaint,
+            access_token,
+            {"complaint": complaint, "page_name": "complaint"},
+            "my_complaints_history",
+            False,
+            **kw,
+        )
+        return request.render("crm_relationship.portal_my_complaint", values)
+
+    @http.route("/my/complaints/new", type="http", auth="user", website=True,
+                methods=["GET", "POST"])  # fmt: skip
+    def portal_new_complaint(self, **post):
+        categories = request.env["crm.complaint.category"].search([])
+        error = None
+        if request.httprequest.method == "POST":
+            subject = (post.get("subject") or "").strip()
+            if not subject:
+                error = _("Give your complaint a subject.")
+            else:
+                return self._create_complaint(subject, categories, post)
+        values = self._prepare_portal_layout_values()
+        values.update(
+            categories=categories,
+            error=error,
+            post=post,
+            page_name="complaint",
+        )
+        return request.render("crm_relationship.portal_new_complaint", values)
+
+    def _create_complaint(self, subject, categories, post):
+        user = request.env.user
+        category = categories.filtered(
+            lambda c: str(c.id) == (post.get("category_id") or "")
+        )
+        # sudo: portal users cannot create complaints in the backend; what they send
+        # is only a subject, a text and one of the listed categories, for themselves
+        complaint = (
+            request.env["crm.complaint"]
+            .sudo()
+            .create(
+                {
+                    "name": subject,
+                    "description": plaintext2html(post.get("description") or ""),
+                    "partner_id": user.partner_id.id,
+                    "email_from": user.email,
+                    "channel": "portal",
+                    "category_id": category[:1].id,
+                    "company_id": user.company_id.id,
+                    "user_id": False,
+                }
+            )
+        )
+        return request.redirect(f"/my/complaints/{complaint.id}")
