@@ -9,3 +9,4 @@ from . import test_churn_winback
 from . import test_loyalty_tiers
 from . import test_loyalty_points
 from . import test_complaint
+from . import test_retention_access

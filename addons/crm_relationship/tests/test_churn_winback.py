@@ -169,6 +169,49 @@ class TestWinback(RelationshipScoringCommon):
         self.Lead._cron_open_winbacks()
         self.assertEqual(self._winbacks(self.drifting), lead)
 
+    def test_coupon_and_email_strategies(self):
+        coupons = self.env["loyalty.program"].create(
+            {
+                "name": "Come back coupon",
+                "program_type": "coupons",
+                "reward_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "reward_type": "discount",
+                            "discount": 10,
+                            "required_points": 1,
+                        },
+                    )
+                ],
+            }
+        )
+        template = self.env["mail.template"].create(
+            {
+                "name": "We miss you",
+                "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "subject": "We miss you, {{ object.partner_id.name }}",
+                "body_html": "<p>Here is 10% off your next order.</p>",
+            }
+        )
+        self.strategies.write(
+            {
+                "activity_type_id": False,
+                "loyalty_program_id": coupons.id,
+                "mail_template_id": template.id,
+            }
+        )
+        self.Lead._cron_open_winbacks()
+        lead = self._winbacks(self.drifting)
+        self.assertFalse(lead.activity_ids)
+        self.assertEqual(lead.winback_coupon_id.program_id, coupons)
+        self.assertEqual(lead.winback_coupon_id.partner_id, self.drifting)
+        self.assertEqual(lead.winback_coupon_id.points, 1)
+        self.assertIn(
+            "We miss you, Drifting", lead.message_ids.mapped("subject") or [""]
+        )
+
     def test_buying_again_wins_the_customer_back(self):
         self.Lead._cron_open_winbacks()
         lead = self._winbacks(self.drifting)

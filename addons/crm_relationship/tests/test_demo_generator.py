@@ -110,6 +110,12 @@ class TestDemoGenerator(TransactionCase):
         )
         self.assertEqual(len(handoffs.filtered("is_overdue")), 1)
         self.assertTrue(all(h.result for h in handoffs if h.state == "done"))
+        complaints = self.records["complaints"]
+        self.assertTrue(complaints.filtered("sla_breached"))
+        self.assertEqual(
+            sorted(complaints.filtered("is_closed").mapped("rating_last_value")),
+            [1.0, 3.0, 5.0],
+        )
 
     def test_loyalty_members_hold_tiers(self):
         program = self.records["loyalty_program"]

@@ -30,6 +30,16 @@ NOTES = [
     ("sales", "risk", "department", "A competitor quoted 8% below our last offer."),
     ("finance", "fact", "everyone", "Invoices must quote the purchase order number."),
 ]
+# subject, category, severity, channel, days ago received, outcome (open, late,
+# resolved with a rating of 1, 3 or 5 stars)
+COMPLAINTS = [
+    ("Crates arrived broken", "delivery", "high", "email", 0, "open"),
+    ("Invoice charged twice", "invoicing", "medium", "phone", 3, "late"),
+    ("Conveyor belt worn after a month", "quality", "critical", "portal", 6, "5"),
+    ("Delivery two days late", "delivery", "medium", "email", 12, "3"),
+    ("Technician missed the visit", "service", "high", "phone", 20, "1"),
+    ("Wrong spare part sent", "delivery", "low", "portal", 0, "open"),
+]
 # from, to, subject, final state (overdue: accepted and past its due date), outcome
 HANDOFFS = [
     ("sales", "finance", "Review the credit limit", "requested", None),
@@ -52,6 +62,7 @@ class CollaborationDemoMixin:
         self._create_account_teams(plan, users)
         self._create_customer_notes(users)
         self._create_handoffs(users)
+        self._create_complaints(users)
 
     def _create_department_users(self):
         """A department per team with its people; each department's first user heads
@@ -212,3 +223,37 @@ class CollaborationDemoMixin:
         )
         overdue.invalidate_recordset(["date_deadline"])
         self.records["handoffs"] = handoffs.sudo()
+
+    def _create_complaints(self, users):
+        """Complaints in every situation: open, past their SLA, resolved and rated."""
+        customers = self.records["customers"]
+        Complaint = self.env["crm.complaint"]
+        now = fields.Datetime.now()
+        complaints = Complaint
+        for index, (subject, category, severity, channel, days, outcome) in enumerate(
+            COMPLAINTS
+        ):
+            complaint = Complaint.create(
+                {
+                    "name": subject,
+                    "partner_id": customers[(index * 5) % len(customers)].id,
+                    "category_id": self.env.ref(
+                        f"crm_relationship.crm_complaint_category_{category}"
+                    ).id,
+                    "severity": severity,
+                    "channel": channel,
+                    "date_received": now - timedelta(days=days),
+                    "department_id": users["service"][:1].employee_id.department_id.id,
+                    "user_id": users["service"][:1].id,
+                }
+            )
+            if outcome not in ("open", "late"):
+                complaint.date_first_response = complaint.date_received + timedelta(
+                    hours=1
+                )
+                complaint.action_close()
+                token = complaint._rating_get_access_token()
+                complaint.rating_apply(int(outcome), token=token)
+            complaints |= complaint
+        complaints._record_breaches()
+        self.records["complaints"] = complaints

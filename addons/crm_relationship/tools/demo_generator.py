@@ -166,7 +166,7 @@ BULK_CONTEXT = {
 COUNTED_RECORDS = [
     "customers", "contacts", "salespeople", "products", "orders", "invoices", "refunds",
     "payments", "deliveries", "returns", "opportunities", "loyalty_cards",
-    "account_team", "notes", "handoffs",
+    "account_team", "notes", "handoffs", "complaints",
 ]  # fmt: skip
 ANALYZED_TABLES = [
     "res_partner",
