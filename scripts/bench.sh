@@ -12,6 +12,9 @@ CONF="$ODOO_STATE_DIR/odoo-test.conf"
 if ! db_exists "$DB"; then
     say "Creating the benchmark database $DB"
     odoo_cli -c "$CONF" -d "$DB" -i "$ADDONS" --stop-after-init
+    update_addons_if_changed "$CONF" "$DB" --stamp-only
+else
+    update_addons_if_changed "$CONF" "$DB"
 fi
 say "Relationship scoring: $CUSTOMERS customers"
 "$PY" tests/benchmarks/bench_scoring.py -c "$CONF" -d "$DB" --customers "$CUSTOMERS" --commit

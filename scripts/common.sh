@@ -28,3 +28,17 @@ psql_odoo() { psql -h "$ODOO_DB_HOST" -p "$ODOO_DB_PORT" -U "$ODOO_DB_USER" -d p
 db_exists() { [ "$(psql_odoo -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" = 1 ]; }
 # runs Odoo's command line with the project's interpreter, whatever way Odoo was installed
 odoo_cli() { "$PY" -c 'import sys, odoo.cli; sys.argv[0] = "odoo"; odoo.cli.main()' "$@"; }
+
+# update_addons_if_changed CONF DB [--stamp-only]: update both addons in DB when their
+# code changed since DB last saw it (a stamp per database in $ODOO_STATE_DIR), then
+# stamp it; --stamp-only for a database just installed from this code.
+update_addons_if_changed() {
+    local conf=$1 db=$2 stamp="$ODOO_STATE_DIR/$2.addons.sha1" sha
+    sha=$(cd "$ROOT" && find addons -type f -not -name '*.pyc' -print0 | sort -z \
+        | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
+    if [ "${3:-}" != --stamp-only ] && [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
+        say "The addons changed: updating them in $db"
+        odoo_cli -c "$conf" -d "$db" -u "$ADDONS" --stop-after-init --log-level=warn
+    fi
+    echo "$sha" >"$stamp"
+}

@@ -10,23 +10,15 @@ installed() {
     db_exists "$ODOO_DB" && [ "$(psql -h "$ODOO_DB_HOST" -p "$ODOO_DB_PORT" -U "$ODOO_DB_USER" -d "$ODOO_DB" -XtAq \
         -c "SELECT count(*) FROM ir_module_module WHERE name IN ('crm_relationship', 'crm_analytics') AND state = 'installed'" 2>/dev/null)" = 2 ]
 }
-JUST_INSTALLED=0
+STAMP_ONLY=
 if ! installed; then
-    JUST_INSTALLED=1
+    STAMP_ONLY=--stamp-only
     say "Creating the database $ODOO_DB with both addons and demo data (a few minutes, once)"
     odoo_cli -c "$CONF" -d "$ODOO_DB" -i "$ADDONS" --stop-after-init --log-level=warn
     installed || die "the addons did not install in $ODOO_DB; see the log above"
     echo "env.ref('base.user_admin').password = '$ODOO_ADMIN_PASSWORD'; env.cr.commit()" \
         | odoo_cli shell -c "$CONF" -d "$ODOO_DB" --log-level=warn >/dev/null
 fi
-# Code of the addons changed since this database last saw it: update them first.
-STAMP="$ODOO_STATE_DIR/$ODOO_DB.addons.sha1"
-CODE_SHA=$(cd "$ROOT" && find addons -type f -not -name '*.pyc' -print0 | sort -z \
-    | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
-if [ "$JUST_INSTALLED" = 0 ] && [ "$(cat "$STAMP" 2>/dev/null)" != "$CODE_SHA" ]; then
-    say "The addons changed: updating them in $ODOO_DB"
-    odoo_cli -c "$CONF" -d "$ODOO_DB" -u "$ADDONS" --stop-after-init --log-level=warn
-fi
-echo "$CODE_SHA" >"$STAMP"
+update_addons_if_changed "$CONF" "$ODOO_DB" $STAMP_ONLY
 say "Odoo on http://localhost:$ODOO_HTTP_PORT  (login: admin, password: $ODOO_ADMIN_PASSWORD)"
 exec "$PY" -c 'import sys, odoo.cli; sys.argv[0] = "odoo"; odoo.cli.main()' -c "$CONF" -d "$ODOO_DB" "$@"

@@ -1,6 +1,47 @@
+from contextlib import contextmanager
+
 from odoo import Command, fields
+from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+USER = "base.group_user,crm_relationship.group_relationship_user"
+HEAD = "base.group_user,crm_relationship.group_department_head"
+MANAGER = "base.group_user,crm_relationship.group_relationship_manager"
+
+
+class DepartmentCase(TransactionCase):
+    """People of departments (a user with an employee record), and refusals checked
+    in a savepoint."""
+
+    @classmethod
+    def _person(cls, login, groups, department, company=None):
+        company = company or cls.env.company
+        user = new_test_user(
+            cls.env,
+            login=login,
+            name=login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
+        )
+        cls.env["hr.employee"].create(
+            {
+                "name": login,
+                "user_id": user.id,
+                "department_id": department.id,
+                "company_id": company.id,
+            }
+        )
+        return user
+
+    @contextmanager
+    def assertRefused(self, exception, regex):
+        """``assertRaisesRegex`` inside a savepoint, as Odoo's ``assertRaises`` does:
+        a constraint fails after the row is written, and the row must not linger."""
+        with self.assertRaises(exception) as caught:
+            yield caught
+        self.assertRegex(str(caught.exception), regex)
 
 
 class RelationshipScoringCommon(AccountTestInvoicingCommon):

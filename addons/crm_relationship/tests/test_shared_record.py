@@ -1,15 +1,13 @@
-from contextlib import contextmanager
 from datetime import timedelta
 
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
-USER = "base.group_user,crm_relationship.group_relationship_user"
-HEAD = "base.group_user,crm_relationship.group_department_head"
-MANAGER = "base.group_user,crm_relationship.group_relationship_manager"
+from .common import HEAD, MANAGER, USER, DepartmentCase
+
 TODO = "mail.mail_activity_data_todo"
 FINANCE_FIGURES = [
     "c360_receivable",
@@ -20,7 +18,7 @@ FINANCE_FIGURES = [
 ]
 
 
-class SharedRecordCase(TransactionCase):
+class SharedRecordCase(DepartmentCase):
     """Sales asks, Logistics acts, Finance looks on; one customer, one company.
 
     Logistics has a manager on its department (the head who receives undispatched
@@ -50,35 +48,6 @@ class SharedRecordCase(TransactionCase):
         )
         cls.deadline = fields.Date.today() + timedelta(days=3)
         cls.todo = cls.env.ref(TODO)
-
-    @classmethod
-    def _person(cls, login, groups, department, company=None):
-        company = company or cls.company
-        user = new_test_user(
-            cls.env,
-            login=login,
-            name=login,
-            groups=groups,
-            company_id=company.id,
-            company_ids=[(6, 0, company.ids)],
-        )
-        cls.env["hr.employee"].create(
-            {
-                "name": login,
-                "user_id": user.id,
-                "department_id": department.id,
-                "company_id": company.id,
-            }
-        )
-        return user
-
-    @contextmanager
-    def assertRefused(self, exception, regex):
-        """``assertRaisesRegex`` inside a savepoint, as Odoo's ``assertRaises`` does:
-        a constraint fails after the row is written, and the row must not linger."""
-        with self.assertRaises(exception) as caught:
-            yield caught
-        self.assertRegex(str(caught.exception), regex)
 
     @classmethod
     def _handoff(cls, user=None, **values):

@@ -1,18 +1,15 @@
-from contextlib import contextmanager
 from datetime import timedelta
 
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
-USER = "base.group_user,crm_relationship.group_relationship_user"
-HEAD = "base.group_user,crm_relationship.group_department_head"
-MANAGER = "base.group_user,crm_relationship.group_relationship_manager"
+from .common import HEAD, MANAGER, USER, DepartmentCase
 
 
-class SharedRecordCommon(TransactionCase):
+class SharedRecordCommon(DepartmentCase):
     """Three departments with their people, a customer, in two companies."""
 
     @classmethod
@@ -36,34 +33,6 @@ class SharedRecordCommon(TransactionCase):
             {"name": "Acme", "is_company": True}
         )
         cls.deadline = fields.Date.today() + timedelta(days=5)
-
-    @classmethod
-    def _person(cls, login, groups, department, company=None):
-        company = company or cls.company
-        user = new_test_user(
-            cls.env,
-            login=login,
-            groups=groups,
-            company_id=company.id,
-            company_ids=[(6, 0, company.ids)],
-        )
-        cls.env["hr.employee"].create(
-            {
-                "name": login,
-                "user_id": user.id,
-                "department_id": department.id,
-                "company_id": company.id,
-            }
-        )
-        return user
-
-    @contextmanager
-    def assertRefused(self, exception, words):
-        """Raised in a savepoint, as the web client's request would roll back, and
-        said with these words."""
-        with self.assertRaises(exception) as caught:
-            yield
-        self.assertIn(words, str(caught.exception))
 
     def _handoff(self, user=None, **values):
         return (
