@@ -45,8 +45,8 @@ class TestComplaintPortal(HttpCase):
             complaint,
             [
                 {
-                    "partner_id": self.portal.partner_id.id,
-                    "commercial_partner_id": self.customer.id,
+                    "partner_id": self.customer.id,
+                    "partner_contact_id": self.portal.partner_id.id,
                     "channel": "portal",
                     "category_id": delivery.id,
                 }
@@ -63,6 +63,15 @@ class TestComplaintPortal(HttpCase):
             {"name": "Invoice twice", "partner_id": self.customer.id}
         )
         self.assertIn("Invoice twice", self.url_open("/my/complaints").text)
+        # the portal home counts them
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["complaint_count"]}
+        )
+        self.assertEqual(counters["complaint_count"], 2)
+        # the customer talks in the chatter of the complaint
+        page = self.url_open(f"/my/complaints/{complaint.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_portal_chatter", page.text)
 
     def test_subject_is_required(self):
         self.authenticate("complaint_portal", "complaint_portal")
@@ -82,5 +91,23 @@ class TestComplaintPortal(HttpCase):
         listing = self.url_open("/my/complaints")
         self.assertNotIn("Secret trouble", listing.text)
         page = self.url_open(f"/my/complaints/{complaint.id}")
+        self.assertEqual(page.status_code, 404)
         self.assertNotIn("Secret trouble", page.text)
-        self.assertTrue(page.url.endswith("/my"), page.url)
+        missing = self.url_open("/my/complaints/999999999")
+        self.assertEqual(missing.status_code, 404)
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["complaint_count"]}
+        )
+        self.assertEqual(counters["complaint_count"], 0)
+
+    def test_visitors_are_sent_to_log_in(self):
+        complaint = self.env["crm.complaint"].create(
+            {"name": "Secret trouble", "partner_id": self.customer.id}
+        )
+        page = self.url_open(f"/my/complaints/{complaint.id}")
+        self.assertIn("/web/login", page.url)
+        self.assertNotIn("Secret trouble", page.text)
+        # with the link the customer received, no login is needed
+        link = self.url_open(complaint.get_portal_url())
+        self.assertEqual(link.status_code, 200)
+        self.assertIn("Secret trouble", link.text)

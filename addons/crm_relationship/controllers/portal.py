@@ -53,7 +53,12 @@ class ComplaintPortal(CustomerPortal):
                 "crm.complaint", complaint_id, access_token
             )
         except (AccessError, MissingError):
-            return request.redirect("/my")
+            if request.env.user._is_public():
+                return request.redirect(
+                    f"/web/login?redirect=/my/complaints/{complaint_id}"
+                )
+            # the same answer whether the complaint exists or is someone else's
+            raise request.not_found() from None
         values = self._get_page_view_values(
             complaint,
             access_token,
@@ -98,8 +103,9 @@ class ComplaintPortal(CustomerPortal):
                 {
                     "name": subject,
                     "description": plaintext2html(post.get("description") or ""),
+                    # stored on the commercial entity, the user as contact
                     "partner_id": user.partner_id.id,
-                    "email_from": user.email,
+                    "email_from": user.partner_id.email_formatted,
                     "channel": "portal",
                     "category_id": category[:1].id,
                     "company_id": user.company_id.id,

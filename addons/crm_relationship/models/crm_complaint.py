@@ -17,7 +17,12 @@ class CrmComplaint(models.Model):
 
     _name = "crm.complaint"
     _description = "Customer complaint"
-    _inherit = ["portal.mixin", "rating.mixin", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread.cc",
+        "mail.activity.mixin",
+        "rating.mixin",
+    ]
     _order = "priority desc, resolution_deadline, id desc"
     _check_company_auto = True
     _mail_post_access = "read"
@@ -33,12 +38,25 @@ class CrmComplaint(models.Model):
         index=True,
         tracking=True,
         check_company=True,
-        help="The customer, or the contact who complained.",
+        help="The customer's commercial entity (the company, or the individual).",
+    )
+    partner_contact_id = fields.Many2one(
+        "res.partner",
+        string="Contact",
+        compute="_compute_partner_contact_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        check_company=True,
+        domain="partner_id and [('commercial_partner_id', '=', partner_id)] or []",
+        help="The person who complained, when not the customer itself.",
     )
     commercial_partner_id = fields.Many2one(
         related="partner_id.commercial_partner_id", store=True, index=True
     )
-    email_from = fields.Char("Email")
+    email_from = fields.Char(
+        "Email", compute="_compute_email_from", store=True, readonly=False
+    )
     channel = fields.Selection(
         [
             ("email", "Email"),
@@ -133,6 +151,21 @@ class CrmComplaint(models.Model):
             if complaint.category_id.department_id:
                 complaint.department_id = complaint.category_id.department_id
 
+    @api.depends("partner_id")
+    def _compute_partner_contact_id(self):
+        for complaint in self:
+            contact = complaint.partner_contact_id
+            if contact.commercial_partner_id != complaint.partner_id:
+                complaint.partner_contact_id = False
+
+    @api.depends("partner_id", "partner_contact_id")
+    def _compute_email_from(self):
+        for complaint in self:
+            contact = complaint.partner_contact_id or complaint.partner_id
+            complaint.email_from = (
+                contact.email_formatted if contact.email else complaint.email_from
+            )
+
     @api.depends("category_id", "severity", "company_id", "date_received")
     def _compute_deadlines(self):
         policies = self.env["crm.complaint.sla.policy"]._policies_for(self)
@@ -158,17 +191,39 @@ class CrmComplaint(models.Model):
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
+    @api.model
+    def _split_customer(self, vals):
+        """Keep ``partner_id`` on the commercial entity and the person as contact.
+
+        Complaints are counted, scored and shared per customer, while the answers
+        and the rating request go to the person who complained.
+        """
+        Partner = self.env["res.partner"]
+        if vals.get("partner_id"):
+            partner = Partner.browse(vals["partner_id"])
+            commercial = partner.commercial_partner_id
+            if partner != commercial:
+                vals.setdefault("partner_contact_id", partner.id)
+                vals["partner_id"] = commercial.id
+        elif vals.get("partner_contact_id") and "partner_id" not in vals:
+            contact = Partner.browse(vals["partner_contact_id"])
+            vals["partner_id"] = contact.commercial_partner_id.id
+        return vals
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             if not vals.get("partner_id") and vals.get("email_from"):
                 vals["partner_id"] = self._partner_from_email(vals["email_from"]).id
+            self._split_customer(vals)
         complaints = super().create(vals_list)
         complaints.filtered("partner_id")._message_subscribe_customer()
         complaints._mark_for_scoring()
         return complaints
 
     def write(self, vals):
+        if "partner_id" in vals or "partner_contact_id" in vals:
+            vals = self._split_customer(dict(vals))
         if "stage_id" in vals:
             stage = self.env["crm.complaint.stage"].browse(vals["stage_id"])
             closing = (
@@ -212,11 +267,12 @@ class CrmComplaint(models.Model):
     @api.model
     def message_new(self, msg_dict, custom_values=None):
         """A complaint from an email to the complaints alias."""
-        partner = self._partner_from_email(msg_dict.get("email_from") or "")
+        contact = self._partner_from_email(msg_dict.get("email_from") or "")
         values = {
             "name": msg_dict.get("subject") or _("No subject"),
             "email_from": msg_dict.get("email_from"),
-            "partner_id": partner.id,
+            "partner_id": contact.commercial_partner_id.id,
+            "partner_contact_id": contact.id if contact.parent_id else False,
             "channel": "email",
             "user_id": False,
             **(custom_values or {}),
@@ -225,7 +281,16 @@ class CrmComplaint(models.Model):
 
     def _message_subscribe_customer(self):
         for complaint in self:
-            complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
+            complaint.message_subscribe(partner_ids=complaint._rating_get_partner().ids)
+
+    def _message_get_suggested_recipients(self):
+        recipients = super()._message_get_suggested_recipients()
+        customer = self._rating_get_partner()
+        if customer:
+            self._message_add_suggested_recipient(
+                recipients, partner=customer, reason=_("Customer")
+            )
+        return recipients
 
     def _message_post_after_hook(self, message, msg_vals):
         """An employee's reply to the customer is the first response."""
@@ -243,6 +308,10 @@ class CrmComplaint(models.Model):
     def _rating_get_operator(self):
         return self.user_id.partner_id
 
+    def _rating_get_partner(self):
+        """The person who complained rates how it was handled."""
+        return self.partner_contact_id or self.partner_id
+
     # ------------------------------------------------------------------
     # SLA
     # ------------------------------------------------------------------
@@ -250,9 +319,11 @@ class CrmComplaint(models.Model):
         """Record the deadlines passed unmet; a breach stays recorded."""
         now = now or fields.Datetime.now()
         for complaint in self:
+            # resolving a complaint answers it
+            answered = complaint.date_first_response or complaint.date_closed
             response = complaint.response_breached or bool(
                 complaint.response_deadline
-                and (complaint.date_first_response or now) > complaint.response_deadline
+                and (answered or now) > complaint.response_deadline
             )
             resolution = complaint.resolution_breached or bool(
                 complaint.resolution_deadline
@@ -279,7 +350,9 @@ class CrmComplaint(models.Model):
                 ("sla_breached", "=", False),
                 "|",
                 "&",
+                "&",
                 ("date_first_response", "=", False),
+                ("date_closed", "=", False),
                 ("response_deadline", "<", now),
                 "&",
                 ("date_closed", "=", False),
@@ -324,5 +397,7 @@ class CrmComplaint(models.Model):
             template = complaint.stage_id.rating_template_id
             if template:
                 complaint.rating_send_request(
-                    template, lang=complaint.partner_id.lang, force_send=False
+                    template,
+                    lang=complaint._rating_get_partner().lang,
+                    force_send=False,
                 )

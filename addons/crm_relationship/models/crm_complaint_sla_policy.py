@@ -31,26 +31,61 @@ class CrmComplaintSlaPolicy(models.Model):
         "res.company", required=True, default=lambda self: self.env.company
     )
 
-    _sql_constraints = [
-        (
-            "policy_uniq",
-            "UNIQUE NULLS NOT DISTINCT (category_id, severity, company_id)",
-            "There is already a policy for this category and severity.",
-        ),
-    ]
+    @api.depends("category_id", "severity")
+    def _compute_display_name(self):
+        severities = dict(SEVERITIES)
+        for policy in self:
+            policy.display_name = "{} / {}".format(
+                policy.category_id.name or _("Any category"),
+                severities.get(policy.severity, ""),
+            )
 
     @api.constrains("response_hours", "resolution_hours")
     def _check_hours(self):
         for policy in self:
             if policy.response_hours <= 0 or policy.resolution_hours <= 0:
                 raise ValidationError(
-                    _("SLA hours must be positive: a deadline cannot be in the past.")
+                    _(
+                        "The SLA policy %(policy)s needs a positive number of hours "
+                        "for the first response and for the resolution.",
+                        policy=policy.display_name,
+                    )
                 )
             if policy.resolution_hours < policy.response_hours:
                 raise ValidationError(
                     _(
                         "A complaint cannot be resolved before it is answered: the "
-                        "resolution time must be at least the first response time."
+                        "resolution time of %(policy)s must be at least its first "
+                        "response time.",
+                        policy=policy.display_name,
+                    )
+                )
+
+    @api.constrains("category_id", "severity", "company_id")
+    def _check_unique(self):
+        """One policy per category and severity, else the deadline would be a lottery.
+
+        A Python check rather than a SQL constraint so that the user reads which
+        policy is doubled instead of a database error.
+        """
+        keys = {(p.category_id, p.severity, p.company_id) for p in self}
+        groups = self._read_group(
+            [
+                ("company_id", "in", self.company_id.ids),
+                ("severity", "in", self.mapped("severity")),
+            ],
+            ["category_id", "severity", "company_id"],
+            ["__count"],
+        )
+        for category, severity, company, count in groups:
+            if count > 1 and (category, severity, company) in keys:
+                raise ValidationError(
+                    _(
+                        "There is already an SLA policy for %(category)s complaints "
+                        "of %(severity)s severity in %(company)s.",
+                        category=category.name or _("any category"),
+                        severity=dict(SEVERITIES)[severity],
+                        company=company.name,
                     )
                 )
 

@@ -1,11 +1,9 @@
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
-from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import mute_logger
 
 T0 = datetime(2026, 3, 2, 9, 0)
 
@@ -46,7 +44,12 @@ class TestComplaint(TransactionCase):
 
     def _complaint(self, **values):
         return self.Complaint.create(
-            {"name": "Late delivery", "partner_id": self.buyer.id, **values}
+            {
+                "name": "Late delivery",
+                "partner_id": self.buyer.id,
+                "user_id": self.agent.id,
+                **values,
+            }
         )
 
     def test_deadlines_from_the_policy(self):
@@ -106,6 +109,51 @@ class TestComplaint(TransactionCase):
         self.assertFalse(complaint.sla_breached)
         self.assertEqual(complaint.date_closed, T0 + timedelta(hours=30))
 
+    def test_resolving_in_time_answers_the_complaint(self):
+        with freeze_time(T0):
+            complaint = self._complaint(severity="high")
+        with freeze_time(T0 + timedelta(hours=3)):
+            complaint.action_close()
+        with freeze_time(T0 + timedelta(hours=60)):
+            self.Complaint._cron_check_sla()
+        self.assertFalse(complaint.response_breached)
+        self.assertFalse(complaint.sla_breached)
+
+    def test_unresolved_complaint_breaches_its_resolution_deadline(self):
+        with freeze_time(T0):
+            complaint = self._complaint(severity="critical")
+        with freeze_time(T0 + timedelta(hours=1)):
+            complaint.action_respond()
+        with freeze_time(T0 + timedelta(hours=23)):
+            self.Complaint._cron_check_sla()
+        self.assertFalse(complaint.sla_breached)
+        with freeze_time(T0 + timedelta(hours=25)):
+            self.Complaint._cron_check_sla()
+        self.assertRecordValues(
+            complaint,
+            [
+                {
+                    "response_breached": False,
+                    "resolution_breached": True,
+                    "sla_breached": True,
+                }
+            ],
+        )
+
+    def test_customer_is_the_commercial_entity(self):
+        complaint = self._complaint()
+        self.assertEqual(complaint.partner_id, self.customer)
+        self.assertEqual(complaint.partner_contact_id, self.buyer)
+        self.assertEqual(complaint.email_from, self.buyer.email_formatted)
+        self.assertEqual(complaint._rating_get_partner(), self.buyer)
+        self.assertIn(self.buyer, complaint.message_partner_ids)
+        individual = self.env["res.partner"].create({"name": "Solo Buyer"})
+        complaint.partner_id = individual
+        self.assertEqual(complaint.partner_id, individual)
+        self.assertEqual(complaint._rating_get_partner(), individual)
+        company_only = self._complaint(partner_id=self.customer.id)
+        self.assertFalse(company_only.partner_contact_id)
+
     def test_customer_note_is_not_a_response(self):
         complaint = self._complaint()
         complaint.message_post(
@@ -123,6 +171,7 @@ class TestComplaint(TransactionCase):
             [("res_model", "=", "crm.complaint"), ("res_id", "=", complaint.id)]
         )
         self.assertEqual(rating.partner_id, self.buyer)
+        self.assertEqual(rating.rated_partner_id, self.agent.partner_id)
         subjects = [m.subject for m in complaint.message_ids if m.subject]
         self.assertIn("How did we handle", " ".join(subjects))
         complaint.rating_apply(5, token=rating.access_token)
@@ -136,9 +185,11 @@ class TestComplaint(TransactionCase):
         thread_id = self.env["mail.thread"].message_process("crm.complaint", RAW_EMAIL)
         complaint = self.Complaint.browse(thread_id)
         self.assertEqual(complaint.name, "Broken crates in the last delivery")
-        self.assertEqual(complaint.partner_id, self.buyer)
-        self.assertEqual(complaint.commercial_partner_id, self.customer)
+        # filed on the customer, answered to the person who wrote
+        self.assertEqual(complaint.partner_id, self.customer)
+        self.assertEqual(complaint.partner_contact_id, self.buyer)
         self.assertEqual(complaint.channel, "email")
+        self.assertFalse(complaint.user_id)
         self.assertTrue(complaint.response_deadline)
         self.assertIn(self.buyer, complaint.message_partner_ids)
         alias = self.env.ref("crm_relationship.mail_alias_complaints")
@@ -157,31 +208,33 @@ class TestComplaint(TransactionCase):
         action = self.customer.with_context(c360_figure="complaints").action_open_c360()
         self.assertEqual(self.Complaint.search_count(action["domain"]), 1)
 
+    def _assert_refused(self, message, values):
+        with self.assertRaises(ValidationError) as refusal:
+            self.env["crm.complaint.sla.policy"].create(values)
+        self.assertIn(message, str(refusal.exception))
+
     def test_policies_refuse_bad_input(self):
-        Policy = self.env["crm.complaint.sla.policy"]
-        with self.assertRaises(ValidationError):
-            Policy.create(
-                {
-                    "category_id": self.delivery.id,
-                    "severity": "low",
-                    "response_hours": -1,
-                    "resolution_hours": 10,
-                }
-            )
-        with self.assertRaises(ValidationError):
-            Policy.create(
-                {
-                    "category_id": self.delivery.id,
-                    "severity": "low",
-                    "response_hours": 10,
-                    "resolution_hours": 5,
-                }
-            )
+        delivery_low = {"category_id": self.delivery.id, "severity": "low"}
+        self._assert_refused(
+            "needs a positive number of hours",
+            {**delivery_low, "response_hours": -1, "resolution_hours": 10},
+        )
+        self._assert_refused(
+            "cannot be resolved before it is answered",
+            {**delivery_low, "response_hours": 10, "resolution_hours": 5},
+        )
         # the shipped policy for low complaints of any category exists already
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
-            Policy.create(
-                {"severity": "low", "response_hours": 1, "resolution_hours": 5}
-            )
+        self._assert_refused(
+            "already an SLA policy for any category complaints of Low severity",
+            {"severity": "low", "response_hours": 1, "resolution_hours": 5},
+        )
+        self.env["crm.complaint.sla.policy"].create(
+            {**delivery_low, "response_hours": 1, "resolution_hours": 5}
+        )
+        self._assert_refused(
+            "already an SLA policy for Delivery complaints of Low severity",
+            {**delivery_low, "response_hours": 2, "resolution_hours": 6},
+        )
 
     def test_access(self):
         complaint = self._complaint()
