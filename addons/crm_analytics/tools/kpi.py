@@ -1,0 +1,77 @@
+"""Scorecard arithmetic, apart from the ORM: periods, achievement, traffic lights.
+
+A KPI's value is compared with its target in the direction the KPI prefers (higher
+or lower is better); a scorecard adds its lines' achievements with their weights.
+"""
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+PERIODS = {"month": 1, "quarter": 3, "year": 12}
+LIGHTS = ("green", "amber", "red")
+
+
+def period_bounds(day, period):
+    """First and last day of the month, quarter or year containing ``day``."""
+    months = PERIODS[period]
+    first_month = (day.month - 1) // months * months + 1
+    start = date(day.year, first_month, 1)
+    return start, start + relativedelta(months=months, days=-1)
+
+
+def previous_period(start, period):
+    """The period just before the one that starts on ``start``."""
+    return period_bounds(start - relativedelta(days=1), period)
+
+
+def same_period_last_year(start, period):
+    return period_bounds(start - relativedelta(years=1), period)
+
+
+def achievement(value, target, higher_is_better=True):
+    """How far ``value`` goes towards ``target``, 1.0 meaning on target.
+
+    Higher is better: value / target. Lower is better: target / value (a value of 0
+    reaches any positive target). None when it cannot be said: no value, no target,
+    or a zero target to reach from above.
+    """
+    if value is None or not target:
+        return None
+    if higher_is_better:
+        return value / target
+    if value == 0:
+        return None if target < 0 else float("inf")
+    return target / value
+
+
+def traffic_light(achieved, alert_threshold=0.9):
+    """Green on target, amber at or above the alert threshold, red below it."""
+    if achieved is None:
+        return None
+    if achieved >= 1:
+        return "green"
+    return "amber" if achieved >= alert_threshold else "red"
+
+
+def weighted_total(lines, cap=1.5):
+    """The weighted mean achievement of ``(achievement, weight)`` pairs.
+
+    Each achievement counts up to ``cap``, so that one line far over target cannot
+    hide the others; lines that cannot be said leave the weighting. None when no
+    line can be said.
+    """
+    known = [(min(a, cap), w) for a, w in lines if a is not None and w > 0]
+    total_weight = sum(w for _a, w in known)
+    if not total_weight:
+        return None
+    return sum(a * w for a, w in known) / total_weight
+
+
+def trend(current, previous):
+    """``up``, ``down`` or ``flat`` between two values; None if either is unknown."""
+    if current is None or previous is None:
+        return None
+    if current > previous:
+        return "up"
+    return "down" if current < previous else "flat"
