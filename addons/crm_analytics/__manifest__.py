@@ -8,8 +8,20 @@
     "depends": ["crm_relationship"],
     "external_dependencies": {"python": ["xlsxwriter", "numpy", "scipy"]},
     "data": [
+        "security/ir.model.access.csv",
+        "security/crm_analytics_security.xml",
+        "data/crm_kpi_data.xml",
+        "data/ir_cron_data.xml",
+        "views/crm_scorecard_templates.xml",
+        "views/crm_kpi_views.xml",
+        "views/crm_kpi_value_views.xml",
+        "views/crm_scorecard_views.xml",
+        "views/digest_digest_views.xml",
         "views/crm_analytics_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_analytics/static/tests/tours/**/*"],
+    },
     "application": False,
     "installable": True,
 }

@@ -1,1 +1,3 @@
 from . import test_kpi_maths
+from . import test_scorecard
+from . import test_scorecard_access

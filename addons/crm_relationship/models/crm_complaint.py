@@ -120,6 +120,22 @@ class CrmComplaint(models.Model):
     )
     date_first_response = fields.Datetime("First response", copy=False)
     date_closed = fields.Datetime("Closed on", copy=False, readonly=True)
+    response_hours = fields.Float(
+        "First response time (h)",
+        compute="_compute_durations",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Hours from reception to the first response; 0 until answered.",
+    )
+    resolution_hours = fields.Float(
+        "Resolution time (h)",
+        compute="_compute_durations",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Hours from reception to closing; 0 while open.",
+    )
     response_breached = fields.Boolean(copy=False, readonly=True)
     resolution_breached = fields.Boolean(copy=False, readonly=True)
     sla_breached = fields.Boolean(
@@ -181,6 +197,20 @@ class CrmComplaint(models.Model):
             complaint.resolution_deadline = policy and start + timedelta(
                 hours=policy.resolution_hours
             )
+
+    @api.depends("date_received", "date_first_response", "date_closed")
+    def _compute_durations(self):
+        for complaint in self:
+            start = complaint.date_received
+            for field, end in (
+                ("response_hours", complaint.date_first_response),
+                ("resolution_hours", complaint.date_closed),
+            ):
+                complaint[field] = (
+                    max((end - start).total_seconds() / 3600, 0.0)
+                    if start and end
+                    else 0.0
+                )
 
     def _compute_access_url(self):
         result = super()._compute_access_url()

@@ -1,0 +1,316 @@
+import logging
+import threading
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+
+from ..tools import kpi as kpi_tools
+from .crm_kpi import OWNER_TYPES
+
+_logger = logging.getLogger(__name__)
+
+HISTORY_PERIODS = 12
+
+
+class CrmScorecard(models.Model):
+    """A balanced scorecard: KPI lines with targets, for one owner and period kind.
+
+    Values of the current period are computed live whenever the scorecard is read;
+    past periods are kept as snapshots (``crm.kpi.value``) by a daily cron, so that
+    history does not move when the data behind it is edited later.
+    """
+
+    _name = "crm.scorecard"
+    _description = "Scorecard"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    color = fields.Integer()
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    owner_type = fields.Selection(
+        OWNER_TYPES, "Owner", required=True, default="company", tracking=True
+    )
+    user_id = fields.Many2one(
+        "res.users", check_company=True, index=True, tracking=True
+    )
+    team_id = fields.Many2one("crm.team", "Sales team", check_company=True, index=True)
+    department_id = fields.Many2one("hr.department", check_company=True, index=True)
+    responsible_id = fields.Many2one(
+        "res.users",
+        default=lambda self: self.env.user,
+        check_company=True,
+        tracking=True,
+        help="Receives the alerts of a company scorecard, and of a team or "
+        "department without a leader.",
+    )
+    owner_name = fields.Char(compute="_compute_owner_name")
+    period = fields.Selection(
+        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+        required=True,
+        default="month",
+        tracking=True,
+        help="The targets of the lines are per period of this length.",
+    )
+    line_ids = fields.One2many("crm.scorecard.line", "scorecard_id", "KPIs", copy=True)
+    value_ids = fields.One2many("crm.kpi.value", "scorecard_id", "Snapshots")
+    alert_ids = fields.One2many("crm.scorecard.alert", "scorecard_id", "Alerts")
+    date_from = fields.Date("Period start", compute="_compute_period")
+    date_to = fields.Date("Period end", compute="_compute_period")
+    total_achievement = fields.Float(
+        "Score", compute="_compute_total", help="The weighted achievement of the lines."
+    )
+    total_known = fields.Boolean(compute="_compute_total")
+    light = fields.Selection(
+        [("green", "On target"), ("amber", "Behind"), ("red", "Alert")],
+        compute="_compute_total",
+    )
+    tiles_html = fields.Html(compute="_compute_tiles_html", sanitize=False)
+    snapshot_count = fields.Integer(compute="_compute_snapshot_count")
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("owner_type", "company_id", "user_id", "team_id", "department_id")
+    def _compute_owner_name(self):
+        for card in self:
+            owner = card._owner_record()
+            card.owner_name = owner.display_name if owner else False
+
+    @api.depends("period")
+    @api.depends_context("scorecard_date")
+    def _compute_period(self):
+        for card in self:
+            card.date_from, card.date_to = card._current_period()
+
+    @api.depends("line_ids.achievement", "line_ids.weight")
+    @api.depends_context("scorecard_date")
+    def _compute_total(self):
+        for card in self:
+            total = kpi_tools.weighted_total(
+                [
+                    (
+                        line.achievement / 100
+                        if line.value_known and line.target
+                        else None,
+                        line.weight,
+                    )
+                    for line in card.line_ids
+                ]
+            )
+            card.total_known = total is not None
+            card.total_achievement = (total or 0.0) * 100
+            card.light = kpi_tools.traffic_light(total) or False
+
+    @api.depends("line_ids")
+    @api.depends_context("scorecard_date")
+    def _compute_tiles_html(self):
+        for card in self:
+            card.tiles_html = self.env["ir.qweb"]._render(
+                "crm_analytics.scorecard_tiles", {"lines": card.line_ids}
+            )
+
+    def _compute_snapshot_count(self):
+        counts = dict(
+            self.env["crm.kpi.value"]._read_group(
+                [("scorecard_id", "in", self.ids)], ["scorecard_id"], ["__count"]
+            )
+        )
+        for card in self:
+            card.snapshot_count = counts.get(card, 0)
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("owner_type", "user_id", "team_id", "department_id")
+    def _check_owner(self):
+        for card in self:
+            if card.owner_type != "company" and not card._owner_record():
+                raise ValidationError(
+                    _(
+                        "Scorecard “%(card)s” belongs to a %(kind)s: choose which one.",
+                        card=card.name,
+                        kind=dict(OWNER_TYPES)[card.owner_type].lower(),
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_open_values(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_analytics.crm_kpi_value_action"
+        )
+        action["domain"] = [("scorecard_id", "=", self.id)]
+        action["context"] = {"search_default_group_kpi": 1}
+        return action
+
+    def action_rebuild_snapshots(self):
+        """Recompute the stored history from the data as it is now."""
+        if not self.env.user.has_group("crm_relationship.group_relationship_manager"):
+            raise AccessError(
+                _("Only relationship managers rebuild scorecard history.")
+            )
+        self._snapshot(rebuild=True)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("History rebuilt for %s scorecard(s).", len(self)),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_export_xlsx(self):
+        return {
+            "type": "ir.actions.act_url",
+            "url": "/crm_analytics/scorecards/xlsx?ids=%s"
+            % ",".join(map(str, self.ids)),
+            "target": "download",
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _owner_record(self):
+        self.ensure_one()
+        return {
+            "company": self.company_id,
+            "user": self.user_id,
+            "team": self.team_id,
+            "department": self.department_id,
+        }[self.owner_type]
+
+    def _owner_key(self):
+        self.ensure_one()
+        return (self.owner_type, self._owner_record().id, self.company_id.id)
+
+    def _tz(self):
+        return self.company_id.partner_id.tz or "UTC"
+
+    def _current_period(self):
+        day = self.env.context.get("scorecard_date") or fields.Date.context_today(self)
+        return kpi_tools.period_bounds(fields.Date.to_date(day), self.period)
+
+    def compute(self, date_from, date_to):
+        """The value of every line of these scorecards for a period, live.
+
+        :return: ``{line_id: value}``, None where the value cannot be said
+        """
+        period = (fields.Date.to_date(date_from), fields.Date.to_date(date_to))
+        values = self.line_ids._live_values([period])
+        return {line.id: values[line.id, period] for line in self.line_ids}
+
+    def _snapshot(self, rebuild=False, periods_back=HISTORY_PERIODS):
+        """Store the values of the last complete periods that have none yet.
+
+        With ``rebuild``, replace the stored values of those periods.
+        """
+        Value = self.env["crm.kpi.value"].sudo()
+        created = Value
+        by_kind = defaultdict(lambda: self.browse())
+        for card in self:
+            by_kind[card.period] |= card
+        for kind, cards in by_kind.items():
+            start = cards[:1]._current_period()[0]
+            periods = []
+            for _i in range(periods_back):
+                start, end = kpi_tools.previous_period(start, kind)
+                periods.append((start, end))
+            lines = cards.line_ids
+            existing = Value.search(
+                [
+                    ("line_id", "in", lines.ids),
+                    ("date_from", ">=", periods[-1][0]),
+                ]
+            )
+            if rebuild:
+                existing.unlink()
+                done = set()
+            else:
+                done = {(v.line_id.id, v.date_from) for v in existing}
+            todo = [p for p in periods if any((l.id, p[0]) not in done for l in lines)]
+            if not todo:
+                continue
+            values = lines._live_values(todo)
+            vals_list = [
+                line._snapshot_vals(period, values[line.id, period])
+                for line in lines
+                for period in todo
+                if (line.id, period[0]) not in done
+            ]
+            created |= Value.create(vals_list)
+        return created
+
+    def _check_alerts(self):
+        """Alert the owners of lines behind their threshold in the current period.
+
+        Once per line and period: the alert record is the memory of what was said.
+        """
+        Alert = self.env["crm.scorecard.alert"].sudo()
+        alerts = Alert
+        by_period = defaultdict(lambda: self.browse())
+        for card in self:
+            by_period[card._current_period()] |= card
+        for period, cards in by_period.items():
+            lines = cards.line_ids.filtered(lambda l: l.alert_threshold or l.target)
+            if not lines:
+                continue
+            values = lines._live_values([period])
+            already = set(
+                Alert.search(
+                    [("line_id", "in", lines.ids), ("date_from", "=", period[0])]
+                ).line_id.ids
+            )
+            for line in lines:
+                value = values[line.id, period]
+                if line.id in already or not line._is_alarming(value):
+                    continue
+                alerts |= line._raise_alert(period, value)
+        return alerts
+
+    def _alert_recipients(self):
+        """The owner and the department head: who should act on a late KPI."""
+        self.ensure_one()
+        if self.owner_type == "user":
+            owners = self.user_id
+            heads = self.user_id.employee_ids.department_id.manager_id.user_id
+        elif self.owner_type == "team":
+            owners = self.team_id.user_id
+            heads = owners.employee_ids.department_id.manager_id.user_id
+        elif self.owner_type == "department":
+            owners = self.department_id.manager_id.user_id
+            heads = owners
+        else:
+            owners = heads = self.env["res.users"]
+        recipients = (owners | heads).filtered(lambda u: not u.share)
+        return recipients or self.responsible_id
+
+    @api.model
+    def _cron_daily(self):
+        """Snapshot past periods, then check alerts, in committed batches."""
+        cards = self.search([])
+        batch_size = 50
+        done = 0
+        for start in range(0, len(cards), batch_size):
+            batch = cards[start : start + batch_size]
+            batch._snapshot()
+            batch._check_alerts()
+            done += len(batch)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(cards) - done)
+            # tests share one transaction, as in website.visitor's cleaning cron
+            if not getattr(threading.current_thread(), "testing", False):
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        _logger.info("Scorecards: %s snapshotted and checked", done)

@@ -1,0 +1,279 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import kpi as kpi_tools
+
+LIGHTS = [("green", "On target"), ("amber", "Behind"), ("red", "Alert")]
+TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
+
+
+class CrmScorecardLine(models.Model):
+    _name = "crm.scorecard.line"
+    _description = "Scorecard KPI line"
+    _order = "scorecard_id, sequence, id"
+
+    scorecard_id = fields.Many2one(
+        "crm.scorecard", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="scorecard_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    kpi_id = fields.Many2one("crm.kpi", "KPI", required=True, ondelete="restrict")
+    perspective = fields.Selection(related="kpi_id.perspective", store=True)
+    unit = fields.Selection(related="kpi_id.unit")
+    direction = fields.Selection(related="kpi_id.direction")
+    weight = fields.Float(default=1.0)
+    target = fields.Float(help="The value to reach in each period of the scorecard.")
+    alert_threshold = fields.Float(
+        "Alert at",
+        compute="_compute_alert_threshold",
+        store=True,
+        readonly=False,
+        help="Below this value (above it when lower is better), the line is red and "
+        "its owner and department head are alerted once per period. By default 90% "
+        "of the target (110% when lower is better).",
+    )
+    currency_id = fields.Many2one(related="scorecard_id.company_id.currency_id")
+    # Live figures of the scorecard's current period; not stored.
+    value = fields.Float("Value (number)", compute="_compute_live", digits=(16, 2))
+    value_known = fields.Boolean(compute="_compute_live")
+    value_display = fields.Char("Value", compute="_compute_live")
+    achievement = fields.Float(
+        "Achievement (%)", compute="_compute_live", digits=(16, 1)
+    )
+    light = fields.Selection(LIGHTS, compute="_compute_live")
+    previous_value_display = fields.Char("Previous period", compute="_compute_live")
+    last_year_value_display = fields.Char("Last year", compute="_compute_live")
+    trend = fields.Selection(TRENDS, compute="_compute_live")
+    trend_last_year = fields.Selection(
+        TRENDS, "Against last year", compute="_compute_live"
+    )
+
+    _sql_constraints = [
+        ("weight_positive", "CHECK(weight >= 0)", "A KPI's weight cannot be negative."),
+    ]
+
+    @api.depends("target", "kpi_id.direction")
+    def _compute_alert_threshold(self):
+        for line in self:
+            factor = 1.1 if line.kpi_id.direction == "lower" else 0.9
+            line.alert_threshold = line.target * factor
+
+    @api.depends("kpi_id", "target", "alert_threshold", "scorecard_id.period")
+    @api.depends_context("scorecard_date")
+    def _compute_live(self):
+        """Current, previous and last year's values for all lines at once.
+
+        Past periods read their snapshot when there is one, so the scorecard shows
+        the history that was recorded.
+        """
+        lines = self.filtered("kpi_id")
+        periods = {}
+        for line in lines:
+            current = line.scorecard_id._current_period()
+            kind = line.scorecard_id.period
+            periods[line.id] = (
+                current,
+                kpi_tools.previous_period(current[0], kind),
+                kpi_tools.same_period_last_year(current[0], kind),
+            )
+        saved = lines.filtered(lambda line: isinstance(line.id, int))
+        stored = saved._stored_values(
+            {p for triple in periods.values() for p in triple[1:]}
+        )
+        needed = {triple[0] for triple in periods.values()} | {
+            p
+            for line_id, triple in periods.items()
+            for p in triple[1:]
+            if (line_id, p[0]) not in stored
+        }
+        live = lines._live_values(sorted(needed))
+        for line in self:
+            if line.id not in periods:
+                line._set_live(None, None, None)
+                continue
+            current, previous, last_year = periods[line.id]
+            past = [
+                stored[line.id, p[0]] if (line.id, p[0]) in stored else live[line.id, p]
+                for p in (previous, last_year)
+            ]
+            line._set_live(live[line.id, current], *past)
+
+    def _set_live(self, value, previous, last_year):
+        achieved = self._achievement(value)
+        self.value = value or 0.0
+        self.value_known = value is not None
+        self.value_display = self._format(value)
+        self.achievement = self._percent(achieved)
+        self.light = self._light(value) or False
+        self.previous_value_display = self._format(previous)
+        self.last_year_value_display = self._format(last_year)
+        self.trend = kpi_tools.trend(value, previous) or False
+        self.trend_last_year = kpi_tools.trend(value, last_year) or False
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS AND CRUD
+    # ------------------------------------------------------------
+
+    @api.constrains("kpi_id", "scorecard_id")
+    def _check_kpi_once(self):
+        counts = self._read_group(
+            [("scorecard_id", "in", self.scorecard_id.ids)],
+            ["scorecard_id", "kpi_id"],
+            ["__count"],
+            having=[("__count", ">", 1)],
+        )
+        if counts:
+            raise ValidationError(
+                _(
+                    "Scorecard “%(card)s” lists KPI “%(kpi)s” twice.",
+                    card=counts[0][0].name,
+                    kpi=counts[0][1].name,
+                )
+            )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _achievement(self, value):
+        return kpi_tools.achievement(
+            value, self.target, self.kpi_id.direction != "lower"
+        )
+
+    @staticmethod
+    def _percent(achieved):
+        """An achievement as a percentage, shown up to 1000% (a zero where lower is
+        better reaches any target infinitely)."""
+        return min(achieved or 0.0, 10.0) * 100
+
+    def _light(self, value):
+        achieved = self._achievement(value)
+        threshold = (
+            self._achievement(self.alert_threshold) if self.alert_threshold else 0
+        )
+        return kpi_tools.traffic_light(achieved, min(threshold or 0.0, 1.0))
+
+    def _is_alarming(self, value):
+        """Worse than the alert threshold in the KPI's direction."""
+        if value is None or not self.alert_threshold:
+            return False
+        if self.kpi_id.direction == "lower":
+            return value > self.alert_threshold
+        return value < self.alert_threshold
+
+    def _format(self, value):
+        if not self.kpi_id:
+            return False
+        return self.kpi_id._format_value(
+            value, self.scorecard_id.company_id.currency_id
+        )
+
+    def _live_values(self, periods):
+        """``{(line_id, period): value}`` for these lines, live, set-based.
+
+        One evaluation per KPI and period covers every owner of every line; lines of
+        the same owner type share the grouped query.
+        """
+        result = {}
+        by_tz = defaultdict(lambda: self.browse())
+        for line in self:
+            by_tz[line.scorecard_id._tz()] |= line
+        for tz_name, lines in by_tz.items():
+            owners = [line.scorecard_id._owner_key() for line in lines]
+            values = lines.kpi_id._evaluate(owners, periods, tz_name)
+            for line in lines:
+                owner = line.scorecard_id._owner_key()
+                for period in periods:
+                    result[line.id, period] = values[line.kpi_id.id, owner, period]
+        return result
+
+    def _stored_values(self, periods):
+        """``{(line_id, date_from): value}`` from the snapshots of these periods."""
+        if not self or not periods:
+            return {}
+        snapshots = (
+            self.env["crm.kpi.value"]
+            .sudo()
+            .search_read(
+                [
+                    ("line_id", "in", self.ids),
+                    ("date_from", "in", [p[0] for p in periods]),
+                ],
+                ["line_id", "date_from", "date_to", "value", "value_known"],
+            )
+        )
+        wanted = set(periods)
+        return {
+            (s["line_id"][0], s["date_from"]): s["value"] if s["value_known"] else None
+            for s in snapshots
+            if (s["date_from"], s["date_to"]) in wanted
+        }
+
+    def _snapshot_vals(self, period, value):
+        achieved = self._achievement(value)
+        return {
+            "line_id": self.id,
+            "scorecard_id": self.scorecard_id.id,
+            "kpi_id": self.kpi_id.id,
+            "company_id": self.scorecard_id.company_id.id,
+            "date_from": period[0],
+            "date_to": period[1],
+            "value": value or 0.0,
+            "value_known": value is not None,
+            "target": self.target,
+            "achievement": self._percent(achieved),
+            "light": self._light(value) or False,
+        }
+
+    def _raise_alert(self, period, value):
+        """Record the alert, post it on the scorecard and give its readers a to-do."""
+        card = self.scorecard_id
+        recipients = card._alert_recipients()
+        alert = (
+            self.env["crm.scorecard.alert"]
+            .sudo()
+            .create(
+                {
+                    "line_id": self.id,
+                    "scorecard_id": card.id,
+                    "company_id": card.company_id.id,
+                    "date_from": period[0],
+                    "date_to": period[1],
+                    "value": value,
+                    "threshold": self.alert_threshold,
+                }
+            )
+        )
+        summary = _(
+            "%(kpi)s is behind: %(value)s",
+            kpi=self.kpi_id.name,
+            value=self._format(value),
+        )
+        body = Markup("<p>%s</p>") % _(
+            "%(kpi)s is at %(value)s for %(start)s – %(end)s, past its alert "
+            "threshold of %(threshold)s (target %(target)s).",
+            kpi=self.kpi_id.name,
+            value=self._format(value),
+            start=period[0],
+            end=period[1],
+            threshold=self._format(self.alert_threshold),
+            target=self._format(self.target),
+        )
+        card.sudo().message_post(
+            body=body,
+            subject=summary,
+            partner_ids=recipients.partner_id.ids,
+            subtype_xmlid="mail.mt_comment",
+        )
+        for user in recipients:
+            card.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=body,
+                user_id=user.id,
+            )
+        return alert

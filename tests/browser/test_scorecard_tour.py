@@ -1,0 +1,83 @@
+"""Scorecards in the web client: a manager builds one, a head reads their own."""
+
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestScorecardTour(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kpi = cls.env["crm.kpi"].create(
+            {
+                "name": "Tour Opportunities",
+                "perspective": "process",
+                "measure": "count",
+                "model_id": cls.env["ir.model"]._get("crm.lead").id,
+                "domain": "[('name', 'like', 'Tour lead')]",
+                "date_field_id": cls.env["ir.model.fields"]
+                ._get("crm.lead", "date_deadline")
+                .id,
+                "company_field_id": cls.env["ir.model.fields"]
+                ._get("crm.lead", "company_id")
+                .id,
+                "user_field_id": cls.env["ir.model.fields"]
+                ._get("crm.lead", "user_id")
+                .id,
+            }
+        )
+        today = fields.Date.context_today(cls.env.user)
+        first = today.replace(day=1)
+        # three this month, one last month
+        for deadline in (first, first, first, first - timedelta(days=1)):
+            cls.env["crm.lead"].create(
+                {"name": "Tour lead", "type": "opportunity", "date_deadline": deadline}
+            )
+
+    def test_manager_builds_a_scorecard(self):
+        new_test_user(
+            self.env,
+            login="tour_scorecard",
+            groups="crm_relationship.group_relationship_manager,"
+            "sales_team.group_sale_salesman_all_leads",
+        )
+        self.start_tour("/web", "crm_analytics_scorecard_tour", login="tour_scorecard")
+        card = self.env["crm.scorecard"].search([("name", "=", "Tour Team Scorecard")])
+        self.assertEqual(card.owner_type, "company")
+        self.assertEqual(card.line_ids.target, 4)
+        self.assertEqual(card.line_ids.light, "red")
+
+    def test_head_reads_the_department_scorecard(self):
+        departments = self.env["hr.department"].create(
+            [{"name": "Tour Sales"}, {"name": "Tour Other"}]
+        )
+        head = new_test_user(
+            self.env,
+            login="tour_head",
+            groups="crm_relationship.group_department_head,"
+            "sales_team.group_sale_salesman_all_leads",
+        )
+        self.env["hr.employee"].create(
+            {
+                "name": "Tour head",
+                "user_id": head.id,
+                "department_id": departments[0].id,
+            }
+        )
+        for name, department in zip(
+            ("Tour Department Scorecard", "Tour Other Department"),
+            departments,
+            strict=True,
+        ):
+            self.env["crm.scorecard"].create(
+                {
+                    "name": name,
+                    "owner_type": "department",
+                    "department_id": department.id,
+                    "line_ids": [Command.create({"kpi_id": self.kpi.id, "target": 1})],
+                }
+            )
+        self.start_tour("/web", "crm_analytics_head_scorecard_tour", login="tour_head")
