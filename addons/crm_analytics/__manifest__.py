@@ -19,6 +19,7 @@
         "views/digest_digest_views.xml",
         "views/crm_analytics_menus.xml",
     ],
+    "demo": ["demo/crm_scorecard_demo.xml"],
     "assets": {
         "web.assets_tests": ["crm_analytics/static/tests/tours/**/*"],
     },

@@ -396,6 +396,20 @@ class CrmKpi(models.Model):
             return [upper]
         return [(fname, ">=", start), upper]
 
+    def _splits_by(self, owner_type):
+        """Whether the KPI's source can be split by owners of this type."""
+        self.ensure_one()
+        if not owner_type or owner_type == "company":
+            return True
+        if self.measure == "ratio":
+            return all(
+                part._splits_by(owner_type)
+                for part in self.numerator_id | self.denominator_id
+            )
+        if owner_type == "department":
+            return bool(self.department_field_id or self.user_field_id)
+        return bool(self[f"{owner_type}_field_id"])
+
     def _format_value(self, value, currency):
         """The value as people read it, "n/a" when it cannot be said."""
         self.ensure_one()

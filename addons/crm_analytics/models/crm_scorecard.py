@@ -5,6 +5,7 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
+from ..tools import demo_scorecards
 from ..tools import kpi as kpi_tools
 from .crm_kpi import OWNER_TYPES
 
@@ -297,6 +298,10 @@ class CrmScorecard(models.Model):
             owners = heads = self.env["res.users"]
         recipients = (owners | heads).filtered(lambda u: not u.share)
         return recipients or self.responsible_id
+
+    @api.model
+    def _demo_create_scorecards(self):
+        return demo_scorecards.create_demo_scorecards(self.env)
 
     @api.model
     def _cron_daily(self):

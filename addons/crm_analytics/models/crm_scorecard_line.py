@@ -36,6 +36,15 @@ class CrmScorecardLine(models.Model):
         "its owner and department head are alerted once per period. By default 90% "
         "of the target (110% when lower is better).",
     )
+    company_wide = fields.Boolean(
+        "Whole company",
+        compute="_compute_company_wide",
+        store=True,
+        readonly=False,
+        help="Measure the KPI for the whole company rather than for the scorecard's "
+        "owner: days sales outstanding on the Finance department's scorecard, say. "
+        "Set by default when the KPI's source cannot be split by this kind of owner.",
+    )
     currency_id = fields.Many2one(related="scorecard_id.company_id.currency_id")
     # Live figures of the scorecard's current period; not stored.
     value = fields.Float("Value (number)", compute="_compute_live", digits=(16, 2))
@@ -62,7 +71,16 @@ class CrmScorecardLine(models.Model):
             factor = 1.1 if line.kpi_id.direction == "lower" else 0.9
             line.alert_threshold = line.target * factor
 
-    @api.depends("kpi_id", "target", "alert_threshold", "scorecard_id.period")
+    @api.depends("kpi_id", "scorecard_id.owner_type")
+    def _compute_company_wide(self):
+        for line in self:
+            line.company_wide = not line.kpi_id.sudo()._splits_by(
+                line.scorecard_id.owner_type
+            )
+
+    @api.depends(
+        "kpi_id", "target", "alert_threshold", "company_wide", "scorecard_id.period"
+    )
     @api.depends_context("scorecard_date")
     def _compute_live(self):
         """Current, previous and last year's values for all lines at once.
@@ -183,13 +201,19 @@ class CrmScorecardLine(models.Model):
         for line in self:
             by_tz[line.scorecard_id._tz()] |= line
         for tz_name, lines in by_tz.items():
-            owners = [line.scorecard_id._owner_key() for line in lines]
+            owners = [line._owner_key() for line in lines]
             values = lines.kpi_id._evaluate(owners, periods, tz_name)
             for line in lines:
-                owner = line.scorecard_id._owner_key()
+                owner = line._owner_key()
                 for period in periods:
                     result[line.id, period] = values[line.kpi_id.id, owner, period]
         return result
+
+    def _owner_key(self):
+        card = self.scorecard_id
+        if self.company_wide:
+            return ("company", card.company_id.id, card.company_id.id)
+        return card._owner_key()
 
     def _stored_values(self, periods):
         """``{(line_id, date_from): value}`` from the snapshots of these periods."""

@@ -406,3 +406,32 @@ class TestScorecard(ScorecardCase):
             k["kpi_fullname"] for k in digest._compute_kpis(self.company, outsider)
         ]
         self.assertNotIn("Revenue", names)
+
+
+@tagged("post_install", "-at_install")
+class TestScorecardScope(ScorecardCase):
+    def test_line_measures_the_company_when_the_kpi_cannot_split(self):
+        no_team = self._kpi("No team", team_field_id=False)
+        self._lead(date(2026, 3, 3), 5)
+        card = self._card(no_team, 1, owner_type="team", team_id=self.team.id)
+        line = card.line_ids
+        self.assertTrue(line.company_wide)
+        self.assertEqual(card.compute(*MARCH), {line.id: 1})
+        # a KPI that splits by team measures the team, unless asked otherwise
+        by_team = self._card(
+            self._kpi("By team"), 1, owner_type="team", team_id=self.team.id
+        )
+        self.assertFalse(by_team.line_ids.company_wide)
+        ratio = self._kpi(
+            "Ratio", measure="ratio", numerator_id=no_team.id, denominator_id=no_team.id
+        )
+        self.assertFalse(ratio._splits_by("team"))
+        self.assertTrue(ratio._splits_by("user"))
+
+    def test_demo_scorecards(self):
+        cards = self.env["crm.scorecard"]._demo_create_scorecards()
+        company_card = cards.filtered(lambda c: c.owner_type == "company")
+        self.assertEqual(len(company_card.line_ids), 15)
+        # a year of history for every line, recorded by the cron's first run
+        self.assertEqual(len(company_card.value_ids), 15 * 12)
+        self.assertTrue(all(line.target > 0 for line in cards.line_ids))
