@@ -1,6 +1,7 @@
 from . import crm_kpi
 from . import crm_scorecard
 from . import crm_scorecard_line
+from . import crm_scorecard_target
 from . import crm_kpi_value
 from . import crm_scorecard_alert
 from . import digest_digest

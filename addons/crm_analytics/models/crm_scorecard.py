@@ -60,6 +60,9 @@ class CrmScorecard(models.Model):
         help="The targets of the lines are per period of this length.",
     )
     line_ids = fields.One2many("crm.scorecard.line", "scorecard_id", "KPIs", copy=True)
+    target_ids = fields.One2many(
+        "crm.scorecard.target", "scorecard_id", "Targets of given periods"
+    )
     value_ids = fields.One2many("crm.kpi.value", "scorecard_id", "Snapshots")
     alert_ids = fields.One2many("crm.scorecard.alert", "scorecard_id", "Alerts")
     date_from = fields.Date("Period start", compute="_compute_period")
@@ -99,7 +102,7 @@ class CrmScorecard(models.Model):
                 [
                     (
                         line.achievement / 100
-                        if line.value_known and line.target
+                        if line.value_known and line.period_target
                         else None,
                         line.weight,
                     )
@@ -246,8 +249,11 @@ class CrmScorecard(models.Model):
             if not todo:
                 continue
             values = lines._live_values(todo)
+            goals = lines._goals([p[0] for p in todo])
             vals_list = [
-                line._snapshot_vals(period, values[line.id, period])
+                line._snapshot_vals(
+                    period, values[line.id, period], goals[line.id, period[0]]
+                )
                 for line in lines
                 for period in todo
                 if (line.id, period[0]) not in done
@@ -266,10 +272,11 @@ class CrmScorecard(models.Model):
         for card in self:
             by_period[card._current_period()] |= card
         for period, cards in by_period.items():
-            lines = cards.line_ids.filtered(lambda l: l.alert_threshold or l.target)
+            lines = cards.line_ids
             if not lines:
                 continue
             values = lines._live_values([period])
+            goals = lines._goals([period[0]])
             already = set(
                 Alert.search(
                     [("line_id", "in", lines.ids), ("date_from", "=", period[0])]
@@ -277,9 +284,10 @@ class CrmScorecard(models.Model):
             )
             for line in lines:
                 value = values[line.id, period]
-                if line.id in already or not line._is_alarming(value):
+                goal = goals[line.id, period[0]]
+                if line.id in already or not line._is_alarming(value, goal):
                     continue
-                alerts |= line._raise_alert(period, value)
+                alerts |= line._raise_alert(period, value, goal)
         return alerts
 
     def _alert_recipients(self):

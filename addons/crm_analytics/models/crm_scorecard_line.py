@@ -45,11 +45,19 @@ class CrmScorecardLine(models.Model):
         "owner: days sales outstanding on the Finance department's scorecard, say. "
         "Set by default when the KPI's source cannot be split by this kind of owner.",
     )
+    target_ids = fields.One2many(
+        "crm.scorecard.target", "line_id", "Targets of given periods"
+    )
     currency_id = fields.Many2one(related="scorecard_id.company_id.currency_id")
     # Live figures of the scorecard's current period; not stored.
     value = fields.Float("Value (number)", compute="_compute_live", digits=(16, 2))
     value_known = fields.Boolean(compute="_compute_live")
     value_display = fields.Char("Value", compute="_compute_live")
+    period_target = fields.Float(
+        "Target of the period",
+        compute="_compute_live",
+        help="The line's target, or the one set for the current period.",
+    )
     achievement = fields.Float(
         "Achievement (%)", compute="_compute_live", digits=(16, 1)
     )
@@ -74,12 +82,18 @@ class CrmScorecardLine(models.Model):
     @api.depends("kpi_id", "scorecard_id.owner_type")
     def _compute_company_wide(self):
         for line in self:
-            line.company_wide = not line.kpi_id.sudo()._splits_by(
+            line.company_wide = bool(line.kpi_id) and not line.kpi_id.sudo()._splits_by(
                 line.scorecard_id.owner_type
             )
 
     @api.depends(
-        "kpi_id", "target", "alert_threshold", "company_wide", "scorecard_id.period"
+        "kpi_id",
+        "target",
+        "alert_threshold",
+        "company_wide",
+        "scorecard_id.period",
+        "target_ids.target",
+        "target_ids.date_from",
     )
     @api.depends_context("scorecard_date")
     def _compute_live(self):
@@ -109,24 +123,27 @@ class CrmScorecardLine(models.Model):
             if (line_id, p[0]) not in stored
         }
         live = lines._live_values(sorted(needed))
+        goals = saved._goals({triple[0][0] for triple in periods.values()})
         for line in self:
             if line.id not in periods:
-                line._set_live(None, None, None)
+                line._set_live(None, None, None, line._goal())
                 continue
             current, previous, last_year = periods[line.id]
             past = [
                 stored[line.id, p[0]] if (line.id, p[0]) in stored else live[line.id, p]
                 for p in (previous, last_year)
             ]
-            line._set_live(live[line.id, current], *past)
+            goal = goals.get((line.id, current[0])) or line._goal()
+            line._set_live(live[line.id, current], *past, goal)
 
-    def _set_live(self, value, previous, last_year):
-        achieved = self._achievement(value)
+    def _set_live(self, value, previous, last_year, goal):
+        achieved = self._achievement(value, goal)
+        self.period_target = goal[0]
         self.value = value or 0.0
         self.value_known = value is not None
         self.value_display = self._format(value)
         self.achievement = self._percent(achieved)
-        self.light = self._light(value) or False
+        self.light = self._light(value, goal) or False
         self.previous_value_display = self._format(previous)
         self.last_year_value_display = self._format(last_year)
         self.trend = kpi_tools.trend(value, previous) or False
@@ -157,10 +174,38 @@ class CrmScorecardLine(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
-    def _achievement(self, value):
-        return kpi_tools.achievement(
-            value, self.target, self.kpi_id.direction != "lower"
-        )
+    def _goal(self, override=None):
+        """``(target, threshold)``: the line's, or a period's own target with the
+        threshold moved in proportion."""
+        if override is None:
+            return (self.target, self.alert_threshold)
+        if self.target:
+            return (override, self.alert_threshold * override / self.target)
+        return (override, override * (1.1 if self.kpi_id.direction == "lower" else 0.9))
+
+    def _goals(self, starts):
+        """``{(line_id, period_start): (target, threshold)}`` for these lines."""
+        starts = list(starts)
+        overrides = {}
+        if self and starts:
+            for row in (
+                self.env["crm.scorecard.target"]
+                .sudo()
+                .search_read(
+                    [("line_id", "in", self.ids), ("date_from", "in", starts)],
+                    ["line_id", "date_from", "target"],
+                )
+            ):
+                overrides[row["line_id"][0], row["date_from"]] = row["target"]
+        return {
+            (line.id, start): line._goal(overrides.get((line.id, start)))
+            for line in self
+            for start in starts
+        }
+
+    def _achievement(self, value, goal=None):
+        target = (goal or self._goal())[0]
+        return kpi_tools.achievement(value, target, self.kpi_id.direction != "lower")
 
     @staticmethod
     def _percent(achieved):
@@ -168,20 +213,20 @@ class CrmScorecardLine(models.Model):
         better reaches any target infinitely)."""
         return min(achieved or 0.0, 10.0) * 100
 
-    def _light(self, value):
-        achieved = self._achievement(value)
-        threshold = (
-            self._achievement(self.alert_threshold) if self.alert_threshold else 0
-        )
+    def _light(self, value, goal=None):
+        goal = goal or self._goal()
+        achieved = self._achievement(value, goal)
+        threshold = self._achievement(goal[1], goal) if goal[1] else 0
         return kpi_tools.traffic_light(achieved, min(threshold or 0.0, 1.0))
 
-    def _is_alarming(self, value):
+    def _is_alarming(self, value, goal=None):
         """Worse than the alert threshold in the KPI's direction."""
-        if value is None or not self.alert_threshold:
+        threshold = (goal or self._goal())[1]
+        if value is None or not threshold:
             return False
         if self.kpi_id.direction == "lower":
-            return value > self.alert_threshold
-        return value < self.alert_threshold
+            return value > threshold
+        return value < threshold
 
     def _format(self, value):
         if not self.kpi_id:
@@ -237,8 +282,9 @@ class CrmScorecardLine(models.Model):
             if (s["date_from"], s["date_to"]) in wanted
         }
 
-    def _snapshot_vals(self, period, value):
-        achieved = self._achievement(value)
+    def _snapshot_vals(self, period, value, goal=None):
+        goal = goal or self._goal()
+        achieved = self._achievement(value, goal)
         return {
             "line_id": self.id,
             "scorecard_id": self.scorecard_id.id,
@@ -248,13 +294,14 @@ class CrmScorecardLine(models.Model):
             "date_to": period[1],
             "value": value or 0.0,
             "value_known": value is not None,
-            "target": self.target,
+            "target": goal[0],
             "achievement": self._percent(achieved),
-            "light": self._light(value) or False,
+            "light": self._light(value, goal) or False,
         }
 
-    def _raise_alert(self, period, value):
+    def _raise_alert(self, period, value, goal=None):
         """Record the alert, post it on the scorecard and give its readers a to-do."""
+        target, threshold = goal or self._goal()
         card = self.scorecard_id
         recipients = card._alert_recipients()
         alert = (
@@ -268,7 +315,7 @@ class CrmScorecardLine(models.Model):
                     "date_from": period[0],
                     "date_to": period[1],
                     "value": value,
-                    "threshold": self.alert_threshold,
+                    "threshold": threshold,
                 }
             )
         )
@@ -284,8 +331,8 @@ class CrmScorecardLine(models.Model):
             value=self._format(value),
             start=period[0],
             end=period[1],
-            threshold=self._format(self.alert_threshold),
-            target=self._format(self.target),
+            threshold=self._format(threshold),
+            target=self._format(target),
         )
         card.sudo().message_post(
             body=body,

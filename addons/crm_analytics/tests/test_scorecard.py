@@ -262,6 +262,17 @@ class TestScorecard(ScorecardCase):
         self.assertEqual(card.company_id, self.env.company)
         self.assertEqual(card.owner_name, self.env.company.name)
 
+    def test_form_shows_a_new_line_value_before_saving(self):
+        form = Form(self.env["crm.scorecard"].with_context(scorecard_date="2026-03-20"))
+        form.name = "Draft"
+        with form.line_ids.new() as line:
+            self.assertFalse(line.value_display)  # no KPI yet, no error
+            line.kpi_id = self.revenue
+            line.target = 600
+            self.assertEqual(line.value_display, "300")
+            self.assertEqual(line.achievement, 50)
+        self.assertEqual(form.save().line_ids.light, "red")
+
     def test_owner_required_for_other_owner_types(self):
         with self.assertRefused(ValidationError, "choose which one"):
             self.env["crm.scorecard"].create({"name": "Nobody's", "owner_type": "user"})
@@ -304,6 +315,28 @@ class TestScorecard(ScorecardCase):
         line.alert_threshold = 280
         self.assertEqual(line.light, "red")
         self.assertTrue(line._is_alarming(300))
+
+    def test_a_period_with_its_own_target(self):
+        card = self._card(self.revenue, 200)
+        line = card.line_ids
+        self.env["crm.scorecard.target"].create(
+            {"line_id": line.id, "date_from": date(2026, 3, 17), "target": 600}
+        )
+        override = card.target_ids
+        self.assertEqual((override.date_from, override.date_to), MARCH)
+        march = line.with_context(scorecard_date="2026-03-20")
+        self.assertEqual(march.period_target, 600)
+        self.assertEqual(march.achievement, 50)  # 300 of 600
+        self.assertEqual(march.light, "red")  # the threshold moves to 540
+        february = line.with_context(scorecard_date="2026-02-20")
+        self.assertEqual(february.period_target, 200)
+        self.assertEqual(february.achievement, 50)  # 100 of 200
+        with freeze_time("2026-03-20"):
+            alert = card._check_alerts()
+        self.assertEqual((alert.value, alert.threshold), (300, 540))
+        with freeze_time("2026-04-02"):
+            snapshot = card._snapshot(periods_back=1)
+        self.assertEqual((snapshot.target, snapshot.achievement), (600, 50))
 
     def test_same_kpi_twice_refused(self):
         card = self._card(self.count, 1)

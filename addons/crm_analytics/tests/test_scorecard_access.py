@@ -89,6 +89,10 @@ class TestScorecardAccess(ScorecardCase):
         with self.assertRaises(AccessError):
             line.with_user(self.head).write({"target": 99})
         with self.assertRaises(AccessError):
+            self.env["crm.scorecard.target"].with_user(self.head).create(
+                {"line_id": line.id, "date_from": date(2026, 5, 1), "target": 5}
+            )
+        with self.assertRaises(AccessError):
             self.mine.with_user(self.user).write({"name": "Mine"})
         line.with_user(self.manager).write({"target": 99})
         self.assertEqual(line.target, 99)
