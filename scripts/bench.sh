@@ -18,3 +18,5 @@ else
 fi
 say "Relationship scoring: $CUSTOMERS customers"
 "$PY" tests/benchmarks/bench_scoring.py -c "$CONF" -d "$DB" --customers "$CUSTOMERS" --commit
+say "Excel export of KPI history: 100,000 values"
+"$PY" tests/benchmarks/bench_export.py -c "$CONF" -d "$DB" --rows 100000

@@ -1,3 +1,7 @@
+import json
+
+from werkzeug.urls import url_encode
+
 from odoo import fields, models
 
 from .crm_scorecard_line import LIGHTS
@@ -40,3 +44,14 @@ class CrmKpiValue(models.Model):
             "A scorecard line has one value per period.",
         ),
     ]
+
+    def action_export_xlsx(self):
+        """Download these values as raw data; with *select all*, the list's domain
+        travels instead of the ids, so the address stays short."""
+        domain = self.env.context.get("active_domain") or [("id", "in", self.ids)]
+        query = url_encode({"domain": json.dumps(domain)})
+        return {
+            "type": "ir.actions.act_url",
+            "url": "/crm_analytics/kpi_values/xlsx?%s" % query,
+            "target": "download",
+        }

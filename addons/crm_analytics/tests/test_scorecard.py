@@ -417,6 +417,20 @@ class TestScorecard(ScorecardCase):
             action["url"], "/crm_analytics/scorecards/xlsx?ids=%s" % card.id
         )
 
+    def test_export_values_action(self):
+        card = self._card(self.revenue, 1)
+        with freeze_time("2026-04-02"):
+            values = card._snapshot(periods_back=2)
+        url = values.action_export_xlsx()["url"]
+        self.assertTrue(url.startswith("/crm_analytics/kpi_values/xlsx?domain="))
+        self.assertIn(str(values[0].id), url)
+        everything = values.with_context(
+            active_domain=[("kpi_id", "=", self.revenue.id)]
+        )
+        url = everything.action_export_xlsx()["url"]
+        self.assertIn("kpi_id", url)
+        self.assertNotIn(str(values[0].id) + "%2C", url)
+
     def test_digest_lists_scorecard_kpis(self):
         digest = self.env["digest.digest"].create(
             {"name": "Digest", "crm_kpi_ids": [Command.link(self.revenue.id)]}
