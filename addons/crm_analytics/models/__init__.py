@@ -4,6 +4,7 @@ from . import crm_scorecard_line
 from . import crm_scorecard_target
 from . import crm_kpi_value
 from . import crm_scorecard_alert
+from . import crm_relationship_score
 from . import digest_digest
 from . import res_partner
 from . import stock_picking

@@ -11,7 +11,8 @@ class ResPartner(models.Model):
         "Loyalty member",
         compute="_compute_is_loyalty_member",
         search="_search_is_loyalty_member",
-        help="Holds a loyalty card, or is the company of someone who does.",
+        help="Holds an active card of a loyalty program of the current company (or of "
+        "a program shared by all), or is the company of someone who does.",
     )
 
     def _compute_is_loyalty_member(self):
@@ -24,20 +25,16 @@ class ResPartner(models.Model):
     def _search_is_loyalty_member(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise NotImplementedError(operator)
+        cards = [
+            ("program_id.program_type", "=", "loyalty"),
+            ("company_id", "in", [*self.env.companies.ids, False]),
+        ]
         # Superuser: membership is a fact about the customer, whoever counts it.
-        members = (
-            self.sudo()
-            .with_context(active_test=False)
-            ._search(
-                [
-                    "|",
-                    ("loyalty_card_ids.program_id.program_type", "=", "loyalty"),
-                    (
-                        "child_ids.loyalty_card_ids.program_id.program_type",
-                        "=",
-                        "loyalty",
-                    ),
-                ]
-            )
+        members = self.sudo()._search(
+            [
+                "|",
+                ("loyalty_card_ids", "any", cards),
+                ("child_ids.loyalty_card_ids", "any", cards),
+            ]
         )
         return [("id", "in" if (operator == "=") == value else "not in", members)]

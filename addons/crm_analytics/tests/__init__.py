@@ -2,3 +2,4 @@ from . import test_kpi_maths
 from . import test_scorecard
 from . import test_scorecard_access
 from . import test_scorecard_export
+from . import test_kpi_catalogue

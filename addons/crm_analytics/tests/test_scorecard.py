@@ -482,3 +482,31 @@ class TestScorecardScope(ScorecardCase):
         # a year of history for every line, recorded by the cron's first run
         self.assertEqual(len(company_card.value_ids), 15 * 12)
         self.assertTrue(all(line.target > 0 for line in cards.line_ids))
+
+
+@tagged("post_install", "-at_install")
+class TestLoyaltyMember(ScorecardCase):
+    def test_member_through_a_contact_of_this_company(self):
+        company = self.env["res.partner"].create(
+            {"name": "Member Co", "is_company": True}
+        )
+        contact = self.env["res.partner"].create(
+            {"name": "Buyer", "parent_id": company.id}
+        )
+        outsider = self.env["res.partner"].create({"name": "Outsider"})
+        program = self.env["loyalty.program"].create(
+            {"name": "Club (test)", "program_type": "loyalty"}
+        )
+        self.env["loyalty.card"].create(
+            {"program_id": program.id, "partner_id": contact.id}
+        )
+        partners = company | contact | outsider
+        self.assertEqual(partners.mapped("is_loyalty_member"), [True, True, False])
+        members = self.env["res.partner"].search(
+            [("id", "in", partners.ids), ("is_loyalty_member", "=", True)]
+        )
+        self.assertEqual(members, company | contact)
+        # a card of another company's program makes no member here
+        program.company_id = self.env["res.company"].create({"name": "Elsewhere"})
+        here = partners.with_context(allowed_company_ids=self.company.ids)
+        self.assertFalse(any(here.mapped("is_loyalty_member")))

@@ -1,0 +1,44 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class CrmRelationshipScore(models.Model):
+    _inherit = "crm.relationship.score"
+
+    is_loyalty_member = fields.Boolean(
+        "Loyalty member",
+        compute="_compute_is_loyalty_member",
+        search="_search_is_loyalty_member",
+        help="The customer, or one of its contacts, holds an active card of a loyalty "
+        "program of the score's company (or of a program shared by all companies).",
+    )
+
+    def _compute_is_loyalty_member(self):
+        members = self.search(
+            [("id", "in", self.ids), ("is_loyalty_member", "=", True)]
+        )
+        for score in self:
+            score.is_loyalty_member = score in members
+
+    def _search_is_loyalty_member(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(operator)
+        # One correlated subquery, so that membership follows each row's company.
+        members = SQL(
+            """(
+            SELECT score.id
+              FROM crm_relationship_score score
+             WHERE EXISTS (
+                   SELECT 1
+                     FROM loyalty_card card
+                     JOIN loyalty_program program ON program.id = card.program_id
+                     JOIN res_partner holder ON holder.id = card.partner_id
+                    WHERE program.program_type = 'loyalty'
+                      AND card.active
+                      AND holder.commercial_partner_id = score.partner_id
+                      AND (program.company_id = score.company_id
+                           OR program.company_id IS NULL))
+            )"""
+        )
+        in_members = (operator == "=") == value
+        return [("id", "in" if in_members else "not in", members)]
