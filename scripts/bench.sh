@@ -20,3 +20,5 @@ say "Relationship scoring: $CUSTOMERS customers"
 "$PY" tests/benchmarks/bench_scoring.py -c "$CONF" -d "$DB" --customers "$CUSTOMERS" --commit
 say "Excel export of KPI history: 100,000 values"
 "$PY" tests/benchmarks/bench_export.py -c "$CONF" -d "$DB" --rows 100000
+say "KPI engine: 50 KPIs x 200 owners x 12 months, set-based against naive"
+"$PY" tests/benchmarks/bench_kpi.py -c "$CONF" -d "$DB"

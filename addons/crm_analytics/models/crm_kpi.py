@@ -1,6 +1,7 @@
 import logging
 from collections import defaultdict
 from contextlib import contextmanager
+from datetime import datetime
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
@@ -464,57 +465,86 @@ class CrmKpi(models.Model):
             # which users may not read); the data is read in ``env``, with the user's
             # rights.
             for kpi in self.sudo():
+                by_period = kpi._evaluate_periods(env, owners, periods, tz_name, cache)
                 for period in periods:
-                    parts = kpi._evaluate_period(env, owners, period, tz_name, cache)
+                    parts = by_period[period]
                     for owner in owners:
                         values[kpi.id, owner, period] = parts.get(owner)
         return values
 
-    def _evaluate_period(self, env, owners, period, tz_name, cache):
-        """``{owner: value}`` for one KPI and period; ratios reuse their parts."""
+    def _evaluate_periods(self, env, owners, periods, tz_name, cache):
+        """``{period: {owner: value}}`` for one KPI; ratios reuse their parts."""
         self.ensure_one()
-        key = (self.id, period)
-        if key in cache:
-            return cache[key]
+        if self.id in cache:
+            return cache[self.id]
         if self.measure == "ratio":
-            numerators = self.numerator_id._evaluate_period(
-                env, owners, period, tz_name, cache
+            numerators = self.numerator_id._evaluate_periods(
+                env, owners, periods, tz_name, cache
             )
-            denominators = self.denominator_id._evaluate_period(
-                env, owners, period, tz_name, cache
+            denominators = self.denominator_id._evaluate_periods(
+                env, owners, periods, tz_name, cache
             )
-            factor = {
-                "one": 1.0,
-                "percent": 100.0,
-                "days": kpi_tools.period_days(*period),
-            }[self.ratio_scale]
-            result = {
-                owner: kpi_tools.ratio(
-                    numerators.get(owner), denominators.get(owner), factor
-                )
-                for owner in owners
-            }
+            result = {}
+            for period in periods:
+                factor = {
+                    "one": 1.0,
+                    "percent": 100.0,
+                    "days": kpi_tools.period_days(*period),
+                }[self.ratio_scale]
+                result[period] = {
+                    owner: kpi_tools.ratio(
+                        numerators[period].get(owner),
+                        denominators[period].get(owner),
+                        factor,
+                    )
+                    for owner in owners
+                }
         else:
             try:
-                result = self._aggregate(env, owners, period, tz_name)
+                result = self._aggregate(env, owners, periods, tz_name)
             except AccessError as error:
                 # The user may not read the source: the KPI is not available to them.
                 _logger.info(
                     "KPI %s not available to user %s: %s", self.id, env.uid, error
                 )
-                result = {}
-        cache[key] = result
+                result = {period: {} for period in periods}
+        cache[self.id] = result
         return result
 
-    def _aggregate(self, env, owners, period, tz_name):
-        """One grouped query per owner type for all the owners of that type."""
-        date_from, date_to = period
-        domain = expression.AND(
-            [
-                self._parse_domain(date_from, date_to),
-                self._period_domain(date_from, date_to, tz_name),
-            ]
+    def _aggregate(self, env, owners, periods, tz_name):
+        """``{period: {owner: value}}`` from as few grouped queries as possible.
+
+        Periods made of whole months (those of scorecards) share one query per owner
+        type, grouped by month as well; a current-state KPI needs one query whatever
+        the periods. A domain that uses the period's bounds, or periods that are not
+        whole months (a digest's last 7 days), take one query per period.
+        """
+        uses_bounds = "period_start" in (self.domain or "") or "period_end" in (
+            self.domain or ""
         )
+        whole_months = all(kpi_tools.is_whole_months(*period) for period in periods)
+        if uses_bounds or not (whole_months or self.date_mode == "none"):
+            return {
+                period: self._aggregate_buckets(env, owners, [period], tz_name)[period]
+                for period in periods
+            }
+        return self._aggregate_buckets(env, owners, periods, tz_name)
+
+    def _aggregate_buckets(self, env, owners, periods, tz_name):
+        """One grouped query per owner type covering ``periods``.
+
+        With several periods (all whole months), rows are grouped by month too and
+        each period adds up its months; 'up to the end' adds every month up to its
+        end. A current-state KPI reads once and gives every period the same value.
+        """
+        first, last = min(p[0] for p in periods), max(p[1] for p in periods)
+        domain = self._parse_domain(first, last)
+        by_month = None
+        if self.date_mode != "none":
+            if len(periods) > 1:
+                by_month = f"{self.date_field_id.name}:month"
+            bounds = self._period_domain(first, last, tz_name)
+            domain = expression.AND([domain, bounds])
         if self.measure == "count":
             aggregates = ["__count"]
         elif self.measure == "sum":
@@ -524,21 +554,46 @@ class CrmKpi(models.Model):
         by_type = defaultdict(list)
         for owner in owners:
             by_type[owner[0]].append(owner)
-        result = {}
+        buckets = {}
         for owner_type, typed in by_type.items():
-            sums = self._aggregate_owners(env, owner_type, typed, domain, aggregates)
-            for owner in typed:
-                total, count = sums.get(owner, (0.0, 0))
+            buckets.update(
+                self._aggregate_owners(
+                    env(context=dict(env.context, tz=tz_name)),
+                    owner_type,
+                    typed,
+                    domain,
+                    aggregates,
+                    by_month,
+                )
+            )
+        # (owner, month) -> (sum, count); month None when not grouped by month
+        result = {}
+        for period in periods:
+            totals = defaultdict(lambda: [0.0, 0])
+            for (owner, month), (total, count) in buckets.items():
+                if month is not None and not self._month_in(month, period):
+                    continue
+                totals[owner][0] += total
+                totals[owner][1] += count
+            values = {}
+            for owner in owners:
+                total, count = totals.get(owner, (0.0, 0))
                 if self.measure == "count":
-                    result[owner] = float(count)
+                    values[owner] = float(count)
                 elif self.measure == "sum":
-                    result[owner] = float(total)
+                    values[owner] = float(total)
                 else:
-                    result[owner] = total / count if count else None
+                    values[owner] = total / count if count else None
+            result[period] = values
         return result
 
-    def _aggregate_owners(self, env, owner_type, owners, domain, aggregates):
-        """``{owner: (sum, count)}`` for owners of one type, from one _read_group."""
+    def _month_in(self, month, period):
+        if self.date_mode == "until":
+            return month <= period[1]
+        return period[0] <= month <= period[1]
+
+    def _aggregate_owners(self, env, owner_type, owners, domain, aggregates, by_month):
+        """``{(owner, month): (sum, count)}`` for owners of one type: one query."""
         Model = env[self.model_name]
         company_field = self.company_field_id.name
         owner_ids = list({owner[1] for owner in owners})
@@ -566,18 +621,24 @@ class CrmKpi(models.Model):
             groupby.append(company_field)
         if company_field:
             domain = expression.AND([domain, [(company_field, "in", company_ids)]])
+        n_owner_keys = len(groupby)
+        if by_month:
+            groupby.append(by_month)
         rows = Model._read_group(domain, groupby, aggregates)
         n_groups = len(groupby)
         sums = defaultdict(lambda: [0.0, 0])
         for row in rows:
-            keys, measures = row[:n_groups], row[n_groups:]
+            keys, measures = row[:n_owner_keys], row[n_groups:]
+            month = fields.Date.to_date(row[n_owner_keys]) if by_month else None
+            if isinstance(month, datetime):
+                month = month.date()
             if self.measure == "count":
                 total, count = 0.0, measures[0]
             elif self.measure == "sum":
                 total, count = measures[0], 1
             else:
                 total, count = measures
-            if not groupby:
+            if not keys:
                 targets = owners
             else:
                 owner_id = keys[0].id
@@ -596,9 +657,10 @@ class CrmKpi(models.Model):
                 else:
                     targets = [(owner_type, owner_id, company_id)]
             for target in targets:
-                sums[target][0] += total or 0.0
-                sums[target][1] += count or 0
-        return {owner: tuple(pair) for owner, pair in sums.items()}
+                pair = sums[target, month]
+                pair[0] += total or 0.0
+                pair[1] += count or 0
+        return {key: tuple(pair) for key, pair in sums.items()}
 
     def _department_users(self, env, owners):
         """``{(user_id, company_id): department_id}`` from the departments' employees.

@@ -238,20 +238,25 @@ class CrmScorecardLine(models.Model):
     def _live_values(self, periods):
         """``{(line_id, period): value}`` for these lines, live, set-based.
 
-        One evaluation per KPI and period covers every owner of every line; lines of
-        the same owner type share the grouped query.
+        One evaluation of each KPI covers every owner of every line and every period;
+        lines of the same kind of owner share its grouped query.
         """
         result = {}
-        by_tz = defaultdict(lambda: self.browse())
+        by_tz = defaultdict(list)
+        owners = {}
         for line in self:
-            by_tz[line.scorecard_id._tz()] |= line
+            owners[line.id] = line._owner_key()
+            by_tz[line.scorecard_id._tz()].append(line)
         for tz_name, lines in by_tz.items():
-            owners = [line._owner_key() for line in lines]
-            values = lines.kpi_id._evaluate(owners, periods, tz_name)
+            kpis = self.env["crm.kpi"].browse({line.kpi_id.id for line in lines})
+            values = kpis._evaluate(
+                [owners[line.id] for line in lines], periods, tz_name
+            )
             for line in lines:
-                owner = line._owner_key()
                 for period in periods:
-                    result[line.id, period] = values[line.kpi_id.id, owner, period]
+                    result[line.id, period] = values[
+                        line.kpi_id.id, owners[line.id], period
+                    ]
         return result
 
     def _owner_key(self):

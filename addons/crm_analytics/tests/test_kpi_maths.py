@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 from odoo.tests import BaseCase, tagged
 
@@ -65,3 +65,21 @@ class TestKpiMaths(BaseCase):
         self.assertEqual(kpi.trend(8, 10), "down")
         self.assertEqual(kpi.trend(8, 8), "flat")
         self.assertIsNone(kpi.trend(None, 8))
+
+    def test_utc_bounds_and_whole_months(self):
+        # Brussels is UTC+1 in winter, UTC+2 in summer
+        start, end = kpi.utc_bounds(
+            date(2026, 1, 1), date(2026, 6, 30), "Europe/Brussels"
+        )
+        self.assertEqual(start, datetime(2025, 12, 31, 23, 0))
+        self.assertEqual(end, datetime(2026, 6, 30, 22, 0))
+        self.assertTrue(kpi.is_whole_months(date(2026, 1, 1), date(2026, 3, 31)))
+        self.assertTrue(kpi.is_whole_months(date(2024, 2, 1), date(2024, 2, 29)))
+        self.assertFalse(kpi.is_whole_months(date(2026, 1, 1), date(2026, 1, 30)))
+        self.assertFalse(kpi.is_whole_months(date(2026, 1, 2), date(2026, 1, 31)))
+
+    def test_ratio(self):
+        self.assertEqual(kpi.ratio(1, 4, 100), 25)
+        self.assertIsNone(kpi.ratio(1, 0))
+        self.assertIsNone(kpi.ratio(None, 4))
+        self.assertEqual(kpi.period_days(date(2026, 2, 1), date(2026, 2, 28)), 28)

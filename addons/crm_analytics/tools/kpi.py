@@ -36,6 +36,11 @@ def utc_bounds(date_from, date_to, tz_name):
     )
 
 
+def is_whole_months(date_from, date_to):
+    """Whether the period starts on a month's first day and ends on a month's last."""
+    return date_from.day == 1 and (date_to + timedelta(days=1)).day == 1
+
+
 def period_days(date_from, date_to):
     return (date_to - date_from).days + 1
 
