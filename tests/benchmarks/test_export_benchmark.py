@@ -2,47 +2,26 @@
 to end, its figures hang together and its workbook holds every row. Speed and memory
 are not asserted here; the benchmark measures them at 100k rows (README)."""
 
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import openpyxl
 
-import odoo
-from odoo.tests import BaseCase, tagged
+from odoo.tests import tagged
 
-RUNNER = Path(__file__).with_name("bench_export.py")
+from .common import BenchmarkCase
+
 ROWS = 2000
 
 
 @tagged("post_install", "-at_install")
-class TestExportBenchmark(BaseCase):
+class TestExportBenchmark(BenchmarkCase):
     def test_runner_at_small_scale(self):
         with tempfile.TemporaryDirectory() as tmpdir:
             output = Path(tmpdir, "values.xlsx")
-            # its own process and transaction, rolled back: the database is unchanged
-            run = subprocess.run(
-                [
-                    sys.executable,
-                    str(RUNNER),
-                    "-c",
-                    odoo.tools.config.rcfile,
-                    "-d",
-                    odoo.tools.config["db_name"],
-                    "--rows",
-                    str(ROWS),
-                    "--output",
-                    str(output),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
+            result = self.run_benchmark(
+                "bench_export.py", "--rows", ROWS, "--output", output
             )
-            self.assertEqual(run.returncode, 0, run.stderr[-3000:])
-            result = json.loads(run.stdout.strip().splitlines()[-1])
             workbook = openpyxl.load_workbook(output, read_only=True)
             rows = list(workbook.active.values)
             workbook.close()

@@ -3,54 +3,31 @@ the set-based values equal the naive ones, its figures hang together and its que
 count does not grow with the owners. Speed is not asserted here; the benchmark
 measures it at 200 owners, 50 KPIs and 12 months (README)."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from odoo.tests import tagged
 
-import odoo
-from odoo.tests import BaseCase, tagged
+from .common import BenchmarkCase
 
-RUNNER = Path(__file__).with_name("bench_kpi.py")
 KPIS = 10
 PERIODS = 3
 LEADS = 3000
 
 
-def run_benchmark(owners, naive_owners):
-    # its own process and transaction, rolled back: the test database is unchanged
-    return subprocess.run(
-        [
-            sys.executable,
-            str(RUNNER),
-            "-c",
-            odoo.tools.config.rcfile,
-            "-d",
-            odoo.tools.config["db_name"],
-            "--leads",
-            str(LEADS),
-            "--owners",
-            str(owners),
-            "--kpis",
-            str(KPIS),
-            "--periods",
-            str(PERIODS),
-            "--naive-owners",
-            str(naive_owners),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 @tagged("post_install", "-at_install")
-class TestKpiBenchmark(BaseCase):
+class TestKpiBenchmark(BenchmarkCase):
     def result(self, owners, naive_owners):
-        run = run_benchmark(owners, naive_owners)
-        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
-        return json.loads(run.stdout.strip().splitlines()[-1])
+        return self.run_benchmark(
+            "bench_kpi.py",
+            "--leads",
+            LEADS,
+            "--owners",
+            owners,
+            "--kpis",
+            KPIS,
+            "--periods",
+            PERIODS,
+            "--naive-owners",
+            naive_owners,
+        )
 
     def assertFigures(self, result, owners, sampled):
         self.assertEqual(

@@ -2,41 +2,17 @@
 its figures hang together. Speed is not asserted here; ``make bench`` measures it at
 100k customers (README)."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from odoo.tests import tagged
 
-import odoo
-from odoo.tests import BaseCase, tagged
-
-RUNNER = Path(__file__).with_name("bench_scoring.py")
+from .common import BenchmarkCase
 
 
 @tagged("post_install", "-at_install")
-class TestScoringBenchmark(BaseCase):
+class TestScoringBenchmark(BenchmarkCase):
     def test_runner_at_small_scale(self):
-        # its own process and transaction, rolled back: the test database is unchanged
-        run = subprocess.run(
-            [
-                sys.executable,
-                str(RUNNER),
-                "-c",
-                odoo.tools.config.rcfile,
-                "-d",
-                odoo.tools.config["db_name"],
-                "--customers",
-                "300",
-                "--incremental",
-                "50",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
+        result = self.run_benchmark(
+            "bench_scoring.py", "--customers", 300, "--incremental", 50
         )
-        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
-        result = json.loads(run.stdout.strip().splitlines()[-1])
         generated = result["generated"]
         self.assertEqual(generated["customers"], 300)
         self.assertEqual(generated["invoice_lines"], 2 * generated["invoices"])
