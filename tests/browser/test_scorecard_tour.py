@@ -81,3 +81,17 @@ class TestScorecardTour(HttpCase):
                 }
             )
         self.start_tour("/web", "crm_analytics_head_scorecard_tour", login="tour_head")
+
+    def test_manager_defines_a_kpi(self):
+        new_test_user(
+            self.env,
+            login="tour_kpi",
+            groups="crm_relationship.group_relationship_manager",
+        )
+        self.start_tour("/web", "crm_analytics_kpi_tour", login="tour_kpi")
+        kpi = self.env["crm.kpi"].search([("name", "=", "Tour Meetings")])
+        self.assertEqual(kpi.model_id.model, "crm.lead")
+        self.assertEqual(kpi.measure, "count")
+        self.assertEqual(kpi.user_field_id.name, "user_id")
+        self.assertEqual(kpi.date_field_id.name, "create_date")
+        self.assertEqual(kpi.company_field_id.name, "company_id")

@@ -111,7 +111,13 @@ class TestScorecardAccess(ScorecardCase):
     def test_users_read_kpis_and_live_values(self):
         mine = self.mine.with_user(self.user).with_context(scorecard_date="2026-03-15")
         self.assertEqual(mine.line_ids.value, 1)
-        self.assertTrue(self.kpi.with_user(self.user).name)
+        # the KPI form shows its source and fields, which point to ir.model(.fields)
+        shown = self.kpi.with_user(self.user).read(
+            ["model_id", "date_field_id", "user_field_id"]
+        )[0]
+        self.assertEqual(
+            shown["date_field_id"][1], "Expected Closing (Lead/Opportunity)"
+        )
 
     def test_only_managers_rebuild_history(self):
         with self.assertRaises(AccessError):
