@@ -3,3 +3,4 @@ from . import test_scorecard
 from . import test_scorecard_access
 from . import test_scorecard_export
 from . import test_kpi_catalogue
+from . import test_clv_maths

@@ -1,1 +1,2 @@
+from . import clv
 from . import kpi
