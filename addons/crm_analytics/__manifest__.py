@@ -17,6 +17,7 @@
         "views/crm_kpi_value_views.xml",
         "views/crm_scorecard_views.xml",
         "views/digest_digest_views.xml",
+        "views/crm_clv_fit_views.xml",
         "views/crm_analytics_menus.xml",
     ],
     "demo": ["demo/crm_scorecard_demo.xml"],

@@ -4,7 +4,11 @@ from . import crm_scorecard_line
 from . import crm_scorecard_target
 from . import crm_kpi_value
 from . import crm_scorecard_alert
+from . import crm_clv_fit
+from . import crm_clv_fit_holdout
 from . import crm_relationship_score
 from . import digest_digest
+from . import res_company
+from . import res_config_settings
 from . import res_partner
 from . import stock_picking

@@ -5,6 +5,25 @@ from odoo.tools import SQL
 class CrmRelationshipScore(models.Model):
     _inherit = "crm.relationship.score"
 
+    p_alive = fields.Float(
+        "P(alive)",
+        readonly=True,
+        digits=(16, 3),
+        aggregator="avg",
+        help="Probability that the customer is still buying (BG/NBD model).",
+    )
+    expected_purchases = fields.Float(
+        readonly=True,
+        digits=(16, 2),
+        help="Purchase occasions expected over the company's prediction horizon.",
+    )
+    predicted_clv = fields.Monetary(
+        "Predicted lifetime value",
+        readonly=True,
+        help="Discounted value of the purchases expected over the horizon, at the "
+        "expected spend of this customer, times the margin share.",
+    )
+    clv_fit_id = fields.Many2one("crm.clv.fit", "Model", readonly=True)
     is_loyalty_member = fields.Boolean(
         "Loyalty member",
         compute="_compute_is_loyalty_member",

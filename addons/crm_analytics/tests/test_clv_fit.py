@@ -1,0 +1,176 @@
+from datetime import date, timedelta
+
+import numpy as np
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.crm_relationship.tests.common import RelationshipScoringCommon
+
+from ..tools import clv
+
+CALIBRATION = date(2026, 6, 30)
+
+
+@tagged("post_install", "-at_install")
+class TestClvFit(RelationshipScoringCommon):
+    """Fits on invoices booked through the ORM, with dates chosen so that every
+    summary can be worked out by hand."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Fit = cls.env["crm.clv.fit"]
+        cls.first = cls.env["res.partner"].create({"name": "First buyer"})
+        # 2026-01-05: two invoices on one day are one occasion of 100 + 50
+        cls._invoice(cls.first, date(2026, 1, 5), 100)
+        cls._invoice(cls.first, date(2026, 1, 5), 50)
+        cls._invoice(cls.first, date(2026, 2, 2), 300)
+        cls._invoice(cls.first, date(2026, 3, 2), 500)
+        # neither a credit note, a draft, nor what comes after the calibration date
+        cls._invoice(cls.first, date(2026, 3, 9), 80, move_type="out_refund")
+        cls._invoice(cls.first, date(2026, 4, 6), 999, state="draft")
+        cls._invoice(cls.first, date(2026, 7, 6), 999)
+        cls.once = cls.env["res.partner"].create({"name": "One-time buyer"})
+        cls._invoice(cls.once, date(2026, 6, 16), 70)
+
+    def _fit(self, **values):
+        return self.Fit.create({"company_id": self.company.id, **values})
+
+    def test_summaries_count_occasions(self):
+        data = self._fit(calibration_date=CALIBRATION)._summaries(CALIBRATION)
+        row = {pid: i for i, pid in enumerate(data["partner_ids"])}
+        first = row[self.first.id]
+        # occasions on Jan 5, Feb 2, Mar 2: two repeat purchases
+        self.assertEqual(data["x"][first], 2)
+        # last - first = 56 days = 8 weeks; calibration - first = 176 days
+        self.assertAlmostEqual(data["t_x"][first], 8)
+        self.assertAlmostEqual(data["T"][first], 176 / 7)
+        # the mean of the repeat occasions only: (300 + 500) / 2
+        self.assertAlmostEqual(data["m"][first], 400)
+        once = row[self.once.id]
+        self.assertEqual(
+            (data["x"][once], data["t_x"][once], data["m"][once]), (0, 0, 0)
+        )
+        self.assertAlmostEqual(data["T"][once], 2)
+        days = self._fit(time_unit="day")._summaries(CALIBRATION)
+        self.assertAlmostEqual(days["T"][row[self.first.id]], 176)
+
+    def test_too_little_data_fails_readably_and_keeps_the_previous_fit(self):
+        previous = self._fit(calibration_date=date(2026, 1, 31))
+        previous.write({"state": "done", "r": 0.2, "alpha": 4, "a": 0.8, "b": 2.4})
+        previous.write({"p": 6, "q": 4, "gamma": 15})
+        fit = self.Fit.fit_company(self.company, CALIBRATION)
+        self.assertEqual(fit.state, "failed")
+        self.assertIn("too few customers", fit.failure_reason)
+        self.assertFalse(fit.is_current)
+        self.assertTrue(previous.is_current)
+        self.assertIn("The fit failed", fit.message_ids[0].body)
+        with self.assertRaisesRegex(UserError, "has not succeeded"):
+            fit.predict(self.first, 90)
+
+    def test_fit_predict_and_write_scores(self):
+        rng = np.random.default_rng(7)
+        buyers = self.env["res.partner"].create(
+            [{"name": f"Buyer {i}"} for i in range(40)]
+        )
+        for i, buyer in enumerate(buyers):
+            day = date(2025, 9, 1) + timedelta(days=int(rng.integers(0, 120)))
+            for _occasion in range(1 + i % 4):
+                self._invoice(buyer, day, float(rng.gamma(6.0, 20.0 + i)))
+                day += timedelta(days=int(rng.integers(10, 50)))
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        self.company.clv_holdout_days = 60
+        fit = self.Fit.fit_company(self.company, CALIBRATION)
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertTrue(fit.is_current)
+        self.assertEqual(fit.customer_count, 42)
+        for name in ("r", "alpha", "a", "b", "p", "q", "gamma"):
+            self.assertGreater(fit[name], 0, name)
+        self.assertLess(fit.log_likelihood, 0)
+        # the hold-out check refits on the history up to May 1
+        self.assertTrue(fit.holdout_line_ids)
+        self.assertEqual(
+            sum(fit.holdout_line_ids.mapped("customers")),
+            len(fit._summaries(CALIBRATION - timedelta(days=60))["x"]),
+        )
+
+        predictions = fit.predict(buyers | self.first, 365)
+        self.assertEqual(set(predictions), set((buyers | self.first).ids))
+        # the same numbers as the maths module on the same history
+        data = fit._summaries(CALIBRATION, partner_ids=[self.first.id])
+        bgnbd, spend = fit._params()
+        first = predictions[self.first.id]
+        self.assertAlmostEqual(
+            first["p_alive"],
+            float(clv.bgnbd_p_alive(bgnbd, data["x"], data["t_x"], data["T"])[0]),
+        )
+        self.assertAlmostEqual(
+            first["expected_purchases"],
+            float(
+                clv.bgnbd_expected_purchases(
+                    bgnbd, 365 / 7, data["x"], data["t_x"], data["T"]
+                )[0]
+            ),
+        )
+        self.assertAlmostEqual(
+            first["expected_value"],
+            float(clv.gamma_gamma_expected_value(spend, 2, 400)),
+        )
+        for values in predictions.values():
+            self.assertTrue(0 <= values["p_alive"] <= 1)
+
+        self.assertEqual(fit._write_scores(as_of=CALIBRATION), 42)
+        score = self._score(self.first)
+        self.assertEqual(score.clv_fit_id, fit)
+        self.assertAlmostEqual(score.p_alive, first["p_alive"], places=3)
+        value = score.predicted_clv
+        self.assertGreater(value, 0)
+        # a higher discount rate lowers the predicted value
+        self.company.clv_monthly_discount = 0.2
+        fit._write_scores(as_of=CALIBRATION)
+        self.assertLess(score.predicted_clv, value)
+
+        # the crons: a monthly refit of companies with invoices, a daily rescore
+        self.company.clv_holdout_days = 0
+        with freeze_time("2026-07-01"):
+            self.Fit._cron_refit()
+            refit = self.Fit.search(
+                [("is_current", "=", True), ("company_id", "=", self.company.id)]
+            )
+            self.assertEqual(refit.calibration_date, date(2026, 7, 1))
+            self.assertEqual(refit.holdout_note, "No hold-out days.")
+            self.assertEqual(self._score(self.first).clv_fit_id, refit)
+            self.Score.invalidate_model()
+            self.Fit._cron_rescore()
+            self.assertEqual(self._score(self.first).clv_fit_id, refit)
+
+    def test_settings_are_checked(self):
+        Company = self.env["res.company"]
+        for field, value, message in (
+            ("clv_monthly_discount", 1.5, "discount"),
+            ("clv_margin_share", 0, "margin"),
+            ("clv_horizon_months", 0, "horizon"),
+            ("clv_holdout_days", -1, "hold-out"),
+        ):
+            with self.assertRaisesRegex(ValidationError, message):
+                Company.create({"name": f"Bad {field}", field: value})
+
+    def test_access(self):
+        user = new_test_user(
+            self.env,
+            login="clv.user",
+            groups="base.group_user,crm_relationship.group_relationship_user",
+        )
+        fit = self._fit(calibration_date=CALIBRATION)
+        self.assertEqual(fit.with_user(user).read(["state"])[0]["state"], "draft")
+        with self.assertRaises(AccessError):
+            self.Fit.with_user(user).create({"company_id": self.company.id})
+        other = self.env["res.company"].create({"name": "Other (clv)"})
+        elsewhere = self._fit(company_id=other.id)
+        user.company_ids |= other
+        mine = self.Fit.with_user(user).with_context(
+            allowed_company_ids=self.company.ids
+        )
+        self.assertNotIn(elsewhere, mine.search([]))
