@@ -80,6 +80,18 @@ class CrmClvFit(models.Model):
     q = fields.Float(readonly=True)
     gamma = fields.Float(readonly=True)
     spend_log_likelihood = fields.Float(readonly=True, digits=(16, 2))
+    spend_model = fields.Selection(
+        [("gamma_gamma", "Gamma-Gamma"), ("observed", "Observed means")],
+        readonly=True,
+        help="Observed means when the Gamma-Gamma model does not fit the spends.",
+    )
+    spend_note = fields.Char(readonly=True)
+    population_spend = fields.Float(
+        "Mean repeat spend",
+        readonly=True,
+        digits=(16, 2),
+        help="The mean value of repeat purchase occasions, over repeat customers.",
+    )
     # Validation
     holdout_days = fields.Integer(
         "Hold-out (days)",
@@ -197,10 +209,35 @@ class CrmClvFit(models.Model):
             check=self._bgnbd_check(x, t_x, T, horizon / TIME_UNITS[self.time_unit]),
         )
         spenders = (x > 0) & (m > 0)
-        spend, spend_penalizer = self._fit_penalized(
-            clv.fit_gamma_gamma, x[spenders], m[spenders]
-        )
+        population_spend = float(m[spenders].mean()) if spenders.any() else 0.0
+        try:
+            spend, spend_penalizer = self._fit_penalized(
+                clv.fit_gamma_gamma, x[spenders], m[spenders]
+            )
+        except ValueError as error:
+            # Purchases can still be predicted: the value falls back on observed means.
+            return {
+                **bgnbd.params,
+                "log_likelihood": bgnbd.log_likelihood,
+                "penalizer": penalizer,
+                "spend_model": "observed",
+                "spend_note": _(
+                    "The spend model does not fit (%s): expected spend is each "
+                    "customer's own mean, or everyone's for one-time buyers.",
+                    error,
+                ),
+                "p": 0.0,
+                "q": 0.0,
+                "gamma": 0.0,
+                "spend_log_likelihood": 0.0,
+                "population_spend": population_spend,
+                "customer_count": len(x),
+                "repeat_customer_count": int((x > 0).sum()),
+            }
         return {
+            "spend_model": "gamma_gamma",
+            "spend_note": False,
+            "population_spend": population_spend,
             "penalizer": max(penalizer, spend_penalizer),
             **bgnbd.params,
             "log_likelihood": bgnbd.log_likelihood,
@@ -418,10 +455,12 @@ class CrmClvFit(models.Model):
             raise UserError(
                 _("The fit “%s” has not succeeded: it cannot predict.", self.name)
             )
-        return (
-            {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b},
-            {"p": self.p, "q": self.q, "gamma": self.gamma},
+        spend = (
+            {"p": self.p, "q": self.q, "gamma": self.gamma}
+            if self.spend_model == "gamma_gamma"
+            else None
         )
+        return ({"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}, spend)
 
     def predict(self, partners, horizon_days, as_of=None):
         """Per partner id: ``p_alive``, ``expected_purchases`` over the next
@@ -446,29 +485,30 @@ class CrmClvFit(models.Model):
     ):
         unit = TIME_UNITS[self.time_unit]
         x, t_x, T = data["x"], data["t_x"], data["T"]
-        m = np.maximum(data["m"], 0.0)
+        m = np.where(x > 0, np.maximum(data["m"], 0.0), 0.0)
+        if spend:
+            value = clv.gamma_gamma_expected_value(spend, x, m)
+        else:
+            # the spend model did not fit: the customer's own mean, or everyone's
+            value = np.where(x > 0, m, self.population_spend)
         result = {
             "p_alive": clv.bgnbd_p_alive(bgnbd, x, t_x, T),
             "expected_purchases": clv.bgnbd_expected_purchases(
                 bgnbd, horizon_days / unit, x, t_x, T
             ),
-            "expected_value": clv.gamma_gamma_expected_value(
-                spend, x, np.where(x > 0, m, 0.0)
-            ),
+            "expected_value": value,
         }
         if months:
-            result["clv"] = clv.clv(
-                bgnbd,
-                spend,
-                x,
-                t_x,
-                T,
-                m,
-                months,
-                discount,
-                margin,
-                time_unit_days=unit,
-            )
+            # as lifetimes' customer_lifetime_value: the purchases expected in each
+            # 30-day month, discounted, times the expected spend and the margin
+            discounted = np.zeros(x.shape)
+            before = np.zeros(x.shape)
+            for month in range(1, months + 1):
+                t = month * clv.DAYS_PER_MONTH / unit
+                until = clv.bgnbd_expected_purchases(bgnbd, t, x, t_x, T)
+                discounted += (until - before) / (1 + discount) ** month
+                before = until
+            result["clv"] = discounted * value * margin
         return result
 
     # ------------------------------------------------------------

@@ -174,3 +174,33 @@ class TestClvFit(RelationshipScoringCommon):
             allowed_company_ids=self.company.ids
         )
         self.assertNotIn(elsewhere, mine.search([]))
+
+    def test_spend_model_that_does_not_fit_falls_back_on_observed_means(self):
+        x, t_x, T = clv.simulate_bgnbd(
+            {"r": 0.24, "alpha": 4.4, "a": 0.8, "b": 2.4}, 3000, 39.0, rng=3
+        )
+        # spends spread so widely that the Gamma-Gamma mean is infinite (q <= 1)
+        rng = np.random.default_rng(3)
+        m = np.where(x > 0, rng.pareto(0.8, len(x)) * 50 + 1, 0.0)
+        summaries = {
+            "partner_ids": np.arange(len(x)),
+            "x": x,
+            "t_x": t_x,
+            "T": T,
+            "m": m,
+        }
+        fit = self._fit(calibration_date=CALIBRATION)
+        values = fit._fit_values(summaries)
+        self.assertEqual(values["spend_model"], "observed")
+        self.assertIn("spend model does not fit", values["spend_note"])
+        values.pop("holdout_line_ids", None)
+        fit.write({**values, "state": "done"})
+        bgnbd, spend = fit._params()
+        self.assertIsNone(spend)
+        columns = fit._predict_columns(summaries, bgnbd, spend, 365, months=12)
+        repeat = x > 0
+        np.testing.assert_allclose(columns["expected_value"][repeat], m[repeat])
+        self.assertAlmostEqual(
+            float(columns["expected_value"][~repeat][0]), m[repeat].mean(), places=2
+        )
+        self.assertTrue(np.isfinite(columns["clv"]).all())
