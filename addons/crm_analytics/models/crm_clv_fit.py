@@ -563,6 +563,7 @@ class CrmClvFit(models.Model):
         Score.invalidate_model(
             ["p_alive", "expected_purchases", "predicted_clv", "clv_fit_id"]
         )
+        Score._apply_model_churn(company)
         return len(partner_ids)
 
     @api.model

@@ -32,6 +32,40 @@ class CrmRelationshipScore(models.Model):
         "program of the score's company (or of a program shared by all companies).",
     )
 
+    def _recompute_company(self, company, date_ref, partner_ids=None):
+        result = super()._recompute_company(company, date_ref, partner_ids)
+        self._apply_model_churn(company, partner_ids)
+        return result
+
+    def _apply_model_churn(self, company, partner_ids=None):
+        """When the company asks for it, the churn state follows P(alive) of the
+        lifetime value model instead of the purchase-interval rule: below the "lost"
+        threshold lost, below the "at risk" one at risk, else active. Rows without a
+        prediction keep the rule's state."""
+        if not company.clv_churn_from_model:
+            return
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_relationship_score
+                   SET churn_state = CASE
+                           WHEN p_alive < %(lost)s THEN 'lost'
+                           WHEN p_alive < %(at_risk)s THEN 'at_risk'
+                           ELSE 'active' END
+                 WHERE company_id = %(company)s
+                   AND clv_fit_id IS NOT NULL
+                   AND (%(all)s OR partner_id = ANY(%(partners)s))
+                """,
+                lost=company.clv_lost_below,
+                at_risk=company.clv_at_risk_below,
+                company=company.id,
+                all=partner_ids is None,
+                partners=list(partner_ids or []),
+            )
+        )
+        self.invalidate_model(["churn_state"])
+
     def _compute_is_loyalty_member(self):
         members = self.search(
             [("id", "in", self.ids), ("is_loyalty_member", "=", True)]

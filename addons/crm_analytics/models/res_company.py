@@ -29,11 +29,29 @@ class ResCompany(models.Model):
         "calibration date.",
     )
 
+    clv_churn_from_model = fields.Boolean(
+        "Churn from P(alive)",
+        help="The churn state of scored customers follows the probability that they "
+        "are still buying, from the lifetime value model, instead of the "
+        "purchase-interval rule of the scoring profile.",
+    )
+    clv_at_risk_below = fields.Float(
+        "At risk below",
+        default=0.5,
+        digits=(16, 2),
+        help="P(alive) under this: at risk.",
+    )
+    clv_lost_below = fields.Float(
+        "Lost below", default=0.2, digits=(16, 2), help="P(alive) under this: lost."
+    )
+
     @api.constrains(
         "clv_horizon_months",
         "clv_monthly_discount",
         "clv_margin_share",
         "clv_holdout_days",
+        "clv_at_risk_below",
+        "clv_lost_below",
     )
     def _check_clv_settings(self):
         for company in self:
@@ -47,5 +65,19 @@ class ResCompany(models.Model):
                 )
             if not 0 < company.clv_margin_share <= 1:
                 raise ValidationError(_("The margin share is above 0 and at most 1."))
+            if not 0 <= company.clv_lost_below <= company.clv_at_risk_below <= 1:
+                raise ValidationError(
+                    _(
+                        "The P(alive) thresholds are between 0 and 1, the “lost” one "
+                        "below the “at risk” one."
+                    )
+                )
+            if not 0 <= company.clv_lost_below <= company.clv_at_risk_below <= 1:
+                raise ValidationError(
+                    _(
+                        "The P(alive) thresholds are between 0 and 1, the “lost” one "
+                        "below the “at risk” one."
+                    )
+                )
             if company.clv_holdout_days < 0:
                 raise ValidationError(_("The hold-out cannot be negative."))

@@ -16,3 +16,10 @@ class ResConfigSettings(models.TransientModel):
     clv_holdout_days = fields.Integer(
         related="company_id.clv_holdout_days", readonly=False
     )
+    clv_churn_from_model = fields.Boolean(
+        related="company_id.clv_churn_from_model", readonly=False
+    )
+    clv_at_risk_below = fields.Float(
+        related="company_id.clv_at_risk_below", readonly=False
+    )
+    clv_lost_below = fields.Float(related="company_id.clv_lost_below", readonly=False)

@@ -132,6 +132,30 @@ class TestClvFit(RelationshipScoringCommon):
         fit._write_scores(as_of=CALIBRATION)
         self.assertLess(score.predicted_clv, value)
 
+        # churn detection may follow P(alive) instead of the purchase-interval rule
+        self.company.write(
+            {
+                "clv_churn_from_model": True,
+                "clv_at_risk_below": 0.9,
+                "clv_lost_below": 0.5,
+            }
+        )
+        fit._write_scores(as_of=CALIBRATION)
+        scores = self.Score.search([("company_id", "=", self.company.id)])
+        expected = {
+            s.id: "lost"
+            if s.p_alive < 0.5
+            else "at_risk"
+            if s.p_alive < 0.9
+            else "active"
+            for s in scores
+        }
+        self.assertEqual({s.id: s.churn_state for s in scores}, expected)
+        # and keeps it when the scores are recomputed
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        self.assertEqual({s.id: s.churn_state for s in scores}, expected)
+        self.company.clv_churn_from_model = False
+
         # the crons: a monthly refit of companies with invoices, a daily rescore
         self.company.clv_holdout_days = 0
         with freeze_time("2026-07-01"):
@@ -153,6 +177,7 @@ class TestClvFit(RelationshipScoringCommon):
             ("clv_margin_share", 0, "margin"),
             ("clv_horizon_months", 0, "horizon"),
             ("clv_holdout_days", -1, "hold-out"),
+            ("clv_lost_below", 0.8, "thresholds"),
         ):
             with self.assertRaisesRegex(ValidationError, message):
                 Company.create({"name": f"Bad {field}", field: value})
