@@ -22,3 +22,5 @@ say "Excel export of KPI history: 100,000 values"
 "$PY" tests/benchmarks/bench_export.py -c "$CONF" -d "$DB" --rows 100000
 say "KPI engine: 50 KPIs x 200 owners x 12 months, set-based against naive"
 "$PY" tests/benchmarks/bench_kpi.py -c "$CONF" -d "$DB"
+say "Lifetime value models: fit and score the benchmark company"
+"$PY" tests/benchmarks/bench_clv.py -c "$CONF" -d "$DB"
