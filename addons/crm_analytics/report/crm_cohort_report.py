@@ -1,0 +1,248 @@
+from urllib.parse import urlencode
+
+from odoo import fields, models
+from odoo.tools import SQL
+
+# what both views read: posted customer invoices
+_INVOICE_DEPENDS = {
+    "account.move": [
+        "move_type", "state", "invoice_date", "commercial_partner_id",
+        "company_id", "amount_untaxed_signed",
+    ],
+}  # fmt: skip
+
+
+def _monthly_purchases_sql():
+    """Customers' purchase months per company: one row per company, customer
+    (commercial partner) and month with a posted customer invoice, and the
+    month's untaxed revenue in the company's currency. Invoices dated after the
+    current month are left out."""
+    return SQL(
+        """
+        SELECT move.company_id,
+               move.commercial_partner_id AS partner_id,
+               date_trunc('month', move.invoice_date)::date AS month,
+               SUM(move.amount_untaxed_signed) AS revenue
+          FROM account_move move
+         WHERE move.move_type = 'out_invoice'
+           AND move.state = 'posted'
+           AND move.invoice_date IS NOT NULL
+           AND move.commercial_partner_id IS NOT NULL
+           AND move.invoice_date
+               < date_trunc('month', CURRENT_DATE) + interval '1 month'
+         GROUP BY move.company_id, move.commercial_partner_id,
+                  date_trunc('month', move.invoice_date)
+        """
+    )
+
+
+class CrmCohortReport(models.Model):
+    """Retention of customers by cohort: the month of their first purchase.
+
+    A purchase occasion is a day with a posted customer invoice; a customer is
+    the invoices' commercial partner, counted per company. One row per company,
+    cohort month and number of months since the cohort month (0 is the cohort
+    month itself), from the cohort month to the current month (whose figures
+    are to date), with:
+
+    - ``cohort_size``: customers whose first purchase fell in the cohort month;
+    - ``active_customers``: those of them who bought in the row's month;
+    - ``retention_rate``: ``active_customers / cohort_size × 100``, a rate read
+      per cell of the matrix (cohort month × months since): its "avg" aggregator
+      only gives the plain mean of rates in totals, not a pooled rate;
+    - ``revenue``: the cohort's untaxed invoiced revenue in the row's month.
+
+    ``cohort_size`` is aggregated with "max", so that a cohort's total over its
+    months is its size.
+    """
+
+    _name = "crm.cohort.report"
+    _description = "Customer cohort retention"
+    _auto = False
+    _rec_name = "cohort_month"
+    _order = "company_id, cohort_month desc, months_since"
+    _depends = _INVOICE_DEPENDS
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    cohort_month = fields.Date("Cohort", readonly=True)
+    month = fields.Date(readonly=True)
+    months_since = fields.Integer("Months since first purchase", readonly=True)
+    cohort_size = fields.Integer("Cohort size", readonly=True, aggregator="max")
+    active_customers = fields.Integer("Active customers", readonly=True)
+    retention_rate = fields.Float(
+        "Retention (%)", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    revenue = fields.Monetary(readonly=True)
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            WITH monthly AS (%(monthly)s),
+            firsts AS (
+                SELECT company_id, partner_id, MIN(month) AS cohort_month
+                  FROM monthly
+                 GROUP BY company_id, partner_id
+            ),
+            cohorts AS (
+                SELECT company_id, cohort_month, COUNT(*) AS cohort_size
+                  FROM firsts
+                 GROUP BY company_id, cohort_month
+            ),
+            grid AS (
+                SELECT cohorts.company_id, cohorts.cohort_month,
+                       cohorts.cohort_size, series.month::date AS month
+                  FROM cohorts,
+                       generate_series(cohorts.cohort_month,
+                                       date_trunc('month', CURRENT_DATE),
+                                       interval '1 month') AS series(month)
+            ),
+            activity AS (
+                SELECT firsts.company_id, firsts.cohort_month, monthly.month,
+                       COUNT(*) AS active_customers,
+                       SUM(monthly.revenue) AS revenue
+                  FROM firsts
+                  JOIN monthly ON monthly.company_id = firsts.company_id
+                              AND monthly.partner_id = firsts.partner_id
+                 GROUP BY firsts.company_id, firsts.cohort_month, monthly.month
+            )
+            SELECT row_number() OVER (
+                       ORDER BY grid.company_id, grid.cohort_month, grid.month
+                   ) AS id,
+                   grid.company_id,
+                   company.currency_id,
+                   grid.cohort_month,
+                   grid.month,
+                   ((EXTRACT(YEAR FROM grid.month) * 12
+                     + EXTRACT(MONTH FROM grid.month))
+                    - (EXTRACT(YEAR FROM grid.cohort_month) * 12
+                       + EXTRACT(MONTH FROM grid.cohort_month)))::int
+                       AS months_since,
+                   grid.cohort_size,
+                   COALESCE(activity.active_customers, 0) AS active_customers,
+                   100.0 * COALESCE(activity.active_customers, 0)
+                       / grid.cohort_size AS retention_rate,
+                   COALESCE(activity.revenue, 0.0) AS revenue
+              FROM grid
+              JOIN res_company company ON company.id = grid.company_id
+              LEFT JOIN activity
+                     ON activity.company_id = grid.company_id
+                    AND activity.cohort_month = grid.cohort_month
+                    AND activity.month = grid.month
+            """,
+            monthly=_monthly_purchases_sql(),
+        )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_export_xlsx(self):
+        """The cohort matrix and the churn rates as an Excel workbook, for the
+        companies the user works in now."""
+        query = urlencode({"company_ids": ",".join(map(str, self.env.companies.ids))})
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/crm_analytics/cohorts/xlsx?{query}",
+            "target": "download",
+        }
+
+
+class CrmChurnReport(models.Model):
+    """Monthly customer churn per company.
+
+    A customer (commercial partner of posted customer invoices) is active at a
+    date when they bought in the 12 months before it. For each month:
+
+    - ``active_start``: customers active at the start of the month, i.e. with a
+      purchase in the 12 whole months before it;
+    - ``churned``: those of them without any purchase in the 12 months up to the
+      month's end (the month itself and the 11 before), i.e. whose last purchase
+      was exactly 12 months before the month: each customer churns once per
+      lapse, in the 13th month after their last purchase;
+    - ``churn_rate``: ``churned / active_start × 100``, empty without active
+      customers; read per month, its "avg" aggregator is a plain mean of rates;
+    - ``new_customers``: customers whose first purchase fell in the month.
+
+    Rows run from the company's first invoiced month to the last whole month:
+    the current month's churn cannot be told before it ends.
+    """
+
+    _name = "crm.churn.report"
+    _description = "Customer churn by month"
+    _auto = False
+    _rec_name = "month"
+    _order = "company_id, month desc"
+    _depends = _INVOICE_DEPENDS
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    month = fields.Date(readonly=True)
+    active_start = fields.Integer("Active at start", readonly=True)
+    churned = fields.Integer(readonly=True)
+    churn_rate = fields.Float(
+        "Churn rate (%)", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    new_customers = fields.Integer("New customers", readonly=True)
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            WITH monthly AS (%(monthly)s),
+            months AS (
+                SELECT firsts.company_id, series.month::date AS month
+                  FROM (SELECT company_id, MIN(month) AS first_month
+                          FROM monthly
+                         GROUP BY company_id) AS firsts,
+                       generate_series(firsts.first_month,
+                                       date_trunc('month', CURRENT_DATE)
+                                           - interval '1 month',
+                                       interval '1 month') AS series(month)
+            ),
+            status AS (
+                SELECT months.company_id, months.month, monthly.partner_id,
+                       bool_or(monthly.month < months.month) AS active_start,
+                       bool_or(monthly.month
+                               >= months.month - interval '11 months')
+                           AS active_end
+                  FROM months
+                  JOIN monthly
+                    ON monthly.company_id = months.company_id
+                   AND monthly.month >= months.month - interval '12 months'
+                   AND monthly.month <= months.month
+                 GROUP BY months.company_id, months.month, monthly.partner_id
+            ),
+            counts AS (
+                SELECT company_id, month,
+                       COUNT(*) FILTER (WHERE active_start) AS active_start,
+                       COUNT(*) FILTER (WHERE active_start AND NOT active_end)
+                           AS churned
+                  FROM status
+                 GROUP BY company_id, month
+            ),
+            newcomers AS (
+                SELECT company_id, first_month AS month, COUNT(*) AS new_customers
+                  FROM (SELECT company_id, partner_id, MIN(month) AS first_month
+                          FROM monthly
+                         GROUP BY company_id, partner_id) AS firsts
+                 GROUP BY company_id, first_month
+            )
+            SELECT row_number() OVER (
+                       ORDER BY months.company_id, months.month
+                   ) AS id,
+                   months.company_id,
+                   months.month,
+                   COALESCE(counts.active_start, 0) AS active_start,
+                   COALESCE(counts.churned, 0) AS churned,
+                   100.0 * counts.churned / NULLIF(counts.active_start, 0)
+                       AS churn_rate,
+                   COALESCE(newcomers.new_customers, 0) AS new_customers
+              FROM months
+              LEFT JOIN counts ON counts.company_id = months.company_id
+                              AND counts.month = months.month
+              LEFT JOIN newcomers ON newcomers.company_id = months.company_id
+                                 AND newcomers.month = months.month
+            """,
+            monthly=_monthly_purchases_sql(),
+        )
