@@ -95,3 +95,39 @@ class TestScorecardTour(HttpCase):
         self.assertEqual(kpi.user_field_id.name, "user_id")
         self.assertEqual(kpi.date_field_id.name, "create_date")
         self.assertEqual(kpi.company_field_id.name, "company_id")
+
+
+@tagged("post_install", "-at_install")
+class TestClvTour(HttpCase):
+    def test_manager_reads_a_fit_and_the_cohorts(self):
+        new_test_user(
+            self.env,
+            login="tour_clv",
+            groups="crm_relationship.group_relationship_manager",
+        )
+        self.env["crm.clv.fit"].create(
+            {
+                "calibration_date": fields.Date.today(),
+                "state": "done",
+                "r": 0.243,
+                "alpha": 4.414,
+                "a": 0.793,
+                "b": 2.426,
+                "spend_model": "gamma_gamma",
+                "p": 6.25,
+                "q": 3.74,
+                "gamma": 15.44,
+                "holdout_line_ids": [
+                    Command.create(
+                        {
+                            "frequency": f,
+                            "customers": 10,
+                            "actual": f / 2,
+                            "predicted": f / 2.1,
+                        }
+                    )
+                    for f in range(8)
+                ],
+            }
+        )
+        self.start_tour("/web", "crm_analytics_clv_tour", login="tour_clv")

@@ -567,6 +567,14 @@ class CrmClvFit(models.Model):
         return len(partner_ids)
 
     @api.model
+    def _demo_fit(self):
+        """The demo company's first fit and predictions (no commit: at install)."""
+        fit = self.fit_company(self.env.company)
+        if fit.state == "done":
+            fit._write_scores()
+        return fit
+
+    @api.model
     def _cron_refit(self):
         """Monthly: refit every company that has customer invoices, then rescore it."""
         companies = [

@@ -229,3 +229,9 @@ class TestClvFit(RelationshipScoringCommon):
             float(columns["expected_value"][~repeat][0]), m[repeat].mean(), places=2
         )
         self.assertTrue(np.isfinite(columns["clv"]).all())
+
+    def test_demo_fit_runs_without_committing(self):
+        # two customers only: the demo's fit fails readably, and nothing raises
+        fit = self.Fit._demo_fit()
+        self.assertEqual(fit.state, "failed")
+        self.assertTrue(fit.failure_reason)

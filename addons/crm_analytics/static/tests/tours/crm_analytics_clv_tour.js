@@ -1,0 +1,54 @@
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+registry.category("web_tour.tours").add("crm_analytics_clv_tour", {
+    url: "/web",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
+            content: "Open the CRM app",
+            run: "click",
+        },
+        {
+            trigger:
+                ".dropdown-toggle[data-menu-xmlid='crm_relationship.crm_relationship_menu_root']",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-item[data-menu-xmlid='crm_analytics.crm_clv_fit_menu']",
+            content: "Open the lifetime value models",
+            run: "click",
+        },
+        {
+            trigger: ".o_list_view .o_data_row:contains('Fitted') td[name='calibration_date']",
+            content: "The fit in use",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name='r']:contains('0.24')",
+            content: "Its parameters",
+        },
+        {
+            trigger: ".o_form_view .o_notebook a:contains('Hold-out Check')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name='holdout_line_ids'] .o_data_row:contains('7+')",
+            content: "Predicted and actual purchases per frequency group",
+        },
+        {
+            trigger: ".dropdown-toggle[data-menu-xmlid='crm.crm_menu_report']",
+            content: "Then the cohorts",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-item[data-menu-xmlid='crm_analytics.crm_cohort_report_menu']",
+            run: "click",
+        },
+        {
+            trigger: ".o_pivot_view, .o_graph_view, .o_list_view",
+            content: "The cohort matrix opens",
+        },
+    ],
+});
