@@ -24,6 +24,13 @@ class CrmRelationshipScore(models.Model):
         "expected spend of this customer, times the margin share.",
     )
     clv_fit_id = fields.Many2one("crm.clv.fit", "Model", readonly=True)
+    alive_component = fields.Float(
+        "Still buying",
+        readonly=True,
+        digits=(16, 1),
+        help="100 x P(alive), in the health score when the company gives it a weight.",
+    )
+    alive_contribution = fields.Float(readonly=True, digits=(16, 1))
     is_loyalty_member = fields.Boolean(
         "Loyalty member",
         compute="_compute_is_loyalty_member",
@@ -32,8 +39,29 @@ class CrmRelationshipScore(models.Model):
         "program of the score's company (or of a program shared by all companies).",
     )
 
-    def _recompute_company(self, company, date_ref, partner_ids=None):
-        result = super()._recompute_company(company, date_ref, partner_ids)
+    def _health_components(self, company):
+        components = super()._health_components(company)
+        if company.clv_health_weight:
+            # the prediction stored on the row by the last run of the model; unknown
+            # (out of the weighting) until the customer has one
+            components["alive"] = SQL(
+                """(SELECT 100.0 * previous.p_alive
+                      FROM crm_relationship_score previous
+                     WHERE previous.partner_id = ranked.partner_id
+                       AND previous.company_id = %s
+                       AND previous.clv_fit_id IS NOT NULL)""",
+                company.id,
+            )
+        return components
+
+    def _health_weights(self, company, profile):
+        weights = super()._health_weights(company, profile)
+        if company.clv_health_weight:
+            weights["alive"] = company.clv_health_weight
+        return weights
+
+    def _recompute_company(self, company, date_ref, partner_ids=None, **kwargs):
+        result = super()._recompute_company(company, date_ref, partner_ids, **kwargs)
         self._apply_model_churn(company, partner_ids)
         return result
 

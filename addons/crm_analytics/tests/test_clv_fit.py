@@ -132,6 +132,31 @@ class TestClvFit(RelationshipScoringCommon):
         fit._write_scores(as_of=CALIBRATION)
         self.assertLess(score.predicted_clv, value)
 
+        # P(alive) may weigh in the health score, and so in the tiers
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        without = score.health_score
+        self.assertFalse(score.alive_component)
+        self.company.clv_health_weight = 30
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        self.assertAlmostEqual(score.alive_component, 100 * score.p_alive, places=1)
+        self.assertGreater(score.alive_contribution, 0)
+        contributions = sum(
+            score[f"{name}_contribution"]
+            for name in (
+                "recency",
+                "frequency",
+                "monetary",
+                "payment",
+                "delivery",
+                "complaint",
+                "satisfaction",
+                "alive",
+            )
+        )
+        self.assertAlmostEqual(score.health_score, contributions, places=0)
+        self.assertNotAlmostEqual(score.health_score, without, places=1)
+        self.company.clv_health_weight = 0
+
         # churn detection may follow P(alive) instead of the purchase-interval rule
         self.company.write(
             {
@@ -178,6 +203,7 @@ class TestClvFit(RelationshipScoringCommon):
             ("clv_horizon_months", 0, "horizon"),
             ("clv_holdout_days", -1, "hold-out"),
             ("clv_lost_below", 0.8, "thresholds"),
+            ("clv_health_weight", -1, "weight"),
         ):
             with self.assertRaisesRegex(ValidationError, message):
                 Company.create({"name": f"Bad {field}", field: value})

@@ -849,17 +849,12 @@ class CrmRelationshipScore(models.Model):
         )
         self.invalidate_model()
 
-    def _upsert_sql(self, company, profile, date_ref):
-        """Ranks, segments, components, health, tier and trend of the staged
-        customers, upserted in one statement: one write per row.
-
-        Quintiles and ABC rank the staged customers among all the company's
-        customers: the staged figures for them, the stored ones for the others (an
-        incremental run), which are read but not written; they keep the ranks of
-        their last recompute until the daily one.
-        """
-        weights = profile._weights()
-        components = {
+    def _health_components(self, company):
+        """``{name: SQL}``: each health component, 0-100 or NULL when unknown, over
+        a row of the ranked staging. Modules may add components: each needs the
+        score columns ``<name>_component`` and ``<name>_contribution`` and a weight
+        in :meth:`_health_weights`."""
+        return {
             "recency": SQL("(r_score - 1) * 25.0"),
             "frequency": SQL("(f_score - 1) * 25.0"),
             "monetary": SQL("(m_score - 1) * 25.0"),
@@ -883,6 +878,22 @@ class CrmRelationshipScore(models.Model):
                 "CASE WHEN rating_count > 0 THEN (satisfaction_rating - 1) * 25.0 END"
             ),
         }
+
+    def _health_weights(self, company, profile):
+        """``{name: weight}`` of the components of :meth:`_health_components`."""
+        return profile._weights()
+
+    def _upsert_sql(self, company, profile, date_ref):
+        """Ranks, segments, components, health, tier and trend of the staged
+        customers, upserted in one statement: one write per row.
+
+        Quintiles and ABC rank the staged customers among all the company's
+        customers: the staged figures for them, the stored ones for the others (an
+        incremental run), which are read but not written; they keep the ranks of
+        their last recompute until the daily one.
+        """
+        weights = self._health_weights(company, profile)
+        components = self._health_components(company)
         # weights of the known components: the denominator of every contribution
         known_weight = SQL(" + ").join(
             SQL(
@@ -899,13 +910,13 @@ class CrmRelationshipScore(models.Model):
                 SQL.identifier(f"{name}_component"),
                 SQL.identifier(f"{name}_contribution"),
             )
-            for name in scoring.COMPONENTS
+            for name in components
         )
         health = SQL(
             "CASE WHEN known_weight > 0 THEN %s END",
             SQL(" + ").join(
                 SQL("COALESCE(%s, 0)", SQL.identifier(f"{name}_contribution"))
-                for name in scoring.COMPONENTS
+                for name in components
             ),
         )
         tier = SQL(
@@ -919,7 +930,7 @@ class CrmRelationshipScore(models.Model):
         )
         component_columns = [
             column
-            for name in scoring.COMPONENTS
+            for name in components
             for column in (f"{name}_component", f"{name}_contribution")
         ]
         columns = [
