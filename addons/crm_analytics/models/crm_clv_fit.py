@@ -96,13 +96,17 @@ class CrmClvFit(models.Model):
     holdout_days = fields.Integer(
         "Hold-out (days)",
         default=90,
-        help="The validation refits the models on the history up to this many days "
-        "before the calibration date and compares, per frequency group, the "
-        "purchases it predicted for those days with those that happened.",
+        help="When no invoice follows the calibration date, the check refits the "
+        "purchase model on the history up to this many days before it, and "
+        "compares, per frequency group, the purchases it predicted for those days "
+        "with those made. Otherwise the check covers the days after the "
+        "calibration date.",
     )
     holdout_line_ids = fields.One2many(
         "crm.clv.fit.holdout", "fit_id", "Hold-out check", readonly=True
     )
+    holdout_start = fields.Date("Hold-out from", readonly=True)
+    holdout_end = fields.Date("Hold-out to", readonly=True)
     holdout_note = fields.Char(
         "Hold-out note", readonly=True, help="Why there is no hold-out check."
     )
@@ -186,7 +190,7 @@ class CrmClvFit(models.Model):
             )
             self.message_post(body=_("The fit failed: %s", error))
             return False
-        values.update(self._holdout_values())
+        values.update(self._holdout_values(summaries, values))
         values.update(
             {
                 "state": "done",
@@ -283,10 +287,32 @@ class CrmClvFit(models.Model):
 
         return check
 
-    def _holdout_values(self):
-        """Refit on the history before the hold-out days and compare, per frequency
-        group, predicted with actual repeat purchases in those days."""
+    def _last_purchase_day(self):
+        self.env.cr.execute(
+            SQL(
+                """SELECT MAX(invoice_date) FROM account_move
+                    WHERE company_id = %s AND move_type = 'out_invoice'
+                      AND state = 'posted'""",
+                self.company_id.id,
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _holdout_values(self, summaries, values):
+        """Compare, per frequency group, predicted with actual repeat purchases.
+
+        When invoices exist after the calibration date, the check is this fit's own
+        predictions for the days from the calibration date to the last invoice, as
+        in the papers. Otherwise (a fit calibrated today) the purchase model is
+        refitted on the history before the last hold-out days, and checked on them.
+        """
         none = {"holdout_line_ids": [(5, 0, 0)], "holdout_error": 0.0}
+        last_day = self._last_purchase_day()
+        if last_day and last_day > self.calibration_date:
+            params = {name: values[name] for name in clv.BGNBD_PARAMS}
+            return self._holdout_compare(
+                params, summaries, self.calibration_date, last_day
+            )
         if self.holdout_days <= 0:
             return {**none, "holdout_note": _("No hold-out days.")}
         start = self.calibration_date - timedelta(days=self.holdout_days)
@@ -309,22 +335,24 @@ class CrmClvFit(models.Model):
                     "The history before the hold-out days does not fit: %s", error
                 ),
             }
+        return self._holdout_compare(params, before, start, self.calibration_date)
+
+    def _holdout_compare(self, params, before, start, end):
+        none = {"holdout_line_ids": [(5, 0, 0)], "holdout_error": 0.0}
         unit = TIME_UNITS[self.time_unit]
         predicted = clv.bgnbd_expected_purchases(
-            params, self.holdout_days / unit, before["x"], before["t_x"], before["T"]
+            params, (end - start).days / unit, before["x"], before["t_x"], before["T"]
         )
         if not np.isfinite(predicted).all():
             _logger.info("CLV fit %s: hold-out parameters %s", self.id, params)
             return {
                 **none,
                 "holdout_note": _(
-                    "The model refitted on the history before the hold-out days "
-                    "gives no finite prediction: too little history to check."
+                    "The model gives no finite prediction over the hold-out days: "
+                    "too little history to check."
                 ),
             }
-        actual = self._purchases_between(
-            before["partner_ids"], start, self.calibration_date
-        )
+        actual = self._purchases_between(before["partner_ids"], start, end)
         groups = np.minimum(before["x"], FREQUENCY_GROUPS).astype(int)
         lines = []
         for group in range(FREQUENCY_GROUPS + 1):
@@ -353,6 +381,8 @@ class CrmClvFit(models.Model):
             "holdout_line_ids": [(5, 0, 0), *lines],
             "holdout_error": error,
             "holdout_note": False,
+            "holdout_start": start,
+            "holdout_end": end,
         }
 
     # ------------------------------------------------------------

@@ -89,12 +89,16 @@ class TestClvFit(RelationshipScoringCommon):
         for name in ("r", "alpha", "a", "b", "p", "q", "gamma"):
             self.assertGreater(fit[name], 0, name)
         self.assertLess(fit.log_likelihood, 0)
-        # the hold-out check refits on the history up to May 1
-        self.assertTrue(fit.holdout_line_ids)
+        # invoices follow the calibration date (July 6): the check compares this
+        # fit's predictions with the purchases made since
         self.assertEqual(
-            sum(fit.holdout_line_ids.mapped("customers")),
-            len(fit._summaries(CALIBRATION - timedelta(days=60))["x"]),
+            (fit.holdout_start, fit.holdout_end), (CALIBRATION, date(2026, 7, 6))
         )
+        self.assertEqual(sum(fit.holdout_line_ids.mapped("customers")), 42)
+        twice = fit.holdout_line_ids.filtered(lambda line: line.frequency == 2)
+        # the first buyer (two repeat purchases before) bought once more on July 6
+        self.assertGreater(twice.actual, 0)
+        self.assertGreater(twice.predicted, 0)
 
         predictions = fit.predict(buyers | self.first, 365)
         self.assertEqual(set(predictions), set((buyers | self.first).ids))
@@ -183,16 +187,23 @@ class TestClvFit(RelationshipScoringCommon):
 
         # the crons: a monthly refit of companies with invoices, a daily rescore
         self.company.clv_holdout_days = 0
-        with freeze_time("2026-07-01"):
+        with freeze_time("2026-07-10"):
             self.Fit._cron_refit()
             refit = self.Fit.search(
                 [("is_current", "=", True), ("company_id", "=", self.company.id)]
             )
-            self.assertEqual(refit.calibration_date, date(2026, 7, 1))
+            self.assertEqual(refit.calibration_date, date(2026, 7, 10))
+            # nothing after the calibration date, and no hold-out days to refit on
             self.assertEqual(refit.holdout_note, "No hold-out days.")
             self.assertEqual(self._score(self.first).clv_fit_id, refit)
             self.Score.invalidate_model()
             self.Fit._cron_rescore()
+            self.company.clv_holdout_days = 40
+            again = self.Fit.fit_company(self.company)
+            # the purchase model refitted on the history up to May 31, checked on
+            # the 40 days since
+            self.assertEqual(again.holdout_start, date(2026, 5, 31))
+            self.assertTrue(again.holdout_line_ids or again.holdout_note)
             self.assertEqual(self._score(self.first).clv_fit_id, refit)
 
     def test_settings_are_checked(self):
