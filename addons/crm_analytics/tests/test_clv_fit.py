@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.crm_relationship.tests.common import RelationshipScoringCommon
+from odoo.addons.crm_relationship.tools import scoring
 
 from ..tools import clv
 
@@ -145,17 +146,7 @@ class TestClvFit(RelationshipScoringCommon):
         self.assertAlmostEqual(score.alive_component, 100 * score.p_alive, places=1)
         self.assertGreater(score.alive_contribution, 0)
         contributions = sum(
-            score[f"{name}_contribution"]
-            for name in (
-                "recency",
-                "frequency",
-                "monetary",
-                "payment",
-                "delivery",
-                "complaint",
-                "satisfaction",
-                "alive",
-            )
+            score[f"{name}_contribution"] for name in (*scoring.COMPONENTS, "alive")
         )
         self.assertAlmostEqual(score.health_score, contributions, places=0)
         self.assertNotAlmostEqual(score.health_score, without, places=1)

@@ -1,25 +1,10 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openRelationshipMenu } from "@crm_relationship/../tests/tours/crm_relationship_tour_utils";
 
 registry.category("web_tour.tours").add("crm_analytics_clv_tour", {
     url: "/web",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            content: "Open the CRM app",
-            run: "click",
-        },
-        {
-            trigger:
-                ".dropdown-toggle[data-menu-xmlid='crm_relationship.crm_relationship_menu_root']",
-            run: "click",
-        },
-        {
-            trigger: ".dropdown-item[data-menu-xmlid='crm_analytics.crm_clv_fit_menu']",
-            content: "Open the lifetime value models",
-            run: "click",
-        },
+        ...openRelationshipMenu("crm_analytics.crm_clv_fit_menu"),
         {
             trigger: ".o_list_view .o_data_row:contains('Fitted') td[name='calibration_date']",
             content: "The fit in use",

@@ -1,26 +1,10 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openRelationshipMenu } from "@crm_relationship/../tests/tours/crm_relationship_tour_utils";
 
 registry.category("web_tour.tours").add("crm_analytics_kpi_tour", {
     url: "/web",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            content: "Open the CRM app",
-            run: "click",
-        },
-        {
-            trigger:
-                ".dropdown-toggle[data-menu-xmlid='crm_relationship.crm_relationship_menu_root']",
-            content: "Open the Relationships menu",
-            run: "click",
-        },
-        {
-            trigger: ".dropdown-item[data-menu-xmlid='crm_analytics.crm_kpi_menu']",
-            content: "Open the KPIs",
-            run: "click",
-        },
+        ...openRelationshipMenu("crm_analytics.crm_kpi_menu"),
         {
             trigger: ".o_list_view .o_group_header:contains('Financial')",
             content: "The catalogue, by perspective",
