@@ -1,5 +1,4 @@
 import logging
-import threading
 import time
 from datetime import timedelta
 
@@ -8,6 +7,8 @@ import numpy as np
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+from odoo.addons.crm_relationship.tools import cron
 
 from ..tools import clv
 
@@ -616,20 +617,16 @@ class CrmClvFit(models.Model):
                 ["company_id"],
             )
         ]
-        for company in companies:
+        for done, company in enumerate(companies, start=1):
             fit = self.fit_company(company)
             if fit.state == "done":
                 fit._write_scores()
-            self._commit_progress()
+            cron.commit_progress(self.env, done, len(companies) - done)
 
     @api.model
     def _cron_rescore(self):
         """Daily: predictions of each company's fit in use, from today's history."""
-        for fit in self.search([("is_current", "=", True)]):
+        fits = self.search([("is_current", "=", True)])
+        for done, fit in enumerate(fits, start=1):
             fit._write_scores()
-            self._commit_progress()
-
-    def _commit_progress(self):
-        # tests share one transaction, as in website.visitor's cleaning cron
-        if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+            cron.commit_progress(self.env, done, len(fits) - done)

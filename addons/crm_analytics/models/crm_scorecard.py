@@ -1,9 +1,10 @@
 import logging
-import threading
 from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+
+from odoo.addons.crm_relationship.tools import cron
 
 from ..tools import demo_scorecards
 from ..tools import kpi as kpi_tools
@@ -322,8 +323,5 @@ class CrmScorecard(models.Model):
             batch._snapshot()
             batch._check_alerts()
             done += len(batch)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(cards) - done)
-            # tests share one transaction, as in website.visitor's cleaning cron
-            if not getattr(threading.current_thread(), "testing", False):
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            cron.commit_progress(self.env, done, len(cards) - done)
         _logger.info("Scorecards: %s snapshotted and checked", done)

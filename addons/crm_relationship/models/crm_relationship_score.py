@@ -1,5 +1,4 @@
 import logging
-import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -7,7 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..tools import scoring
+from ..tools import cron, scoring
 
 _logger = logging.getLogger(__name__)
 
@@ -488,11 +487,7 @@ class CrmRelationshipScore(models.Model):
         self._apply_stage(company, profile, date_ref, targets)
 
     def _commit_progress(self, done, remaining):
-        """Report progress to the running cron and commit the batch, as
-        website.visitor's cleaning cron does (tests share one transaction)."""
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        cron.commit_progress(self.env, done, remaining)
 
     def _target_partners(self, partner_ids):
         """The commercial partners of ``partner_ids``, or None for every customer."""

@@ -1,10 +1,11 @@
-import threading
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL, date_utils, split_every
+
+from ..tools import cron
 
 
 class LoyaltyCard(models.Model):
@@ -225,11 +226,7 @@ class LoyaltyCard(models.Model):
             self._loyalty_commit_progress(done, len(cards) - done)
 
     def _loyalty_commit_progress(self, done, remaining):
-        """Report progress to the running cron and commit the batch, as
-        website.visitor's cleaning cron does (tests share one transaction)."""
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        cron.commit_progress(self.env, done, remaining)
 
     # ------------------------------------------------------------
     # POINTS EXPIRY
