@@ -1,6 +1,6 @@
 {
     "name": "Relationship CRM",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "summary": "Customer scoring, shared customer record, retention and win-back",
     "author": "Collaborative CRM",
@@ -37,6 +37,7 @@
         "views/loyalty_tier_views.xml",
         "views/loyalty_program_views.xml",
         "views/loyalty_card_views.xml",
+        "views/loyalty_portal_templates.xml",
         "security/crm_complaint_security.xml",
         "data/crm_complaint_data.xml",
         "data/crm_complaint_stage_data.xml",

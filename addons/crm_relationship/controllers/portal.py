@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 from odoo.tools import plaintext2html
 
+from odoo.addons.loyalty.controllers.portal import CustomerPortalLoyalty
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
@@ -114,3 +115,20 @@ class ComplaintPortal(CustomerPortal):
             )
         )
         return request.redirect(f"/my/complaints/{complaint.id}")
+
+
+class LoyaltyPortal(CustomerPortalLoyalty):
+    """The card's history page also shows its balance, tier, qualifying points,
+    what the next tier needs and the next points to expire."""
+
+    @http.route()
+    def portal_my_loyalty_card_history(self, card_id, page=1, sortby="date", **kw):
+        response = super().portal_my_loyalty_card_history(
+            card_id, page=page, sortby=sortby, **kw
+        )
+        if getattr(response, "qcontext", None) is not None:
+            # sudo: the parent route has checked that the card is the user's
+            response.qcontext["card"] = (
+                request.env["loyalty.card"].sudo().browse(int(card_id))
+            )
+        return response

@@ -14,6 +14,8 @@ from . import crm_handoff
 from . import loyalty_tier
 from . import loyalty_program
 from . import loyalty_reward
+from . import loyalty_points_lot
+from . import loyalty_points_use
 from . import loyalty_card
 from . import sale_order
 from . import sale_order_line

@@ -79,10 +79,13 @@ class AccountMove(models.Model):
         )
 
     def _loyalty_grant_invoice_points(self):
-        """Credit (invoices) or debit (credit notes) the customer's loyalty cards.
+        """Award (invoices) or take back (credit notes) the customer's points.
 
-        A credit note of a rewarded invoice takes back the same share of the points
-        the invoice gave, whatever the customer's tier is today.
+        An invoice gives a lot of points, dated the invoice date, to the customer's
+        membership card (see ``loyalty.card._membership_cards``). A credit note of an
+        invoice takes back the same share of what that invoice gave, from the lots it
+        gave: nothing if it gave nothing, whatever the rate or tier is today. A credit
+        note of no invoice takes back its amount at today's rate.
         """
         moves = self.filtered(
             lambda m: m.move_type in LOYALTY_MOVE_TYPES and m.state == "posted"
@@ -92,13 +95,13 @@ class AccountMove(models.Model):
         # sudo: posting an invoice credits the customer's card, whoever posts it
         History = self.env["loyalty.history"].sudo()
         Card = self.env["loyalty.card"].sudo()
+        Lot = self.env["loyalty.points.lot"].sudo()
         programs = (
             self.env["loyalty.program"]
             .sudo()
             .search(
                 [
                     ("program_type", "=", "loyalty"),
-                    ("invoice_points_rate", ">", 0),
                     ("company_id", "in", [*moves.company_id.ids, False]),
                 ]
             )
@@ -110,112 +113,149 @@ class AccountMove(models.Model):
         )
         moves = moves.filtered(lambda m: m.id not in done.mapped("order_id"))
         originals = moves.reversed_entry_id
-        original_grants = defaultdict(float)
-        for line in History.search(
-            [("order_model", "=", self._name), ("order_id", "in", originals.ids)]
-        ):
-            original_grants[(line.order_id, line.card_id.program_id.id)] += (
-                line.issued - line.used
-            )
+        original_lots = Lot.search(
+            [
+                ("origin_model", "=", self._name),
+                ("origin_id", "in", originals.ids),
+                ("program_id", "in", programs.ids),
+            ],
+            order="id",
+        ).grouped(lambda lot: (lot.origin_id, lot.program_id.id))
         earned = (moves | originals)._loyalty_earned_orders(programs)
-        partners = moves.commercial_partner_id
-        cards = {
-            (card.program_id.id, card.partner_id.id): card
-            for card in Card.search(
-                [
-                    ("program_id", "in", programs.ids),
-                    ("partner_id", "in", partners.ids),
-                ],
-                order="id desc",
-            )
-        }
-        grants = []
+        cards = Card._membership_cards(moves.commercial_partner_id, programs)
+        history_vals = []
+        delta = defaultdict(float)
         for move in moves:
             partner = move.commercial_partner_id
             for program in programs:
                 if program.company_id and program.company_id != move.company_id:
                     continue
-                amount = move._loyalty_eligible_amount(program, earned)
-                if move.currency_id.is_zero(
-                    amount
-                ) and move.company_currency_id.is_zero(amount):
-                    continue
                 original = move.reversed_entry_id
-                granted = original_grants.get((original.id, program.id))
-                if move.move_type == "out_refund" and granted:
-                    base = original._loyalty_eligible_amount(program, earned)
-                    points = -granted * abs(amount) / abs(base) if base else 0.0
+                lots = original_lots.get((original.id, program.id))
+                if move.move_type == "out_refund" and original:
+                    if not lots:
+                        continue  # the invoice gave nothing: nothing to take back
+                    card = lots[0].card_id
+                    points = self._loyalty_refund_share(
+                        move, original, program, lots, earned
+                    )
+                    points = card._ledger_reverse_lots(
+                        lots,
+                        points,
+                        move.invoice_date,
+                        self.env._("Credit note %s", move.name),
+                        (self._name, move.id),
+                    )
+                    points = -points
                 else:
+                    if not program.invoice_points_rate:
+                        continue
+                    amount = move._loyalty_eligible_amount(program, earned)
+                    if move.company_currency_id.is_zero(amount):
+                        continue
                     card = cards.get((program.id, partner.id))
                     multiplier = card.tier_id.points_multiplier if card else 1.0
-                    points = amount * program.invoice_points_rate * (multiplier or 1.0)
-                points = float_round(points, precision_digits=2)
-                if points:
-                    grants.append((move, program, partner, points))
-        missing = {
-            (program.id, partner.id)
-            for _move, program, partner, _points in grants
-            if (program.id, partner.id) not in cards
-        }
-        if missing:
-            new_cards = Card.create(
-                [
-                    {"program_id": program_id, "partner_id": partner_id, "points": 0}
-                    for program_id, partner_id in missing
-                ]
-            )
-            cards.update(
-                {(card.program_id.id, card.partner_id.id): card for card in new_cards}
-            )
-        history_vals = []
-        delta = defaultdict(float)
-        for move, program, partner, points in grants:
-            card = cards[(program.id, partner.id)]
-            delta[card] += points
-            history_vals.append(
-                {
-                    "card_id": card.id,
-                    "description": (
-                        self.env._("Invoice %s", move.name)
-                        if move.move_type == "out_invoice"
-                        else self.env._("Credit note %s", move.name)
-                    ),
-                    "issued": max(points, 0.0),
-                    "used": max(-points, 0.0),
-                    "order_model": self._name,
-                    "order_id": move.id,
-                }
-            )
+                    points = float_round(
+                        amount * program.invoice_points_rate * (multiplier or 1.0),
+                        precision_digits=2,
+                    )
+                    if not points:
+                        continue
+                    if not card:
+                        card = Card.with_context(loyalty_ledger_done=True).create(
+                            {
+                                "program_id": program.id,
+                                "partner_id": partner.id,
+                                "points": 0,
+                            }
+                        )
+                        cards[(program.id, partner.id)] = card
+                    if points > 0:
+                        card._ledger_award(
+                            points,
+                            move.invoice_date,
+                            self.env._("Invoice %s", move.name),
+                            (self._name, move.id),
+                        )
+                    else:
+                        # a credit note of no invoice: taken back from the open lots
+                        open_lots = card.lot_ids.filtered("remaining").sorted(
+                            lambda lot: (
+                                not lot.expiry_date,
+                                lot.expiry_date or lot.date,
+                                lot.date,
+                                lot.id,
+                            )
+                        )
+                        taken = card._ledger_reverse_lots(
+                            open_lots,
+                            -points,
+                            move.invoice_date,
+                            self.env._("Credit note %s", move.name),
+                            (self._name, move.id),
+                        )
+                        if taken < -points:
+                            card._ledger_consume(
+                                -points - taken,
+                                "reverse",
+                                move.invoice_date,
+                                self.env._("Credit note %s", move.name),
+                                (self._name, move.id),
+                            )
+                if not points:
+                    continue
+                delta[card] += points
+                history_vals.append(
+                    {
+                        "card_id": card.id,
+                        "description": (
+                            self.env._("Invoice %s", move.name)
+                            if move.move_type == "out_invoice"
+                            else self.env._("Credit note %s", move.name)
+                        ),
+                        "issued": max(points, 0.0),
+                        "used": max(-points, 0.0),
+                        "order_model": self._name,
+                        "order_id": move.id,
+                    }
+                )
         History.create(history_vals)
-        for card, points in delta.items():
-            card.points += points
+        Card._ledger_apply(delta)
+
+    @api.model
+    def _loyalty_refund_share(self, refund, original, program, lots, earned):
+        """Points a credit note takes back: the share of its invoice's eligible
+        amount it credits, times what the invoice gave (``lots``)."""
+        base = original._loyalty_eligible_amount(program, earned)
+        amount = refund._loyalty_eligible_amount(program, earned)
+        given = sum(lots.mapped("points"))
+        if not base:
+            return 0.0
+        share = min(1.0, abs(amount) / abs(base))
+        return float_round(given * share, precision_digits=2)
 
     def _loyalty_revert_invoice_points(self):
-        """Take back what posted invoices gave (or give back what credit notes
-        took) when they are reset to draft or cancelled."""
+        """Posted invoices reset to draft or cancelled: take back exactly the lots
+        they gave, and give back what credit notes took."""
+        posted = self.filtered(lambda m: m.state == "posted")
         # sudo: see _loyalty_grant_invoice_points
-        lines = (
-            self.env["loyalty.history"]
-            .sudo()
-            .search(
-                [
-                    ("order_model", "=", self._name),
-                    (
-                        "order_id",
-                        "in",
-                        self.filtered(lambda m: m.state == "posted").ids,
-                    ),
-                ]
-            )
+        History = self.env["loyalty.history"].sudo()
+        Card = self.env["loyalty.card"].sudo()
+        lines = History.search(
+            [("order_model", "=", self._name), ("order_id", "in", posted.ids)]
         )
         if not lines:
             return
         delta = defaultdict(float)
-        for line in lines:
-            delta[line.card_id] += line.issued - line.used
+        for move in posted.filtered(lambda m: m.id in lines.mapped("order_id")):
+            for card, points in Card._ledger_undo_document(
+                self._name,
+                move.ids,
+                self.env._("%s reset to draft or cancelled", move.name),
+            ).items():
+                delta[card] += points
         lines.unlink()
-        for card, points in delta.items():
-            card.points -= points
+        Card._ledger_apply(delta)
 
 
 class AccountPartialReconcile(models.Model):

@@ -1,5 +1,7 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.osv import expression
+
+from .loyalty_card import LEDGER_DONE
 
 
 class SaleOrder(models.Model):
@@ -106,3 +108,112 @@ class SaleOrder(models.Model):
                 )
             }
         return super()._apply_program_reward(reward, coupon, **kwargs)
+
+    # ------------------------------------------------------------
+    # POINTS LEDGER
+    # ------------------------------------------------------------
+
+    def action_confirm(self):
+        """sale_loyalty moves the cards' balances itself; the ledger records what
+        each order gave and took, from the order's history lines."""
+        to_confirm = self.filtered(lambda o: o.state != "sale")
+        res = super(
+            SaleOrder, self.with_context(**{LEDGER_DONE: True})
+        ).action_confirm()
+        to_confirm.with_env(self.env)._loyalty_ledger_record()
+        return res
+
+    def _action_cancel(self):
+        """A cancelled order takes back the lots it gave and gives back what it
+        redeemed (sale_loyalty has already moved the balances)."""
+        confirmed = self.filtered(lambda o: o.state == "sale")
+        res = super(
+            SaleOrder, self.with_context(**{LEDGER_DONE: True})
+        )._action_cancel()
+        if confirmed:
+            Card = self.env["loyalty.card"]
+            delta = Card._ledger_undo_document(
+                self._name,
+                confirmed.ids,
+                self.env._("Order cancelled"),
+            )
+            Card.browse().union(*delta)._ledger_refresh()
+        return res
+
+    def _loyalty_ledger_record(self):
+        """Lots for the points these confirmed orders gave, dated the order date;
+        redemptions for the points their rewards cost. A contact's new card is
+        merged into the customer's membership card."""
+        # sudo: the ledger follows the order the user was allowed to confirm
+        lines = (
+            self.env["loyalty.history"]
+            .sudo()
+            .search(
+                [("order_model", "=", self._name), ("order_id", "in", self.ids)],
+                order="id",
+            )
+        )
+        if not lines:
+            return
+        orders = self.browse(lines.mapped("order_id"))
+        cards = self.env["loyalty.card"].sudo()
+        for line in lines:
+            order = orders.filtered(lambda o, line=line: o.id == line.order_id)
+            date = fields.Date.context_today(self, order.date_order)
+            origin = (self._name, order.id)
+            card = line.card_id
+            if line.issued > 0:
+                card._ledger_award(line.issued, date, line.description, origin)
+            if line.used > 0:
+                card._ledger_consume(
+                    line.used, "redeem", date, line.description, origin
+                )
+            cards |= card
+        cards._ledger_refresh()
+        members = cards.filtered(
+            lambda c: c.program_id.program_type == "loyalty" and c.partner_id
+        )
+        memberships = members._membership_cards(members.partner_id, members.program_id)
+        for card in members:
+            key = (card.program_id.id, card.partner_id.commercial_partner_id.id)
+            kept = memberships.get(key)
+            if kept and kept != card:
+                kept._merge_from(card)
+
+    def __try_apply_program(self, program, coupon, status):
+        """A loyalty card past its expiration date takes no new points: the order
+        uses the customer's valid card, or a new one (sale_loyalty would pick the
+        first card of the customer, expired or not)."""
+        if (
+            not coupon
+            and program.is_nominative
+            and program.program_type == "loyalty"
+            and self.partner_id
+        ):
+            Card = self.env["loyalty.card"]
+            held = Card.search(
+                [
+                    ("partner_id", "=", self.partner_id.id),
+                    ("program_id", "=", program.id),
+                ]
+            )
+            today = fields.Date.context_today(self)
+            usable = held.filtered(
+                lambda c: not c.expiration_date or c.expiration_date >= today
+            )
+            if held and not usable:
+                # sudo: as sale_loyalty creates its cards
+                usable = (
+                    Card.sudo()
+                    .with_context(loyalty_no_mail=True, tracking_disable=True)
+                    .create(
+                        {
+                            "program_id": program.id,
+                            "partner_id": self.partner_id.id,
+                            "points": 0,
+                        }
+                    )
+                )
+            if held and usable:
+                coupon = usable[:1]
+        return super().__try_apply_program(program, coupon, status)

@@ -53,6 +53,7 @@ class TestLoyaltyPoints(LoyaltyTierCommon):
     # points on invoices
     # ------------------------------------------------------------
 
+    @freeze_time("2025-03-10")
     def test_invoice_and_refund_points(self):
         invoice = self._invoice(self.member, "2025-03-01", 400.0)
         card = self._member_card()
@@ -179,22 +180,13 @@ class TestLoyaltyPoints(LoyaltyTierCommon):
 
     def test_points_expire_oldest_first(self):
         self.program.points_validity_days = 30
-        card = self._card()
-        History = self.env["loyalty.history"]
-        earned_old = History.create(
-            {"card_id": card.id, "description": "Old", "issued": 100.0}
-        )
-        earned_new = History.create(
-            {"card_id": card.id, "description": "New", "issued": 50.0}
-        )
-        spent = History.create(
-            {"card_id": card.id, "description": "Order", "used": 70.0}
-        )
-        self._backdate(earned_old, "2025-01-01 10:00:00")
-        self._backdate(earned_new, "2025-02-20 10:00:00")
-        self._backdate(spent, "2025-02-25 10:00:00")
-        card.points = 80.0
-        # cut-off 2025-02-08: 100 old points, 70 of them used -> 30 expire
+        with freeze_time("2025-03-10"):
+            self._invoice(self.member, "2025-01-01", 200.0)  # 100 points
+            self._invoice(self.member, "2025-02-20", 100.0)  # 50 points
+            card = self._member_card()
+        with freeze_time("2025-02-25"):
+            card.points -= 70
+        # the January lot expired on 2025-01-31 with 30 of its points left
         self.Card._cron_expire_points(date=date(2025, 3, 10))
         self.assertEqual(card.points, 50.0)
         expired = card.history_ids.filtered(lambda h: h.description == "Points expired")
@@ -202,7 +194,7 @@ class TestLoyaltyPoints(LoyaltyTierCommon):
         # running again the same day expires nothing more
         self.Card._cron_expire_points(date=date(2025, 3, 10))
         self.assertEqual(card.points, 50.0)
-        # the 50 newer points expire 30 days after they were earned
+        # the 50 newer points expire 30 days after their invoice
         self.Card._cron_expire_points(date=date(2025, 3, 22))
         self.assertEqual(card.points, 50.0)
         with freeze_time("2025-03-23"):

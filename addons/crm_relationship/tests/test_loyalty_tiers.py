@@ -110,31 +110,42 @@ class TestLoyaltyTiers(LoyaltyTierCommon):
         with freeze_time("2025-03-10"):
             card = self._card(points=600)
             self.assertEqual(card.tier_id, self.gold)
-            # the member spends points: a drop never downgrades at once
+            # the member spends points: redemptions never lower qualifying points
             card.points = 150
+            self.assertEqual(card.tier_points, 600)
             self.assertEqual(card.tier_id, self.gold)
         with freeze_time("2025-12-31"):
             self.Card._cron_evaluate_tiers()
             self.assertEqual(card.tier_id, self.gold)
-        with freeze_time("2026-01-30"):  # period end 2025-12-31 + 30 grace days
+        with freeze_time("2026-01-31"):
+            # a new period starts at 0 qualifying points, but a tier earned in
+            # 2025 is held through 2026
+            self.Card._cron_evaluate_tiers()
+            self.assertEqual(card.tier_points, 0)
+            self.assertEqual(card.tier_id, self.gold)
+            self.assertEqual(card.tier_period_end, date(2026, 12, 31))
+        with freeze_time("2026-06-01"):
+            card.points += 150  # 150 qualifying points in 2026
+        with freeze_time("2027-01-30"):  # period end 2026-12-31 + 30 grace days
             self.Card._cron_evaluate_tiers()
             self.assertEqual(card.tier_id, self.gold)
-        with freeze_time("2026-01-31"):
+        with freeze_time("2027-01-31"):
             self.Card._cron_evaluate_tiers()
             self.assertEqual(card.tier_id, self.silver)
-            self.assertEqual(card.tier_since, date(2026, 1, 31))
-            self.assertEqual(card.tier_period_end, date(2026, 12, 31))
+            self.assertEqual(card.tier_since, date(2027, 1, 31))
+            self.assertEqual(card.tier_period_end, date(2027, 12, 31))
         self.assertEqual(
             self._tier_history(card).sorted("id")[-1].description,
             "Tier: Gold → Silver",
         )
         self.assertEqual(len(self._tier_mails(card)), 2)
-        # without points at all the member leaves the tiers after the next period
-        card.points = 0
-        with freeze_time("2027-01-30"):
+        # without qualifying points in 2027 the member leaves the tiers once 2027
+        # and its grace days are over
+        with freeze_time("2028-01-30"):
+            card._ledger_update_tier_points()
             card._evaluate_tiers()
             self.assertEqual(card.tier_id, self.silver)
-        with freeze_time("2027-01-31"):
+        with freeze_time("2028-01-31"):
             card._evaluate_tiers()
             self.assertFalse(card.tier_id)
             self.assertFalse(card.tier_period_end)
@@ -163,6 +174,11 @@ class TestLoyaltyTiers(LoyaltyTierCommon):
             card._evaluate_tiers()
             self.assertEqual(card.tier_id, self.silver)
         with freeze_time("2025-04-01"):
+            # earned in the first quarter, held through the second
+            card._evaluate_tiers()
+            self.assertEqual(card.tier_id, self.silver)
+            self.assertEqual(card.tier_period_end, date(2025, 6, 30))
+        with freeze_time("2025-07-01"):
             card._evaluate_tiers()
             self.assertFalse(card.tier_id)
 
@@ -215,11 +231,23 @@ class TestLoyaltyTiers(LoyaltyTierCommon):
                 for p in partners
             ]
         )
-        self.env.cr.execute(
-            "UPDATE loyalty_card SET points = 200 WHERE id IN %s", [tuple(cards.ids)]
+        # lots recorded without the refresh that follows a balance change: the
+        # cron recomputes the qualifying points before evaluating
+        self.env["loyalty.points.lot"].sudo().create(
+            [
+                {
+                    "card_id": card.id,
+                    "description": "Imported",
+                    "date": date.today(),
+                    "points": 200,
+                    "remaining": 200,
+                }
+                for card in cards
+            ]
         )
-        cards.invalidate_recordset(["points"])
+        self.assertEqual(cards.mapped("tier_points"), [0.0] * 6)
         self.Card._cron_evaluate_tiers(batch_size=4)
+        self.assertEqual(cards.mapped("tier_points"), [200.0] * 6)
         self.assertEqual(cards.tier_id, self.silver)
         self.assertEqual(len(self._tier_history(cards)), 6)
 
