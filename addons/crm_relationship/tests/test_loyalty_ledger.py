@@ -381,3 +381,29 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
         self.assertEqual(own.tier_points, 80.0)
         with self.assertRaisesRegex(UserError, "at least two cards"):
             own.action_merge_memberships()
+
+    # ------------------------------------------------------------
+    # upgrade: cards from before the ledger
+    # ------------------------------------------------------------
+
+    def test_rebuild_ledger_of_existing_cards(self):
+        card = self.Card.with_context(loyalty_ledger_done=True).create(
+            {"program_id": self.program.id, "partner_id": self.member.id, "points": 95}
+        )
+        self.assertFalse(card.lot_ids)
+        History = self.env["loyalty.history"]
+        History.create(
+            [
+                {"card_id": card.id, "description": "Order", "issued": 100.0},
+                {"card_id": card.id, "description": "Invoice", "issued": 20.0},
+                {"card_id": card.id, "description": "Reward", "used": 30.0},
+            ]
+        )
+        with freeze_time("2026-05-02"):
+            card._ledger_rebuild_from_history()
+        self.assertEqual(card.lot_ids.mapped("points"), [100.0, 20.0, 5.0])
+        self.assertEqual(sum(card.lot_ids.mapped("remaining")), 95.0)
+        self.assertEqual(card.points_use_ids.mapped("points"), [30.0])
+        # a second run finds the ledger open and changes nothing
+        card._ledger_rebuild_from_history()
+        self.assertEqual(len(card.lot_ids), 3)
