@@ -407,3 +407,33 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
         # a second run finds the ledger open and changes nothing
         card._ledger_rebuild_from_history()
         self.assertEqual(len(card.lot_ids), 3)
+
+    def test_reward_on_order_redeems_lots_and_cancel_gives_back(self):
+        with freeze_time("2026-05-02"):
+            card = self._card(points=1200)
+            order = self._order(self.member, 200.0, confirm=False)
+            order._update_programs_and_rewards()
+            reward = self.program.reward_ids
+            self.assertNotIn("error", order._apply_program_reward(reward, card))
+            order.action_confirm()
+            earned = order.coupon_point_ids.points
+            self.assertEqual(card.points, 1200.0 - 1000.0 + earned)
+            redemption = card.points_use_ids
+            self.assertRecordValues(
+                redemption,
+                [
+                    {
+                        "kind": "redeem",
+                        "points": 1000.0,
+                        "origin_model": "sale.order",
+                        "origin_id": order.id,
+                    }
+                ],
+            )
+            self.assertEqual(redemption.lot_id.description, "Opening balance")
+            self.assertEqual(card.tier_points, 1200.0 + earned)
+            order._action_cancel()
+        self.assertEqual(card.points, 1200.0)
+        self.assertFalse(card.points_use_ids.filtered(lambda u: u.kind == "redeem"))
+        self.assertEqual(card.lot_ids[:1].remaining, 1200.0)
+        self.assertEqual(card.tier_points, 1200.0)
