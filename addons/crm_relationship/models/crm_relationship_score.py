@@ -661,7 +661,12 @@ class CrmRelationshipScore(models.Model):
             company=str(company.id),
             where=moves_where,
         )
-        # Payments: per receivable line, what was settled by the reference date
+        # Payments: per receivable line, what was settled by the reference date.
+        # Payment behaviour reads payments only, as Odoo's payment_state does: a
+        # credit note (any invoice-type counterpart) or the exchange difference of a
+        # reconciliation lowers what the invoice asks for, it pays nothing. An
+        # invoice credited in full ("reversed" in Odoo) is neither paid nor overdue;
+        # one partly credited is paid on the day its last payment came.
         payments = SQL(
             """
             WITH receivable AS (
@@ -674,17 +679,33 @@ class CrmRelationshipScore(models.Model):
                   JOIN account_account acc ON acc.id = aml.account_id
                  WHERE %(where)s AND am.move_type = 'out_invoice'
                    AND acc.account_type = 'asset_receivable'
-            ), settled AS (
-                SELECT receivable.id, SUM(apr.amount) AS amount,
-                       MAX(apr.max_date) AS last_date
+            ), settlement AS (
+                SELECT receivable.id, apr.amount, apr.max_date,
+                       counterpart.move_type = 'entry'
+                       AND NOT EXISTS (SELECT 1 FROM account_partial_reconcile x
+                                        WHERE x.exchange_move_id = counterpart.id)
+                       AND NOT EXISTS (SELECT 1 FROM account_full_reconcile f
+                                        WHERE f.exchange_move_id = counterpart.id)
+                           AS is_payment
                   FROM receivable
                   JOIN account_partial_reconcile apr
                     ON apr.debit_move_id = receivable.id
+                  JOIN account_move_line cl ON cl.id = apr.credit_move_id
+                  JOIN account_move counterpart ON counterpart.id = cl.move_id
                  WHERE apr.max_date <= %(date_ref)s
-                 GROUP BY receivable.id
+            ), settled AS (
+                SELECT id,
+                       COALESCE(SUM(amount) FILTER (WHERE is_payment), 0) AS paid,
+                       COALESCE(SUM(amount) FILTER (WHERE NOT is_payment), 0)
+                           AS credited,
+                       MAX(max_date) FILTER (WHERE is_payment) AS last_date
+                  FROM settlement
+                 GROUP BY id
             ), invoice AS (
                 SELECT r.move_id, r.partner_id, r.invoice_date, MAX(r.due) AS due,
-                       SUM(r.balance) - COALESCE(SUM(s.amount), 0) AS residual,
+                       SUM(r.balance) - COALESCE(SUM(s.credited), 0) AS asked,
+                       SUM(r.balance) - COALESCE(SUM(s.credited), 0)
+                           - COALESCE(SUM(s.paid), 0) AS residual,
                        MAX(s.last_date) AS paid_date
                   FROM receivable r
                   LEFT JOIN settled s ON s.id = r.id
@@ -703,7 +724,8 @@ class CrmRelationshipScore(models.Model):
                    COALESCE(SUM(residual)
                        FILTER (WHERE NOT paid AND due < %(date_ref)s), 0)
                        AS overdue_amount
-              FROM (SELECT *, residual < %(half_cent)s AS paid FROM invoice) i
+              FROM (SELECT *, residual < %(half_cent)s AS paid FROM invoice
+                     WHERE asked >= %(half_cent)s) i
              GROUP BY partner_id
             """,
             where=moves_where,
