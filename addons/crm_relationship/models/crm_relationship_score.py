@@ -1228,14 +1228,22 @@ class CrmRelationshipScore(models.Model):
 
     @api.model
     def _prune_history(self):
+        """Drop the snapshots older than each profile's history, counted from the
+        company's today (snapshots are dated by the company's days)."""
+        companies = self.env["res.company"].search([])
         self.env.cr.execute(
             SQL(
                 """
                 DELETE FROM crm_relationship_score_history h
-                 USING crm_relationship_scoring_profile p
+                 USING crm_relationship_scoring_profile p,
+                       (VALUES %s) AS today(company_id, day)
                  WHERE p.company_id = h.company_id
-                   AND h.snapshot_date < (now() AT TIME ZONE 'UTC')::date
-                                         - p.history_days
-                """
+                   AND today.company_id = h.company_id
+                   AND h.snapshot_date < today.day - p.history_days
+                """,
+                SQL(", ").join(
+                    SQL("(%s, %s::date)", company.id, company._crm_today())
+                    for company in companies
+                ),
             )
         )

@@ -121,6 +121,26 @@ class TimeZoneCases:
         self.assertEqual(window_end.delivery_count, 2)  # 07-01 00:30 in
         self.assertEqual(self._score(self.window_start).delivery_count, 0)
 
+    def test_history_pruned_by_the_local_day(self):
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.company
+        )
+        profile.history_days = 10
+        self.Score.recompute(company_ids=self.company.ids, date_ref=date(2026, 6, 20))
+        History = self.env["crm.relationship.score.history"]
+        domain = [
+            ("partner_id", "=", self.customer.id),
+            ("snapshot_date", "=", date(2026, 6, 20)),
+        ]
+        # kept for 10 days after 06-20: up to the local 06-30
+        with freeze_time(self._utc("2026-06-30 23:30")):
+            self.Score._prune_history()
+        self.assertTrue(History.search(domain))
+        with freeze_time(self._utc("2026-07-01 00:30")):
+            self.Score._prune_history()
+        self.env.invalidate_all()
+        self.assertFalse(History.search(domain))
+
     def test_complaints_and_ratings_in_local_days(self):
         # the last local day of the window is in (rated 5), the next one out (1)
         for local, rating in (("2026-06-30 23:30", 5), ("2026-07-01 00:30", 1)):
