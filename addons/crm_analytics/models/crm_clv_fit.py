@@ -42,7 +42,7 @@ class CrmClvFit(models.Model):
     )
     calibration_date = fields.Date(
         required=True,
-        default=fields.Date.context_today,
+        default=lambda self: self.env.company._crm_today(),
         help="Invoices up to this day (included) are the history the models learn.",
     )
     time_unit = fields.Selection(
@@ -156,9 +156,7 @@ class CrmClvFit(models.Model):
         Always returns the fit record: ``state`` says whether it worked and
         ``failure_reason`` why not; the previous fit stays in use after a failure.
         """
-        calibration_date = fields.Date.to_date(
-            calibration_date or fields.Date.context_today(self)
-        )
+        calibration_date = fields.Date.to_date(calibration_date or company._crm_today())
         fit = self.create(
             {
                 "company_id": company.id,
@@ -552,7 +550,7 @@ class CrmClvFit(models.Model):
         self.ensure_one()
         company = self.company_id
         bgnbd, spend = self._params()
-        as_of = fields.Date.to_date(as_of) if as_of else fields.Date.context_today(self)
+        as_of = fields.Date.to_date(as_of) if as_of else company._crm_today()
         data = self._summaries(as_of)
         horizon_days = company.clv_horizon_months * clv.DAYS_PER_MONTH
         columns = self._predict_columns(

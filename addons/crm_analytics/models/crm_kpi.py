@@ -538,7 +538,8 @@ class CrmKpi(models.Model):
         end. A current-state KPI reads once and gives every period the same value.
         """
         first, last = min(p[0] for p in periods), max(p[1] for p in periods)
-        domain = self._parse_domain(first, last)
+        # context_today() of a domain is the day in the evaluated company's zone
+        domain = self.with_context(tz=tz_name)._parse_domain(first, last)
         by_month = None
         if self.date_mode != "none":
             if len(periods) > 1:

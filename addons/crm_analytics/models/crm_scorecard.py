@@ -203,10 +203,13 @@ class CrmScorecard(models.Model):
         return (self.owner_type, self._owner_record().id, self.company_id.id)
 
     def _tz(self):
-        return self.company_id.partner_id.tz or "UTC"
+        return self.company_id._crm_tz()
 
     def _current_period(self):
-        day = self.env.context.get("scorecard_date") or fields.Date.context_today(self)
+        day = (
+            self.env.context.get("scorecard_date")
+            or (self.company_id[:1] or self.env.company)._crm_today()
+        )
         return kpi_tools.period_bounds(fields.Date.to_date(day), self.period)
 
     def compute(self, date_from, date_to):

@@ -31,7 +31,7 @@ class DigestDigest(models.Model):
         values = kpis._evaluate(
             [owner],
             [p for pair in periods for p in pair],
-            company.partner_id.tz or "UTC",
+            company._crm_tz(),
         )
         for kpi in kpis:
             entry = {

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools.sql import SQL, column_exists, create_column
 
+from odoo.addons.crm_relationship.tools import dates
+
 
 class StockPicking(models.Model):
     _inherit = "stock.picking"
@@ -8,35 +10,51 @@ class StockPicking(models.Model):
     delivered_on_time = fields.Boolean(
         compute="_compute_delivered_on_time",
         store=True,
-        help="Done on or before its deadline (its scheduled date when it has none), "
-        "as the relationship score's delivery component counts it.",
+        help="Done on or before the day of its deadline (of its scheduled date when "
+        "it has none), days counted in the company's time zone, as the relationship "
+        "score's delivery component counts it.",
     )
 
     def _auto_init(self):
-        """Fill the new column in one statement: pickings are many, and the ORM
-        would recompute them one by one at install."""
         if not column_exists(self.env.cr, "stock_picking", "delivered_on_time"):
             create_column(self.env.cr, "stock_picking", "delivered_on_time", "boolean")
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE stock_picking
-                       SET delivered_on_time = (
-                           state = 'done' AND date_done IS NOT NULL
-                           AND date_done::date
-                               <= COALESCE(date_deadline, scheduled_date)::date)
-                    """
-                )
-            )
+            self._fill_delivered_on_time()
         return super()._auto_init()
+
+    @api.model
+    def _fill_delivered_on_time(self):
+        """Fill the column in one statement, as the compute would: pickings are many,
+        and the ORM would recompute them one by one at install."""
+        # sudo: every company's time zone, whoever installs the module
+        companies = self.env["res.company"].sudo().search([])
+        zones = SQL(", ").join(
+            SQL("(%s, %s)", company.id, company._crm_tz()) for company in companies
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE stock_picking sp
+                   SET delivered_on_time = (
+                       sp.state = 'done' AND %(done)s <= %(due)s) IS TRUE
+                  FROM (VALUES %(zones)s) AS zone(company_id, name)
+                 WHERE zone.company_id = sp.company_id
+                """,
+                done=dates.local_date_sql(SQL("sp.date_done"), SQL("zone.name")),
+                due=dates.local_date_sql(
+                    SQL("COALESCE(sp.date_deadline, sp.scheduled_date)"),
+                    SQL("zone.name"),
+                ),
+                zones=zones,
+            )
+        )
+        self.invalidate_model(["delivered_on_time"])
 
     @api.depends("state", "date_done", "date_deadline", "scheduled_date")
     def _compute_delivered_on_time(self):
         for picking in self:
-            due = picking.date_deadline or picking.scheduled_date
+            tz = picking.company_id._crm_tz() if picking.company_id else "UTC"
+            done = dates.local_date(picking.date_done, tz)
+            due = dates.local_date(picking.date_deadline or picking.scheduled_date, tz)
             picking.delivered_on_time = bool(
-                picking.state == "done"
-                and picking.date_done
-                and due
-                and picking.date_done.date() <= due.date()
+                picking.state == "done" and done and due and done <= due
             )

@@ -12,11 +12,27 @@ _INVOICE_DEPENDS = {
 }  # fmt: skip
 
 
+def _current_months_sql(env):
+    """``(company_id, month)`` rows: the first day of each company's current month,
+    in the company's time zone (PostgreSQL's CURRENT_DATE is UTC's: in Shanghai
+    the month would start eight hours late)."""
+    # sudo: the current month of every company the report may show; the report's
+    # own record rules choose the rows a user reads
+    companies = env["res.company"].sudo().search([])
+    return SQL(
+        "SELECT * FROM (VALUES %s) AS this_month(company_id, month)",
+        SQL(", ").join(
+            SQL("(%s, %s::date)", company.id, company._crm_today().replace(day=1))
+            for company in companies
+        ),
+    )
+
+
 def _monthly_purchases_sql():
     """Customers' purchase months per company: one row per company, customer
     (commercial partner) and month with a posted customer invoice, and the
     month's untaxed revenue in the company's currency. Invoices dated after the
-    current month are left out."""
+    current month (``this_month``, of :func:`_current_months_sql`) are left out."""
     return SQL(
         """
         SELECT move.company_id,
@@ -24,12 +40,12 @@ def _monthly_purchases_sql():
                date_trunc('month', move.invoice_date)::date AS month,
                SUM(move.amount_untaxed_signed) AS revenue
           FROM account_move move
+          JOIN this_month ON this_month.company_id = move.company_id
          WHERE move.move_type = 'out_invoice'
            AND move.state = 'posted'
            AND move.invoice_date IS NOT NULL
            AND move.commercial_partner_id IS NOT NULL
-           AND move.invoice_date
-               < date_trunc('month', CURRENT_DATE) + interval '1 month'
+           AND move.invoice_date < this_month.month + interval '1 month'
          GROUP BY move.company_id, move.commercial_partner_id,
                   date_trunc('month', move.invoice_date)
         """
@@ -79,7 +95,8 @@ class CrmCohortReport(models.Model):
     def _table_query(self):
         return SQL(
             """
-            WITH monthly AS (%(monthly)s),
+            WITH this_month AS (%(this_month)s),
+            monthly AS (%(monthly)s),
             firsts AS (
                 SELECT company_id, partner_id, MIN(month) AS cohort_month
                   FROM monthly
@@ -93,9 +110,9 @@ class CrmCohortReport(models.Model):
             grid AS (
                 SELECT cohorts.company_id, cohorts.cohort_month,
                        cohorts.cohort_size, series.month::date AS month
-                  FROM cohorts,
-                       generate_series(cohorts.cohort_month,
-                                       date_trunc('month', CURRENT_DATE),
+                  FROM cohorts
+                  JOIN this_month ON this_month.company_id = cohorts.company_id,
+                       generate_series(cohorts.cohort_month, this_month.month,
                                        interval '1 month') AS series(month)
             ),
             activity AS (
@@ -131,6 +148,7 @@ class CrmCohortReport(models.Model):
                     AND activity.cohort_month = grid.cohort_month
                     AND activity.month = grid.month
             """,
+            this_month=_current_months_sql(self.env),
             monthly=_monthly_purchases_sql(),
         )
 
@@ -189,15 +207,16 @@ class CrmChurnReport(models.Model):
     def _table_query(self):
         return SQL(
             """
-            WITH monthly AS (%(monthly)s),
+            WITH this_month AS (%(this_month)s),
+            monthly AS (%(monthly)s),
             months AS (
                 SELECT firsts.company_id, series.month::date AS month
                   FROM (SELECT company_id, MIN(month) AS first_month
                           FROM monthly
-                         GROUP BY company_id) AS firsts,
+                         GROUP BY company_id) AS firsts
+                  JOIN this_month ON this_month.company_id = firsts.company_id,
                        generate_series(firsts.first_month,
-                                       date_trunc('month', CURRENT_DATE)
-                                           - interval '1 month',
+                                       this_month.month - interval '1 month',
                                        interval '1 month') AS series(month)
             ),
             status AS (
@@ -244,5 +263,6 @@ class CrmChurnReport(models.Model):
               LEFT JOIN newcomers ON newcomers.company_id = months.company_id
                                  AND newcomers.month = months.month
             """,
+            this_month=_current_months_sql(self.env),
             monthly=_monthly_purchases_sql(),
         )

@@ -4,10 +4,12 @@ A KPI's value is compared with its target in the direction the KPI prefers (high
 or lower is better); a scorecard adds its lines' achievements with their weights.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-import pytz
 from dateutil.relativedelta import relativedelta
+
+# one cut of datetimes into local days for the whole product
+from odoo.addons.crm_relationship.tools.dates import utc_bounds  # noqa: F401
 
 PERIODS = {"month": 1, "quarter": 3, "year": 12}
 LIGHTS = ("green", "amber", "red")
@@ -19,21 +21,6 @@ def period_bounds(day, period):
     first_month = (day.month - 1) // months * months + 1
     start = date(day.year, first_month, 1)
     return start, start + relativedelta(months=months, days=-1)
-
-
-def utc_bounds(date_from, date_to, tz_name):
-    """The UTC instants ``[start, end)`` of the local days ``date_from`` to ``date_to``.
-
-    A datetime field is stored in UTC; a month in Brussels starts at 23:00 UTC the day
-    before. Naive datetimes, as Odoo stores them.
-    """
-    tz = pytz.timezone(tz_name or "UTC")
-    start = tz.localize(datetime.combine(date_from, time.min))
-    end = tz.localize(datetime.combine(date_to + timedelta(days=1), time.min))
-    return (
-        start.astimezone(pytz.utc).replace(tzinfo=None),
-        end.astimezone(pytz.utc).replace(tzinfo=None),
-    )
 
 
 def is_whole_months(date_from, date_to):

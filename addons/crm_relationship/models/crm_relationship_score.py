@@ -6,7 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..tools import cron, scoring
+from ..tools import cron, dates, scoring
 
 _logger = logging.getLogger(__name__)
 
@@ -400,13 +400,14 @@ class CrmRelationshipScore(models.Model):
     @api.model
     def recompute(self, company_ids=None, partner_ids=None, date_ref=None):
         """Recompute the scores of the given companies' customers (all by default),
-        or only of the given customers, as of ``date_ref`` (default: today).
+        or only of the given customers, as of ``date_ref`` (default: today in each
+        company's time zone).
 
         Each company's recompute is one transaction step: it either replaces the
         scores or, when anything fails, leaves the previous scores as they were.
         """
         self._check_recompute_rights()
-        date_ref = fields.Date.to_date(date_ref) or fields.Date.context_today(self)
+        date_ref = fields.Date.to_date(date_ref)
         # sudo: scoring reads every customer's invoices, payments and deliveries, which
         # the person asking may not read one by one; rights were checked above
         companies = (
@@ -417,7 +418,9 @@ class CrmRelationshipScore(models.Model):
         for company in companies:
             try:
                 with self.env.cr.savepoint():
-                    self.sudo()._recompute_company(company, date_ref, partner_ids)
+                    self.sudo()._recompute_company(
+                        company, date_ref or company._crm_today(), partner_ids
+                    )
             except Exception as error:
                 _logger.exception("Relationship scoring failed for %s", company.name)
                 raise UserError(
@@ -520,7 +523,7 @@ class CrmRelationshipScore(models.Model):
         """An empty stage of exactly the shape ``_stage`` creates (for tests)."""
         self._drop_stage()
         company = self.env.company
-        today = fields.Date.context_today(self)
+        today = company._crm_today()
         self.env.cr.execute(
             SQL(
                 "CREATE TEMP TABLE crm_relationship_score_stage AS %s WITH NO DATA",
@@ -661,7 +664,12 @@ class CrmRelationshipScore(models.Model):
             company=str(company.id),
             where=moves_where,
         )
-        # Payments: per receivable line, what was settled by the reference date
+        # Payments: per receivable line, what was settled by the reference date.
+        # Payment behaviour reads payments only, as Odoo's payment_state does: a
+        # credit note (any invoice-type counterpart) or the exchange difference of a
+        # reconciliation lowers what the invoice asks for, it pays nothing. An
+        # invoice credited in full ("reversed" in Odoo) is neither paid nor overdue;
+        # one partly credited is paid on the day its last payment came.
         payments = SQL(
             """
             WITH receivable AS (
@@ -674,17 +682,33 @@ class CrmRelationshipScore(models.Model):
                   JOIN account_account acc ON acc.id = aml.account_id
                  WHERE %(where)s AND am.move_type = 'out_invoice'
                    AND acc.account_type = 'asset_receivable'
-            ), settled AS (
-                SELECT receivable.id, SUM(apr.amount) AS amount,
-                       MAX(apr.max_date) AS last_date
+            ), settlement AS (
+                SELECT receivable.id, apr.amount, apr.max_date,
+                       counterpart.move_type = 'entry'
+                       AND NOT EXISTS (SELECT 1 FROM account_partial_reconcile x
+                                        WHERE x.exchange_move_id = counterpart.id)
+                       AND NOT EXISTS (SELECT 1 FROM account_full_reconcile f
+                                        WHERE f.exchange_move_id = counterpart.id)
+                           AS is_payment
                   FROM receivable
                   JOIN account_partial_reconcile apr
                     ON apr.debit_move_id = receivable.id
+                  JOIN account_move_line cl ON cl.id = apr.credit_move_id
+                  JOIN account_move counterpart ON counterpart.id = cl.move_id
                  WHERE apr.max_date <= %(date_ref)s
-                 GROUP BY receivable.id
+            ), settled AS (
+                SELECT id,
+                       COALESCE(SUM(amount) FILTER (WHERE is_payment), 0) AS paid,
+                       COALESCE(SUM(amount) FILTER (WHERE NOT is_payment), 0)
+                           AS credited,
+                       MAX(max_date) FILTER (WHERE is_payment) AS last_date
+                  FROM settlement
+                 GROUP BY id
             ), invoice AS (
                 SELECT r.move_id, r.partner_id, r.invoice_date, MAX(r.due) AS due,
-                       SUM(r.balance) - COALESCE(SUM(s.amount), 0) AS residual,
+                       SUM(r.balance) - COALESCE(SUM(s.credited), 0) AS asked,
+                       SUM(r.balance) - COALESCE(SUM(s.credited), 0)
+                           - COALESCE(SUM(s.paid), 0) AS residual,
                        MAX(s.last_date) AS paid_date
                   FROM receivable r
                   LEFT JOIN settled s ON s.id = r.id
@@ -703,7 +727,8 @@ class CrmRelationshipScore(models.Model):
                    COALESCE(SUM(residual)
                        FILTER (WHERE NOT paid AND due < %(date_ref)s), 0)
                        AS overdue_amount
-              FROM (SELECT *, residual < %(half_cent)s AS paid FROM invoice) i
+              FROM (SELECT *, residual < %(half_cent)s AS paid FROM invoice
+                     WHERE asked >= %(half_cent)s) i
              GROUP BY partner_id
             """,
             where=moves_where,
@@ -711,7 +736,12 @@ class CrmRelationshipScore(models.Model):
             date_from=date_from,
             half_cent=company.currency_id.rounding / 2,
         )
-        # Deliveries done in the window, and returns of deliveries
+        # Deliveries done in the window, and returns of deliveries. Datetimes are cut
+        # into days in the company's time zone: the window's local days run from
+        # ``start`` to ``end`` in UTC, and a delivery is on time when done on or
+        # before its promised local day.
+        tz = company._crm_tz()
+        start, end = dates.utc_bounds(date_from + timedelta(days=1), date_ref, tz)
         partner_filter = (
             SQL("TRUE")
             if partners is None
@@ -722,37 +752,37 @@ class CrmRelationshipScore(models.Model):
             SELECT rp.commercial_partner_id AS partner_id,
                    COUNT(*) FILTER (WHERE spt.code = 'outgoing') AS deliveries,
                    COUNT(*) FILTER (
-                       WHERE spt.code = 'outgoing'
-                         AND sp.date_done::date <= COALESCE(
-                             sp.date_deadline, sp.scheduled_date)::date
+                       WHERE spt.code = 'outgoing' AND %(done_day)s <= %(due_day)s
                    ) AS on_time,
                    COUNT(*) FILTER (WHERE spt.code = 'incoming') AS returns
               FROM stock_picking sp
               JOIN stock_picking_type spt ON spt.id = sp.picking_type_id
               JOIN res_partner rp ON rp.id = sp.partner_id
              WHERE sp.company_id = %(company)s AND sp.state = 'done'
-               AND sp.date_done::date > %(date_from)s
-               AND sp.date_done::date <= %(date_ref)s
+               AND sp.date_done >= %(start)s AND sp.date_done < %(end)s
                AND ((spt.code = 'outgoing' AND sp.return_id IS NULL)
                     OR (spt.code = 'incoming' AND sp.return_id IS NOT NULL))
                AND %(partner_filter)s
              GROUP BY rp.commercial_partner_id
             """,
             company=company.id,
-            date_from=date_from,
-            date_ref=date_ref,
+            done_day=dates.local_date_sql(SQL("sp.date_done"), tz),
+            due_day=dates.local_date_sql(
+                SQL("COALESCE(sp.date_deadline, sp.scheduled_date)"), tz
+            ),
+            start=start,
+            end=end,
             partner_filter=partner_filter,
         )
         # Service: complaints opened in the window, and the ratings of complaints
         # given in it (rating 0 is "no rating yet")
         service_filter = SQL(
             """c.company_id = %(company)s
-               AND c.create_date::date > %(date_from)s
-               AND c.create_date::date <= %(date_ref)s
+               AND c.create_date >= %(start)s AND c.create_date < %(end)s
                AND %(partner_filter)s""",
             company=company.id,
-            date_from=date_from,
-            date_ref=date_ref,
+            start=start,
+            end=end,
             partner_filter=partner_filter,
         )
         severity = SQL(
@@ -785,14 +815,13 @@ class CrmRelationshipScore(models.Model):
               JOIN res_partner rp ON rp.id = c.partner_id
              WHERE rr.consumed AND rr.rating > 0
                AND c.company_id = %(company)s
-               AND rr.write_date::date > %(date_from)s
-               AND rr.write_date::date <= %(date_ref)s
+               AND rr.write_date >= %(start)s AND rr.write_date < %(end)s
                AND %(partner_filter)s
              GROUP BY rp.commercial_partner_id
             """,
             company=company.id,
-            date_from=date_from,
-            date_ref=date_ref,
+            start=start,
+            end=end,
             partner_filter=partner_filter,
         )
         return {
@@ -1159,11 +1188,12 @@ class CrmRelationshipScore(models.Model):
     def _cron_recompute_all(self, chunk_size=20000):
         """Daily: every customer of every company, staged in committed chunks, then
         applied per company in one step; old history is pruned."""
-        date_ref = fields.Date.context_today(self)
         companies = self.env["res.company"].search([])
         for done, company in enumerate(companies, start=1):
             try:
-                self._recompute_company(company, date_ref, chunk_size=chunk_size)
+                self._recompute_company(
+                    company, company._crm_today(), chunk_size=chunk_size
+                )
             finally:
                 self._drop_stage()
             self._commit_progress(done, len(companies) - done)
@@ -1172,7 +1202,6 @@ class CrmRelationshipScore(models.Model):
     @api.model
     def _cron_recompute_marked(self, batch_size=5000, date_ref=None):
         """Frequent: only the customers marked by postings, payments and deliveries."""
-        date_ref = date_ref or fields.Date.context_today(self)
         self.env.cr.execute(
             SQL(
                 """
@@ -1189,7 +1218,9 @@ class CrmRelationshipScore(models.Model):
             for start in range(0, len(partner_ids), batch_size):
                 batch = partner_ids[start : start + batch_size]
                 try:
-                    self._recompute_company(company, date_ref, batch)
+                    self._recompute_company(
+                        company, date_ref or company._crm_today(), batch
+                    )
                 finally:
                     self._drop_stage()
                 done += len(batch)
@@ -1197,14 +1228,22 @@ class CrmRelationshipScore(models.Model):
 
     @api.model
     def _prune_history(self):
+        """Drop the snapshots older than each profile's history, counted from the
+        company's today (snapshots are dated by the company's days)."""
+        companies = self.env["res.company"].search([])
         self.env.cr.execute(
             SQL(
                 """
                 DELETE FROM crm_relationship_score_history h
-                 USING crm_relationship_scoring_profile p
+                 USING crm_relationship_scoring_profile p,
+                       (VALUES %s) AS today(company_id, day)
                  WHERE p.company_id = h.company_id
-                   AND h.snapshot_date < (now() AT TIME ZONE 'UTC')::date
-                                         - p.history_days
-                """
+                   AND today.company_id = h.company_id
+                   AND h.snapshot_date < today.day - p.history_days
+                """,
+                SQL(", ").join(
+                    SQL("(%s, %s::date)", company.id, company._crm_today())
+                    for company in companies
+                ),
             )
         )

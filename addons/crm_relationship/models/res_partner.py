@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 
-from ..tools import scoring
+from ..tools import dates, scoring
 from ..tools.demo_generator import DemoDataGenerator
 
 SCORE_GROUP = "crm_relationship.group_relationship_user"
@@ -244,8 +244,11 @@ class ResPartner(models.Model):
         """
         company = self.env.company
         customers = [("partner_id.commercial_partner_id", "in", partner_ids)]
-        now = fields.Datetime.now()
-        today = fields.Date.context_today(self)
+        # days and years in the company's time zone: their first instants in UTC
+        tz = company._crm_tz()
+        today = company._crm_today()
+        year_start = dates.utc_bounds(date(today.year, 1, 1), today, tz)[0]
+        today_start = dates.utc_bounds(today, today, tz)[0]
         open_receivable = [
             ("company_id", "=", company.id),
             ("account_id.account_type", "=", "asset_receivable"),
@@ -276,7 +279,7 @@ class ResPartner(models.Model):
                 [
                     ("company_id", "=", company.id),
                     ("state", "=", "sale"),
-                    ("date_order", ">=", date(today.year, 1, 1)),
+                    ("date_order", ">=", year_start),
                 ],
             ),
             "receivable": ("account.move.line", open_receivable),
@@ -290,8 +293,8 @@ class ResPartner(models.Model):
                 [
                     *open_delivery,
                     "|",
-                    ("scheduled_date", "<", now),
-                    ("date_deadline", "<", now),
+                    ("scheduled_date", "<", today_start),
+                    ("date_deadline", "<", today_start),
                 ],
             ),
             "complaints": (
