@@ -335,6 +335,15 @@ class CrmComplaint(models.Model):
             )
         return super()._message_post_after_hook(message, msg_vals)
 
+    def _message_auto_subscribe_notify(self, partner_ids, template):
+        """The new responsible is told by the acting user, who may have no e-mail."""
+        # sudo: Odoo sends the assignment notice in the acting user's name and
+        # refuses to unless in sudo when that user has no e-mail address; the
+        # caller has just written the responsible
+        return super(CrmComplaint, self.sudo())._message_auto_subscribe_notify(
+            partner_ids, template
+        )
+
     def _rating_get_operator(self):
         return self.user_id.partner_id
 
@@ -423,10 +432,15 @@ class CrmComplaint(models.Model):
         return True
 
     def _request_rating(self):
+        """Ask the customer to rate, in the company's name when the responsible has
+        no e-mail address (the shipped template falls back on the company's)."""
         for complaint in self.filtered("partner_id"):
             template = complaint.stage_id.rating_template_id
             if template:
-                complaint.rating_send_request(
+                # sudo: closing is the business action and must not depend on the
+                # closing user's e-mail address, which Odoo requires outside sudo;
+                # the caller has just closed the complaint
+                complaint.sudo().rating_send_request(
                     template,
                     lang=complaint._rating_get_partner().lang,
                     force_send=False,

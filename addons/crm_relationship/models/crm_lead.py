@@ -149,5 +149,5 @@ class CrmLead(models.Model):
         if won:
             won.action_set_won()
             for lead in won:
-                lead.message_post(body=_("The customer bought again: won back."))
+                lead._message_log(body=_("The customer bought again: won back."))
         self.env["ir.cron"]._notify_progress(done=len(won), remaining=0)

@@ -10,3 +10,4 @@ from . import test_loyalty_tiers
 from . import test_loyalty_points
 from . import test_complaint
 from . import test_retention_access
+from . import test_no_email
