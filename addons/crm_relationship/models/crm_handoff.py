@@ -64,6 +64,7 @@ class CrmHandoff(models.Model):
         string="Assigned to",
         index=True,
         tracking=True,
+        check_company=True,
         domain="[('share', '=', False), ('department_id', '=', to_department_id)]",
     )
     date_deadline = fields.Date("Due date", tracking=True, index=True)
