@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL, sql
 
 
@@ -24,6 +25,25 @@ class CrmComplaintCategory(models.Model):
         help="New complaints of this category go to this department; each company "
         "names its own.",
     )
+
+    @api.constrains("department_id")
+    def _check_department_company(self):
+        """Odoo's ``_check_company`` needs a company on the record itself; a shared
+        category checks its per-company value against the company it is set for."""
+        company = self.env.company
+        for category in self:
+            department = category.department_id
+            if department.company_id and department.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "%(department)s belongs to %(other)s: in %(company)s, "
+                        "complaints of %(category)s go to a department of %(company)s.",
+                        department=department.display_name,
+                        other=department.company_id.name,
+                        company=company.name,
+                        category=category.name,
+                    )
+                )
 
     def _auto_init(self):
         """Keep the departments chosen while the field was one for all companies:

@@ -11,3 +11,4 @@ from . import test_loyalty_points
 from . import test_complaint
 from . import test_retention_access
 from . import test_no_email
+from . import test_multi_company_config
