@@ -68,7 +68,7 @@ class TestHandoffWithoutEmail(SharedRecordCase):
         wizard = Form(
             self.env[action["res_model"]]
             .with_user(self.planner_bare)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         )
         wizard.reason = "Wrong warehouse"
         wizard.save().action_refuse()
