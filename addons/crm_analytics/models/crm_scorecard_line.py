@@ -339,6 +339,8 @@ class CrmScorecardLine(models.Model):
             threshold=self._format(threshold),
             target=self._format(target),
         )
+        # sudo: an alert is an automatic event, posted and assigned whoever runs the
+        # check, even a user without e-mail address or without access to the card
         card.sudo().message_post(
             body=body,
             subject=summary,

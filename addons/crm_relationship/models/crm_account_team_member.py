@@ -30,6 +30,7 @@ class CrmAccountTeamMember(models.Model):
         required=True,
         index=True,
         ondelete="cascade",
+        check_company=True,
         domain="[('share', '=', False)]",
     )
     department_id = fields.Many2one(

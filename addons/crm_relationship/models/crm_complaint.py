@@ -68,6 +68,7 @@ class CrmComplaint(models.Model):
         default="phone",
         required=True,
     )
+    # categories are shared by all companies: no company to check
     category_id = fields.Many2one("crm.complaint.category", tracking=True)
     severity = fields.Selection(
         SEVERITIES, default="medium", required=True, tracking=True
@@ -89,11 +90,13 @@ class CrmComplaint(models.Model):
         store=True,
         readonly=False,
         tracking=True,
+        check_company=True,
     )
     user_id = fields.Many2one(
         "res.users",
         string="Responsible",
         tracking=True,
+        check_company=True,
         domain="[('share', '=', False)]",
         default=lambda self: self.env.user if not self.env.user.share else False,
     )
@@ -104,7 +107,7 @@ class CrmComplaint(models.Model):
         domain="[('move_type', 'in', ('out_invoice', 'out_refund'))]",
     )
     picking_id = fields.Many2one("stock.picking", "Delivery", check_company=True)
-    product_id = fields.Many2one("product.product")
+    product_id = fields.Many2one("product.product", check_company=True)
     response_deadline = fields.Datetime(
         "First response due", compute="_compute_deadlines", store=True
     )
@@ -136,10 +139,18 @@ class CrmComplaint(models.Model):
         digits=(16, 1),
         help="Hours from reception to closing; 0 while open.",
     )
-    response_breached = fields.Boolean(copy=False, readonly=True)
-    resolution_breached = fields.Boolean(copy=False, readonly=True)
+    response_breached = fields.Boolean(
+        "First response late", copy=False, readonly=True, tracking=True
+    )
+    resolution_breached = fields.Boolean(
+        "Resolution late", copy=False, readonly=True, tracking=True
+    )
     sla_breached = fields.Boolean(
-        "SLA breached", copy=False, readonly=True, index=True, tracking=True
+        "SLA breached",
+        compute="_compute_sla_breached",
+        store=True,
+        index=True,
+        help="A deadline passed unmet: the first response, the resolution or both.",
     )
     root_cause = fields.Html()
     corrective_action = fields.Html()
@@ -161,11 +172,13 @@ class CrmComplaint(models.Model):
     def _read_group_expand_stages(self, stages, domain):
         return stages.search([])
 
-    @api.depends("category_id")
+    @api.depends("category_id", "company_id")
     def _compute_department_id(self):
         for complaint in self:
-            if complaint.category_id.department_id:
-                complaint.department_id = complaint.category_id.department_id
+            # the category's department in the complaint's company
+            category = complaint.category_id.with_company(complaint.company_id)
+            if category.department_id:
+                complaint.department_id = category.department_id
 
     @api.depends("partner_id")
     def _compute_partner_contact_id(self):
@@ -196,6 +209,13 @@ class CrmComplaint(models.Model):
             )
             complaint.resolution_deadline = policy and start + timedelta(
                 hours=policy.resolution_hours
+            )
+
+    @api.depends("response_breached", "resolution_breached")
+    def _compute_sla_breached(self):
+        for complaint in self:
+            complaint.sla_breached = (
+                complaint.response_breached or complaint.resolution_breached
             )
 
     @api.depends("date_received", "date_first_response", "date_closed")
@@ -270,7 +290,13 @@ class CrmComplaint(models.Model):
             self._record_breaches()
         if closing:
             closing._request_rating()
-        if {"stage_id", "severity", "sla_breached", "partner_id"} & set(vals):
+        if {
+            "stage_id",
+            "severity",
+            "response_breached",
+            "resolution_breached",
+            "partner_id",
+        } & set(vals):
             self._mark_for_scoring()
         return result
 
@@ -335,6 +361,15 @@ class CrmComplaint(models.Model):
             )
         return super()._message_post_after_hook(message, msg_vals)
 
+    def _message_auto_subscribe_notify(self, partner_ids, template):
+        """The new responsible is told by the acting user, who may have no e-mail."""
+        # sudo: Odoo sends the assignment notice in the acting user's name and
+        # refuses to unless in sudo when that user has no e-mail address; the
+        # caller has just written the responsible
+        return super(CrmComplaint, self.sudo())._message_auto_subscribe_notify(
+            partner_ids, template
+        )
+
     def _rating_get_operator(self):
         return self.user_id.partner_id
 
@@ -346,46 +381,46 @@ class CrmComplaint(models.Model):
     # SLA
     # ------------------------------------------------------------------
     def _record_breaches(self, now=None):
-        """Record the deadlines passed unmet; a breach stays recorded."""
+        """Record the deadlines passed unmet, each on its own; a breach stays."""
         now = now or fields.Datetime.now()
         for complaint in self:
             # resolving a complaint answers it
             answered = complaint.date_first_response or complaint.date_closed
-            response = complaint.response_breached or bool(
-                complaint.response_deadline
+            vals = {}
+            if (
+                not complaint.response_breached
+                and complaint.response_deadline
                 and (answered or now) > complaint.response_deadline
-            )
-            resolution = complaint.resolution_breached or bool(
-                complaint.resolution_deadline
-                and (complaint.date_closed or now) > complaint.resolution_deadline
-            )
-            if (response, resolution) != (
-                complaint.response_breached,
-                complaint.resolution_breached,
             ):
-                complaint.write(
-                    {
-                        "response_breached": response,
-                        "resolution_breached": resolution,
-                        "sla_breached": response or resolution,
-                    }
-                )
+                vals["response_breached"] = True
+            if (
+                not complaint.resolution_breached
+                and complaint.resolution_deadline
+                and (complaint.date_closed or now) > complaint.resolution_deadline
+            ):
+                vals["resolution_breached"] = True
+            if vals:
+                complaint.write(vals)
 
     @api.model
     def _cron_check_sla(self):
-        """Every quarter of an hour: the open deadlines that have just passed."""
+        """Every quarter of an hour: the open deadlines that have just passed.
+
+        Each deadline is looked at on its own, so that a late first response
+        does not hide a late resolution.
+        """
         now = fields.Datetime.now()
         late = self.search(
             [
-                ("sla_breached", "=", False),
+                ("date_closed", "=", False),
                 "|",
                 "&",
                 "&",
+                ("response_breached", "=", False),
                 ("date_first_response", "=", False),
-                ("date_closed", "=", False),
                 ("response_deadline", "<", now),
                 "&",
-                ("date_closed", "=", False),
+                ("resolution_breached", "=", False),
                 ("resolution_deadline", "<", now),
             ]
         )
@@ -423,10 +458,15 @@ class CrmComplaint(models.Model):
         return True
 
     def _request_rating(self):
+        """Ask the customer to rate, in the company's name when the responsible has
+        no e-mail address (the shipped template falls back on the company's)."""
         for complaint in self.filtered("partner_id"):
             template = complaint.stage_id.rating_template_id
             if template:
-                complaint.rating_send_request(
+                # sudo: closing is the business action and must not depend on the
+                # closing user's e-mail address, which Odoo requires outside sudo;
+                # the caller has just closed the complaint
+                complaint.sudo().rating_send_request(
                     template,
                     lang=complaint._rating_get_partner().lang,
                     force_send=False,

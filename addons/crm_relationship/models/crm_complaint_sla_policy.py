@@ -8,6 +8,15 @@ SEVERITIES = [
     ("critical", "Critical"),
 ]
 
+# shipped policies for complaints of any category, in calendar hours:
+# (severity, first response, resolution)
+DEFAULT_POLICIES = [
+    ("low", 48, 240),
+    ("medium", 24, 120),
+    ("high", 8, 48),
+    ("critical", 2, 24),
+]
+
 
 class CrmComplaintSlaPolicy(models.Model):
     """How fast a complaint of a category and severity must be answered and solved.
@@ -21,6 +30,7 @@ class CrmComplaintSlaPolicy(models.Model):
     _order = "category_id, severity, id"
     _rec_name = "severity"
 
+    # categories are shared by all companies: no company to check
     category_id = fields.Many2one(
         "crm.complaint.category", help="Empty: every category without its own policy."
     )
@@ -88,6 +98,33 @@ class CrmComplaintSlaPolicy(models.Model):
                         company=company.name,
                     )
                 )
+
+    @api.model
+    def _create_per_company_policies(self, companies):
+        """The shipped policies, in each company that has no policy yet.
+
+        A company that has policies keeps them as they are, even when some
+        severities are missing: its managers chose so.
+        """
+        have = {
+            company.id
+            for [company] in self._read_group(
+                [("company_id", "in", companies.ids)], ["company_id"]
+            )
+        }
+        return self.create(
+            [
+                {
+                    "company_id": company.id,
+                    "severity": severity,
+                    "response_hours": response_hours,
+                    "resolution_hours": resolution_hours,
+                }
+                for company in companies
+                if company.id not in have
+                for severity, response_hours, resolution_hours in DEFAULT_POLICIES
+            ]
+        )
 
     @api.model
     def _policies_for(self, complaints):

@@ -64,6 +64,7 @@ class CrmHandoff(models.Model):
         string="Assigned to",
         index=True,
         tracking=True,
+        check_company=True,
         domain="[('share', '=', False), ('department_id', '=', to_department_id)]",
     )
     date_deadline = fields.Date("Due date", tracking=True, index=True)
@@ -282,6 +283,15 @@ class CrmHandoff(models.Model):
                 )
             )
 
+    def _message_auto_subscribe_notify(self, partner_ids, template):
+        """The new assignee is told by the acting user, who may have no e-mail."""
+        # sudo: Odoo sends the assignment notice in the acting user's name and
+        # refuses to unless in sudo when that user has no e-mail address; the
+        # caller has just written the assignee
+        return super(CrmHandoff, self.sudo())._message_auto_subscribe_notify(
+            partner_ids, template
+        )
+
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
@@ -405,7 +415,10 @@ class CrmHandoff(models.Model):
             if not receiver:
                 continue
             handoff.message_subscribe(partner_ids=receiver.partner_id.ids)
-            handoff.activity_schedule(
+            # sudo: the receiver is told by a message from the acting user, which
+            # Odoo refuses to send unless in sudo when that user has no e-mail
+            # address; the caller has just created or written the hand-off
+            handoff.sudo().activity_schedule(
                 TODO,
                 date_deadline=handoff.date_deadline,
                 summary=handoff.name,
@@ -418,8 +431,11 @@ class CrmHandoff(models.Model):
             )
 
     def _notify_requester(self, body):
+        """Tell the requester, in the hand-off's chatter and the customer's."""
         self.ensure_one()
-        self.message_post(
+        # sudo: as the chatter posts (mail/controllers/thread.py), so that the
+        # author needs no e-mail address; the caller has just acted on the hand-off
+        self.sudo().message_post(
             body=body,
             partner_ids=self.requested_by_id.partner_id.ids,
             message_type="comment",

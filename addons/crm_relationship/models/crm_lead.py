@@ -14,7 +14,11 @@ class CrmLead(models.Model):
         help="Opened for a customer at risk or lost, to win them back.",
     )  # fmt: skip
     winback_strategy_id = fields.Many2one(
-        "crm.winback.strategy", string="Win-back strategy", readonly=True, copy=False
+        "crm.winback.strategy",
+        string="Win-back strategy",
+        readonly=True,
+        copy=False,
+        check_company=True,
     )
     winback_tier = fields.Selection(
         [(t, t) for t in scoring.TIERS], "Tier at churn", readonly=True, copy=False
@@ -24,7 +28,11 @@ class CrmLead(models.Model):
     )
     winback_date_start = fields.Date("Win-back started", readonly=True, copy=False)
     winback_coupon_id = fields.Many2one(
-        "loyalty.card", string="Win-back coupon", readonly=True, copy=False
+        "loyalty.card",
+        string="Win-back coupon",
+        readonly=True,
+        copy=False,
+        check_company=True,
     )
     winback_state = fields.Selection(
         [("running", "Running"), ("won", "Won back"), ("failed", "Failed")],
@@ -149,5 +157,5 @@ class CrmLead(models.Model):
         if won:
             won.action_set_won()
             for lead in won:
-                lead.message_post(body=_("The customer bought again: won back."))
+                lead._message_log(body=_("The customer bought again: won back."))
         self.env["ir.cron"]._notify_progress(done=len(won), remaining=0)

@@ -200,6 +200,18 @@ class CrmRelationshipScoringProfile(models.Model):
         return tuple(self[f"threshold_{tier.lower()}"] for tier in scoring.TIERS[:-1])
 
     @api.model
+    def _create_per_company_profiles(self, companies):
+        """A profile with the defaults for each company that has none."""
+        have = {
+            company.id
+            for [company] in self._read_group(
+                [("company_id", "in", companies.ids)], ["company_id"]
+            )
+        }
+        missing = companies.filtered(lambda company: company.id not in have)
+        return self.create([{"company_id": company.id} for company in missing])
+
+    @api.model
     def _get_for_company(self, company):
         """The company's profile, created with the defaults when it has none yet."""
         # sudo: every recompute needs the profile, whoever triggered it; the profile

@@ -110,7 +110,7 @@ class CrmWinbackStrategy(models.Model):
             )
             for lead, card in zip(leads, cards, strict=True):
                 lead.winback_coupon_id = card
-                lead.message_post(
+                lead._message_log(
                     body=_(
                         "Coupon %(code)s issued from %(program)s.",
                         code=card.code,

@@ -12,3 +12,6 @@ from . import test_complaint
 from . import test_retention_access
 from . import test_payment_behaviour
 from . import test_time_zones
+from . import test_no_email
+from . import test_multi_company_config
+from . import test_loyalty_ledger

@@ -2,8 +2,11 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
+
+from .common import RelationshipScoringCommon
 
 T0 = datetime(2026, 3, 2, 9, 0)
 
@@ -135,6 +138,70 @@ class TestComplaint(TransactionCase):
                 {
                     "response_breached": False,
                     "resolution_breached": True,
+                    "sla_breached": True,
+                }
+            ],
+        )
+
+    def test_each_deadline_breach_is_recorded_on_its_own(self):
+        with freeze_time(T0):
+            silent = self._complaint(severity="high")
+        # the cron records the late first response ...
+        with freeze_time(T0 + timedelta(hours=9)):
+            self.Complaint._cron_check_sla()
+        self.assertRecordValues(
+            silent,
+            [{"response_breached": True, "resolution_breached": False}],
+        )
+        # ... and later the late resolution, although the SLA is breached already
+        with freeze_time(T0 + timedelta(hours=49)):
+            self.Complaint._cron_check_sla()
+        self.assertRecordValues(
+            silent,
+            [
+                {
+                    "response_breached": True,
+                    "resolution_breached": True,
+                    "sla_breached": True,
+                }
+            ],
+        )
+
+    def test_both_deadlines_passed_at_once(self):
+        with freeze_time(T0):
+            forgotten = self._complaint(severity="high")
+        with freeze_time(T0 + timedelta(hours=60)):
+            self.Complaint._cron_check_sla()
+        self.assertRecordValues(
+            forgotten,
+            [
+                {
+                    "response_breached": True,
+                    "resolution_breached": True,
+                    "sla_breached": True,
+                }
+            ],
+        )
+
+    def test_late_answer_resolved_in_time_breaches_the_response_only(self):
+        with freeze_time(T0):
+            complaint = self._complaint(severity="high")
+        with freeze_time(T0 + timedelta(hours=10)):
+            complaint.action_respond()
+        self.assertRecordValues(
+            complaint,
+            [{"response_breached": True, "resolution_breached": False}],
+        )
+        with freeze_time(T0 + timedelta(hours=20)):
+            complaint.action_close()
+        with freeze_time(T0 + timedelta(hours=60)):
+            self.Complaint._cron_check_sla()
+        self.assertRecordValues(
+            complaint,
+            [
+                {
+                    "response_breached": True,
+                    "resolution_breached": False,
                     "sla_breached": True,
                 }
             ],
@@ -276,3 +343,28 @@ class TestComplaint(TransactionCase):
         self.assertFalse(self.Complaint.with_user(stranger).search([]))
         with self.assertRaises(AccessError):
             complaint.with_user(stranger).read(["name"])
+
+
+@tagged("post_install", "-at_install")
+class TestComplaintBreachScoring(RelationshipScoringCommon):
+    def test_a_complaint_with_two_breaches_counts_once(self):
+        """The health score counts complaints with a breach, whichever deadline."""
+        customer = self.env["res.partner"].create({"name": "Late", "is_company": True})
+        self._invoice(customer, fields.Date.today() - timedelta(days=10), 100.0)
+        now = fields.Datetime.now()
+        complaints = self.env["crm.complaint"].create(
+            [
+                {
+                    "name": name,
+                    "partner_id": customer.id,
+                    "severity": "high",
+                    "date_received": now - timedelta(hours=hours),
+                }
+                for name, hours in (("Both late", 60), ("Answer late", 10))
+            ]
+        )
+        self.env["crm.complaint"]._cron_check_sla()
+        self.assertEqual(complaints.mapped("response_breached"), [True, True])
+        self.assertEqual(complaints.mapped("resolution_breached"), [True, False])
+        self.Score.recompute(partner_ids=customer.ids)
+        self.assertEqual(self._score(customer).complaint_breach_count, 2)

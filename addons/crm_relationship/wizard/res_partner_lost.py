@@ -44,8 +44,11 @@ class ResPartnerLost(models.TransientModel):
             )
         lead.action_set_lost(lost_reason_id=self.lost_reason_id.id)
         if self.note:
-            lead.message_post(body=self.note)
-        partner.message_post(
+            # sudo: as the chatter posts what a person writes (mail/controllers/
+            # thread.py), so that the author needs no e-mail address; the user
+            # has just closed this opportunity
+            lead.sudo().message_post(body=self.note)
+        partner._message_log(
             body=_(
                 "Marked as a lost customer: %(reason)s",
                 reason=self.lost_reason_id.name,
