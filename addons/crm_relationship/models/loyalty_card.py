@@ -65,8 +65,13 @@ class LoyaltyCard(models.Model):
     # COMPUTE METHODS
     # ------------------------------------------------------------
 
+    def _loyalty_today(self):
+        """Today in the time zone of the card's company (the current company for a
+        card of every company): the day points are awarded, used and expire."""
+        return (self.company_id[:1] or self.env.company)._crm_today()
+
     def _compute_next_expiry(self):
-        today = fields.Date.context_today(self)
+        today = self[:1]._loyalty_today()
         # sudo: the lots are the card's own composition, shown to whoever sees it
         groups = (
             self.env["loyalty.points.lot"]
@@ -103,7 +108,7 @@ class LoyaltyCard(models.Model):
         if spend_cards:
             spend = self._loyalty_spend(
                 spend_cards.partner_id.commercial_partner_id,
-                fields.Date.context_today(self),
+                spend_cards[:1]._loyalty_today(),
             )
         for card in self:
             ranked = card.program_id.tier_ids.sorted()
@@ -132,9 +137,10 @@ class LoyaltyCard(models.Model):
         if not self.env.context.get(LEDGER_DONE):
             # a card created with points (an import, a gift card made by hand)
             # opens its ledger with one lot of them
-            today = fields.Date.context_today(self)
             for card in cards.filtered(lambda c: c.points > 0):
-                card._ledger_award(card.points, today, self.env._("Opening balance"))
+                card._ledger_award(
+                    card.points, card._loyalty_today(), self.env._("Opening balance")
+                )
             cards.filtered("points")._ledger_refresh()
         return cards
 
@@ -146,9 +152,9 @@ class LoyaltyCard(models.Model):
         # a change of balance nobody recorded in the ledger (the balance wizard, a
         # reward added to a confirmed order, a person editing the field): an award
         # of what was added, or a redemption of what was taken, as of today
-        today = fields.Date.context_today(self)
         description = self.env.context.get("loyalty_ledger_description")
         for card in self:
+            today = card._loyalty_today()
             delta = float_round(card.points - before[card], POINTS_DIGITS)
             if delta > 0:
                 card._ledger_award(
@@ -221,12 +227,18 @@ class LoyaltyCard(models.Model):
         days; a member who still qualifies after the period end keeps the tier for a
         new period.
         """
-        date = date or fields.Date.context_today(self)
         cards = self.filtered(
             lambda c: c.active and c.program_id.tier_ids and c.partner_id
         )
         if not cards:
             return self.browse()
+        if not date:
+            changed = self.browse()
+            for company, batch in cards.grouped("company_id").items():
+                changed |= batch._evaluate_tiers(
+                    (company or self.env.company)._crm_today(), upgrade_only
+                )
+            return changed
         tiers = cards.program_id.tier_ids
         spend = {}
         if "spend" in tiers.mapped("threshold_type"):
@@ -376,7 +388,7 @@ class LoyaltyCard(models.Model):
 
         :return: {(program id, commercial partner id): loyalty.card}
         """
-        date = date or fields.Date.context_today(self)
+        date = date or self.env.company._crm_today()
         commercial = partners.commercial_partner_id
         if not commercial or not programs:
             return {}
@@ -692,7 +704,7 @@ class LoyaltyCard(models.Model):
         # sudo: see _ledger_award
         Lot = self.env["loyalty.points.lot"].sudo()
         Use = self.env["loyalty.points.use"].sudo()
-        today = fields.Date.context_today(self)
+        today = self.env.company._crm_today()
         delta = defaultdict(float)
         uses = Use.search([("origin_model", "=", model), ("origin_id", "in", ids)])
         for use in uses:
@@ -736,10 +748,13 @@ class LoyaltyCard(models.Model):
         cards._ledger_refresh()
 
     def _ledger_update_tier_points(self, date=None):
-        """Store the qualifying points of the current tier period (set-based)."""
-        date = date or fields.Date.context_today(self)
-        for period, cards in self.grouped(lambda c: c.program_id.tier_period).items():
-            values = cards._qualifying_points(date_utils.start_of(date, period), date)
+        """Store the qualifying points of the current tier period (set-based), as of
+        ``date`` (default: today in each card's company)."""
+        for (company, period), cards in self.grouped(
+            lambda c: (c.company_id, c.program_id.tier_period)
+        ).items():
+            day = date or (company or self.env.company)._crm_today()
+            values = cards._qualifying_points(date_utils.start_of(day, period), day)
             by_value = defaultdict(lambda: self.browse())
             for card in cards:
                 points = values.get(card.id, 0.0)
@@ -771,7 +786,13 @@ class LoyaltyCard(models.Model):
         still valid is never touched. Each expiry is a use of the lot it empties
         and one history line per card.
         """
-        date = date or fields.Date.context_today(self)
+        # each card expires by its company's today; the candidates are read as of the
+        # latest of them
+        dates = (
+            [date]
+            if date
+            else [c._crm_today() for c in self.env["res.company"].sudo().search([])]
+        )
         Lot = self.env["loyalty.points.lot"]
         Lot.flush_model()
         self.flush_model(["expiration_date", "points", "active"])
@@ -785,14 +806,14 @@ class LoyaltyCard(models.Model):
                    AND (lot.expiry_date < %(date)s OR card.expiration_date < %(date)s)
                  ORDER BY 1
                 """,
-                date=date,
+                date=max(dates),
             )
         )
         card_ids = [row[0] for row in self.env.cr.fetchall()]
         # cards past their expiration date with a balance the ledger does not hold
         outdated = self.search(
             [
-                ("expiration_date", "<", date),
+                ("expiration_date", "<", max(dates)),
                 ("points", ">", 0),
                 ("program_id.program_type", "=", "loyalty"),
                 ("id", "not in", card_ids),
@@ -805,9 +826,9 @@ class LoyaltyCard(models.Model):
             done += len(batch_ids)
             self._loyalty_commit_progress(done, len(card_ids) - done)
 
-    def _expire_lots(self, date):
-        """Expire the lots of these cards due at ``date`` (all of them on a card
-        past its expiration date)."""
+    def _expire_lots(self, date=None):
+        """Expire the lots of these cards due at ``date`` (default: today in each
+        card's company; all of them on a card past its expiration date)."""
         # sudo: expiry is the program's rule, run by the cron or a manager
         Lot = self.env["loyalty.points.lot"].sudo()
         History = self.env["loyalty.history"].sudo()
@@ -818,10 +839,12 @@ class LoyaltyCard(models.Model):
         by_card = defaultdict(float)
         descriptions = {}
         use_vals = []
+        today = {card: date or card._loyalty_today() for card in self}
         for lot in lots:
             card = lot.card_id
-            card_expired = card.expiration_date and card.expiration_date < date
-            if not card_expired and not (lot.expiry_date and lot.expiry_date < date):
+            day = today[card]
+            card_expired = card.expiration_date and card.expiration_date < day
+            if not card_expired and not (lot.expiry_date and lot.expiry_date < day):
                 continue
             descriptions[card] = (
                 self.env._("Card expired")
@@ -833,7 +856,7 @@ class LoyaltyCard(models.Model):
                     "card_id": card.id,
                     "lot_id": lot.id,
                     "kind": "expire",
-                    "date": date,
+                    "date": day,
                     "description": descriptions[card],
                     "points": lot.remaining,
                 }
@@ -843,7 +866,7 @@ class LoyaltyCard(models.Model):
         self.env["loyalty.points.use"].sudo().create(use_vals)
         # a card past its expiration date loses a balance the ledger does not hold
         for card in self:
-            if card.expiration_date and card.expiration_date < date:
+            if card.expiration_date and card.expiration_date < today[card]:
                 rest = float_round(card.points - by_card[card], POINTS_DIGITS)
                 if rest > 0:
                     by_card[card] += rest
@@ -901,7 +924,7 @@ class LoyaltyCard(models.Model):
                 POINTS_DIGITS,
             )
             difference = float_round(card.points - held, POINTS_DIGITS)
-            today = fields.Date.context_today(self)
+            today = card._loyalty_today()
             if difference > 0:
                 card._ledger_award(difference, today, self.env._("Opening balance"))
             elif difference < 0:

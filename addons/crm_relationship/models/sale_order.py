@@ -1,6 +1,7 @@
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.osv import expression
 
+from ..tools.dates import local_date
 from .loyalty_card import LEDGER_DONE
 
 
@@ -159,7 +160,7 @@ class SaleOrder(models.Model):
         cards = self.env["loyalty.card"].sudo()
         for line in lines:
             order = orders.filtered(lambda o, line=line: o.id == line.order_id)
-            date = fields.Date.context_today(self, order.date_order)
+            date = local_date(order.date_order, order.company_id._crm_tz())
             origin = (self._name, order.id)
             card = line.card_id
             if line.issued > 0:
@@ -197,7 +198,7 @@ class SaleOrder(models.Model):
                     ("program_id", "=", program.id),
                 ]
             )
-            today = fields.Date.context_today(self)
+            today = self.company_id._crm_today()
             usable = held.filtered(
                 lambda c: not c.expiration_date or c.expiration_date >= today
             )

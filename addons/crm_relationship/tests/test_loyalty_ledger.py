@@ -437,3 +437,44 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
         self.assertFalse(card.points_use_ids.filtered(lambda u: u.kind == "redeem"))
         self.assertEqual(card.lot_ids[:1].remaining, 1200.0)
         self.assertEqual(card.tier_points, 1200.0)
+
+
+@tagged("post_install", "-at_install")
+class TestLoyaltyLedgerTimeZones(LoyaltyLedgerCommon):
+    """Lots are dated, and expire, by the day in the company's time zone."""
+
+    def _set_tz(self, tz):
+        self.company.partner_id.tz = tz
+        self.program.company_id = self.company
+
+    def test_order_lot_dated_in_company_day(self):
+        for tz, expected in (
+            ("Asia/Shanghai", date(2026, 6, 1)),
+            ("America/Los_Angeles", date(2026, 5, 31)),
+        ):
+            with self.subTest(tz=tz):
+                self._set_tz(tz)
+                partner = self.env["res.partner"].create({"name": f"Buyer {tz}"})
+                # 20:00 UTC on 31 May: 04:00 on 1 June in Shanghai, 13:00 on 31 May
+                # in Los Angeles
+                with freeze_time("2026-05-31 20:00:00"):
+                    order = self._order(partner, 120.0, confirm=False)
+                    order.date_order = "2026-05-31 20:00:00"
+                    order.action_confirm()
+                card = self._cards(partner)
+                self.assertEqual(card.lot_ids.date, expected)
+
+    def test_expiry_by_company_day(self):
+        self.program.points_validity_days = 10
+        for tz, expired in (("Asia/Shanghai", True), ("America/Los_Angeles", False)):
+            with self.subTest(tz=tz):
+                self._set_tz(tz)
+                partner = self.env["res.partner"].create({"name": f"Member {tz}"})
+                self._invoice(partner, "2026-06-01", 50.0)
+                card = self._cards(partner)
+                self.assertEqual(card.lot_ids.expiry_date, date(2026, 6, 11))
+                # 18:00 UTC on 11 June: 12 June in Shanghai, still 11 June in
+                # Los Angeles
+                with freeze_time("2026-06-11 18:00:00"):
+                    self.Card._cron_expire_points()
+                self.assertEqual(card.points, 0.0 if expired else 50.0)
