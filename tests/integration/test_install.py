@@ -14,7 +14,7 @@ class TestInstall(TransactionCase):
         self.assertEqual(analytics.dependencies_id.mapped("name"), ["crm_relationship"])
         self.assertEqual(
             {m.name: m.latest_version for m in modules},
-            {"crm_relationship": "18.0.1.1.0", "crm_analytics": "18.0.1.0.0"},
+            {"crm_relationship": "18.0.1.1.0", "crm_analytics": "18.0.1.1.0"},
         )
 
     def test_menus_load_for_each_group(self):
