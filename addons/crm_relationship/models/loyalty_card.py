@@ -802,7 +802,8 @@ class LoyaltyCard(models.Model):
                 SELECT DISTINCT lot.card_id
                   FROM loyalty_points_lot lot
                   JOIN loyalty_card card ON card.id = lot.card_id
-                 WHERE lot.remaining > 0
+                  JOIN loyalty_program program ON program.id = card.program_id
+                 WHERE lot.remaining > 0 AND program.program_type = 'loyalty'
                    AND (lot.expiry_date < %(date)s OR card.expiration_date < %(date)s)
                  ORDER BY 1
                 """,

@@ -156,10 +156,10 @@ class SaleOrder(models.Model):
         )
         if not lines:
             return
-        orders = self.browse(lines.mapped("order_id"))
+        orders = {order.id: order for order in self}
         cards = self.env["loyalty.card"].sudo()
         for line in lines:
-            order = orders.filtered(lambda o, line=line: o.id == line.order_id)
+            order = orders[line.order_id]
             date = local_date(order.date_order, order.company_id._crm_tz())
             origin = (self._name, order.id)
             card = line.card_id

@@ -438,6 +438,33 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
         self.assertEqual(card.lot_ids[:1].remaining, 1200.0)
         self.assertEqual(card.tier_points, 1200.0)
 
+    def test_orders_confirmed_together_each_give_their_lot(self):
+        other = self.env["res.partner"].create({"name": "Other member"})
+        with freeze_time("2026-05-02"):
+            orders = self._order(self.member, 120.0, confirm=False) | self._order(
+                other, 80.0, confirm=False
+            )
+            # a second program gives points on the same order: two history lines
+            second = self.program.copy({"name": "Second club"})
+            second.tier_ids.unlink()
+            orders.action_confirm()
+        for partner, points in ((self.member, 120.0), (other, 80.0)):
+            cards = self.Card.search([("partner_id", "=", partner.id)])
+            self.assertEqual(len(cards), 2, "one card per program")
+            self.assertEqual(cards.mapped("points"), [points, points])
+            self.assertEqual(cards.lot_ids.mapped("points"), [points, points])
+
+    def test_expired_gift_card_keeps_its_balance(self):
+        """Expiry is the loyalty programs' rule: Odoo keeps an expired gift card's
+        balance (it cannot be used), and so do we."""
+        gift = self.env["loyalty.program"].create(
+            {"name": "Gift cards", "program_type": "gift_card"}
+        )
+        card = self.Card.create({"program_id": gift.id, "points": 50})
+        card.expiration_date = "2026-01-01"
+        self.Card._cron_expire_points(date=date(2026, 3, 1))
+        self.assertEqual(card.points, 50.0)
+
 
 @tagged("post_install", "-at_install")
 class TestLoyaltyLedgerTimeZones(LoyaltyLedgerCommon):
