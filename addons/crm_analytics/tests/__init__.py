@@ -6,3 +6,4 @@ from . import test_kpi_catalogue
 from . import test_clv_maths
 from . import test_clv_fit
 from . import test_cohorts
+from . import test_kpi_point_in_time
