@@ -893,15 +893,11 @@ class CrmKpi(models.Model):
         sums = defaultdict(lambda: [0.0, 0])
         for day, owner_id, company_id, count, total in env.cr.fetchall():
             if owner_type == "company":
-                targets = (
-                    [("company", owner_id, owner_id)] if company_field else owners
-                )
+                targets = [("company", owner_id, owner_id)] if company_field else owners
             elif via_users:
                 department_id = via_users.get((owner_id, company_id))
                 targets = (
-                    [("department", department_id, company_id)]
-                    if department_id
-                    else []
+                    [("department", department_id, company_id)] if department_id else []
                 )
             elif company_id is None:
                 targets = [o for o in owners if o[1] == owner_id]

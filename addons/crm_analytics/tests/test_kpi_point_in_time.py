@@ -352,8 +352,9 @@ class TestKpiPointInTime(RelationshipScoringCommon, DepartmentCase):
             ),
             {"overdue_ratio": [100.0, 100.0]},
         )
+        bob = self._owner("user", self.bob)
         self.assertEqual(
-            self._values(["overdue_ratio"], periods[1:3], self._owner("user", self.bob)),
+            self._values(["overdue_ratio"], periods[1:3], bob),
             {"overdue_ratio": [0.0, 0.0]},
         )
 
@@ -472,9 +473,7 @@ class TestKpiPointInTime(RelationshipScoringCommon, DepartmentCase):
             v.date_from: v.value if v.value_known else None
             for v in values.sorted("date_from")
         }
-        self.assertEqual(
-            list(by_month.values()), [None] + [100.0] * 9 + [50.0, 50.0]
-        )
+        self.assertEqual(list(by_month.values()), [None] + [100.0] * 9 + [50.0, 50.0])
         self.assertEqual(min(by_month), date(2025, 12, 1))
 
     def test_previous_and_last_year_columns(self):
