@@ -855,41 +855,37 @@ class CrmKpi(models.Model):
         domain = self._parse_domain(days[0], days[-1])
         if company_field:
             domain = expression.AND([domain, [(company_field, "in", company_ids)]])
-        records = Model._search(domain)
         company = SQL.identifier("e", company_field) if company_field else SQL("NULL")
-        customers = STATE_MODELS[self.state_measure] == "crm.relationship.score"
-        by_user = customers and owner_field == self.user_field_id.name
-        if owner_type == "company":
-            owner = company
-        elif by_user:
-            owner = SQL(
-                "CASE WHEN st.in_history THEN st.history_user_id ELSE %s END",
-                SQL.identifier("e", owner_field),
-            )
+        owner = company if owner_type == "company" else SQL.identifier("e", owner_field)
+        by_user = (
+            STATE_MODELS[self.state_measure] == "crm.relationship.score"
+            and owner_type != "company"
+            and owner_field == self.user_field_id.name
+        )
+        if owner_type == "company" and not company_field:
+            owner_filter = SQL("TRUE")
         else:
-            owner = SQL.identifier("e", owner_field)
-        filter_owner = (
-            SQL("TRUE")
-            if owner_type == "company" and not company_field
-            else SQL("%s = ANY(%s)", owner, owner_ids)
-        )
-        env.cr.execute(
-            SQL(
-                """
-                SELECT st.as_of, %(owner)s, %(company)s, COUNT(*), SUM(st.value)
-                  FROM (%(state)s) st
-                  JOIN %(table)s e ON e.id = st.entity_id
-                 WHERE e.id IN %(records)s AND %(filter_owner)s
-                 GROUP BY 1, 2, 3
-                """,
-                owner=owner,
-                company=company,
-                state=self._state_sql(env, days, tz_name, company_ids, by_user),
-                table=SQL.identifier(Model._table),
-                records=records.subselect(),
-                filter_owner=filter_owner,
-            )
-        )
+            owner_filter = SQL("%s = ANY(%s)", SQL("owner_id"), owner_ids)
+        state = {
+            "periods": SQL(
+                "SELECT * FROM unnest(%s::date[], %s::timestamp[])"
+                " AS p(as_of, as_of_end)",
+                days,
+                # the end of each day in UTC, for what is dated with a time
+                [kpi_tools.utc_bounds(day, day, tz_name)[1] for day in days],
+            ),
+            "last_day": days[-1],
+            "companies": company_ids,
+            "records": Model._search(domain).subselect(),
+            "owner": owner,
+            "company": company,
+            "owner_filter": owner_filter,
+        }
+        if STATE_MODELS[self.state_measure] == "account.move":
+            query = self._invoice_state_sql(state)
+        else:
+            query = self._customer_state_sql(env, state, by_user)
+        env.cr.execute(query)
         sums = defaultdict(lambda: [0.0, 0])
         for day, owner_id, company_id, count, total in env.cr.fetchall():
             if owner_type == "company":
@@ -909,74 +905,77 @@ class CrmKpi(models.Model):
                 pair[1] += count
         return {key: tuple(pair) for key, pair in sums.items()}
 
-    def _state_sql(self, env, days, tz_name, company_ids, by_user):
-        """``(as_of, entity_id, value, history_user_id, in_history)``: each record
-        measured, on each day, with the figure the state adds up."""
-        # the end of each day in UTC, for what is dated with a time (loyalty cards)
-        ends = [kpi_tools.utc_bounds(day, day, tz_name)[1] for day in days]
-        periods = SQL(
-            "SELECT * FROM unnest(%s::date[], %s::timestamp[]) AS p(as_of, as_of_end)",
-            days,
-            ends,
-        )
-        if STATE_MODELS[self.state_measure] == "account.move":
-            return self._invoice_state_sql(periods, days[-1], company_ids)
-        return self._customer_state_sql(env, periods, days[-1], company_ids, by_user)
+    def _invoice_state_sql(self, state):
+        """``(day, owner, company, count, amount)`` of the posted customer invoices
+        open on each day: the receivable less what was reconciled with it by that
+        day (as the scoring's payment figures), overdue when due before the day.
 
-    def _invoice_state_sql(self, periods, last_day, company_ids):
-        """Posted customer invoices still open on each day, with the amount open
-        then: the receivable less what was reconciled with it by that day (the
-        scoring's payment figures do the same), overdue when due before the day."""
+        Each receivable line is read once with its owner, then meets only the days
+        it was open on: those before the day its settlements covered it.
+        """
         return SQL(
             """
-            WITH periods AS (%(periods)s),
-            receivable AS (
-                SELECT am.id AS move_id, aml.id AS line_id, am.invoice_date,
-                       COALESCE(am.invoice_date_due, am.invoice_date) AS due,
-                       aml.balance, currency.rounding
-                  FROM account_move am
-                  JOIN account_move_line aml ON aml.move_id = am.id
+            WITH periods AS MATERIALIZED (%(periods)s),
+            receivable AS MATERIALIZED (
+                SELECT e.id AS move_id, aml.id AS line_id, e.invoice_date,
+                       COALESCE(e.invoice_date_due, e.invoice_date) AS due,
+                       aml.balance, currency.rounding,
+                       %(owner)s AS owner_id, %(company)s AS company_key
+                  FROM account_move e
+                  JOIN account_move_line aml ON aml.move_id = e.id
                   JOIN account_account acc ON acc.id = aml.account_id
-                  JOIN res_company company ON company.id = am.company_id
+                  JOIN res_company company ON company.id = e.company_id
                   JOIN res_currency currency ON currency.id = company.currency_id
-                 WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
-                   AND am.company_id = ANY(%(companies)s)
-                   AND am.invoice_date <= %(last_day)s
+                 WHERE e.state = 'posted' AND e.move_type = 'out_invoice'
+                   AND e.company_id = ANY(%(companies)s)
+                   AND e.invoice_date <= %(last_day)s
                    AND acc.account_type = 'asset_receivable'
+                   AND e.id IN %(records)s
             ), settled AS (
-                SELECT p.as_of, apr.debit_move_id AS line_id, SUM(apr.amount) AS amount
-                  FROM periods p
-                  JOIN account_partial_reconcile apr ON apr.max_date <= p.as_of
+                SELECT apr.debit_move_id AS line_id, apr.max_date,
+                       SUM(apr.amount) OVER (PARTITION BY apr.debit_move_id
+                                             ORDER BY apr.max_date, apr.id)
+                           AS running
+                  FROM account_partial_reconcile apr
                  WHERE apr.debit_move_id IN (SELECT line_id FROM receivable)
-                 GROUP BY p.as_of, apr.debit_move_id
+            ), paid AS (
+                SELECT r.line_id, MIN(s.max_date) AS paid_date
+                  FROM receivable r
+                  JOIN settled s ON s.line_id = r.line_id
+                 WHERE s.running >= r.balance - r.rounding / 2
+                 GROUP BY r.line_id
             ), residuals AS (
-                SELECT p.as_of, r.move_id, MAX(r.due) AS due,
-                       MAX(r.rounding) AS rounding,
-                       SUM(r.balance - COALESCE(s.amount, 0)) AS residual
+                SELECT p.as_of, r.move_id, r.owner_id, r.company_key,
+                       MAX(r.due) AS due, MAX(r.rounding) AS rounding,
+                       SUM(r.balance - COALESCE((
+                           SELECT SUM(apr.amount)
+                             FROM account_partial_reconcile apr
+                            WHERE apr.debit_move_id = r.line_id
+                              AND apr.max_date <= p.as_of), 0)) AS residual
                   FROM periods p
                   JOIN receivable r ON r.invoice_date <= p.as_of
-                  LEFT JOIN settled s ON s.as_of = p.as_of AND s.line_id = r.line_id
-                 GROUP BY p.as_of, r.move_id
+                  LEFT JOIN paid ON paid.line_id = r.line_id
+                 WHERE paid.paid_date IS NULL OR paid.paid_date > p.as_of
+                 GROUP BY p.as_of, r.move_id, r.owner_id, r.company_key
             )
-            SELECT as_of, move_id AS entity_id, residual AS value,
-                   NULL::integer AS history_user_id, FALSE AS in_history
+            SELECT as_of, owner_id, company_key, COUNT(*), SUM(residual)
               FROM residuals
-             WHERE residual >= rounding / 2 AND %(overdue)s
+             WHERE residual >= rounding / 2 AND %(overdue)s AND %(owner_filter)s
+             GROUP BY as_of, owner_id, company_key
             """,
-            periods=periods,
-            companies=company_ids,
-            last_day=last_day,
+            **state,
             overdue=SQL("due < as_of")
             if self.state_measure == "overdue_invoices"
             else SQL("TRUE"),
         )
 
-    def _customer_state_sql(self, env, periods, last_day, company_ids, by_user):
-        """Score rows of the customers who had bought by each day, with their
-        purchase history up to that day: one row per customer and day, from the
-        running figures of their invoice days (the last invoice day by then)."""
+    def _customer_state_sql(self, env, state, by_user):
+        """``(day, owner, company, count, sum)`` of the customers who had bought by
+        each day, from the running figures of their invoice days: each customer's
+        days are read once with its owner, then each day to measure meets the last
+        invoice day before it."""
         if self.state_measure in ("retained_customers", "lost_customers"):
-            churn = self._churn_sql(env, company_ids)
+            churn = self._churn_sql(env, state["companies"])
             condition = (
                 SQL("%s IN ('active', 'at_risk')", churn)
                 if self.state_measure == "retained_customers"
@@ -1012,16 +1011,13 @@ class CrmKpi(models.Model):
                      ORDER BY h.snapshot_date DESC LIMIT 1
                 ) hist ON TRUE"""
             )
-            history_user = SQL(
-                "hist.user_id AS history_user_id,"
-                " COALESCE(hist.found, FALSE) AS in_history"
-            )
+            # no snapshot by then: the current salesperson
+            owner = SQL("CASE WHEN hist.found THEN hist.user_id ELSE w.owner_id END")
         else:
-            history = SQL()
-            history_user = SQL("NULL::integer AS history_user_id, FALSE AS in_history")
+            history, owner = SQL(), SQL("w.owner_id")
         return SQL(
             """
-            WITH periods AS (%(periods)s),
+            WITH periods AS MATERIALIZED (%(periods)s),
             days AS (
                 SELECT am.company_id, am.commercial_partner_id AS partner_id,
                        am.invoice_date AS day,
@@ -1033,18 +1029,29 @@ class CrmKpi(models.Model):
                    AND am.invoice_date <= %(last_day)s
                    AND am.commercial_partner_id IS NOT NULL
                  GROUP BY am.company_id, am.commercial_partner_id, am.invoice_date
-            ), runs AS (
-                SELECT company_id, partner_id, day,
-                       LEAD(day) OVER customer AS next_day,
-                       MIN(day) FILTER (WHERE purchase) OVER customer AS first_day,
-                       MAX(day) FILTER (WHERE purchase) OVER customer AS last_day,
-                       COUNT(*) FILTER (WHERE purchase) OVER customer AS purchase_days,
-                       SUM(amount) OVER customer AS clv
-                  FROM days
-                WINDOW customer AS (PARTITION BY company_id, partner_id ORDER BY day)
+            ), runs AS MATERIALIZED (
+                SELECT r.*, %(owner)s AS owner_id, %(company)s AS company_key
+                  FROM (
+                    SELECT company_id, partner_id, day,
+                           LEAD(day) OVER customer AS next_day,
+                           MIN(day) FILTER (WHERE purchase) OVER customer
+                               AS first_day,
+                           MAX(day) FILTER (WHERE purchase) OVER customer
+                               AS last_day,
+                           COUNT(*) FILTER (WHERE purchase) OVER customer
+                               AS purchase_days,
+                           SUM(amount) OVER customer AS clv
+                      FROM days
+                    WINDOW customer AS (PARTITION BY company_id, partner_id
+                                        ORDER BY day)
+                  ) r
+                  JOIN crm_relationship_score e
+                    ON e.partner_id = r.partner_id AND e.company_id = r.company_id
+                 WHERE r.first_day IS NOT NULL AND e.id IN %(records)s
             ), w AS (
                 -- the columns the scoring's churn rule reads, as of each day
                 SELECT p.as_of, p.as_of_end, r.company_id, r.partner_id,
+                       r.owner_id, r.company_key,
                        r.last_day AS last_invoice_date,
                        p.as_of - r.last_day AS recency_days,
                        r.purchase_days AS purchase_count,
@@ -1054,22 +1061,22 @@ class CrmKpi(models.Model):
                   FROM periods p
                   JOIN runs r ON r.day <= p.as_of
                              AND (r.next_day IS NULL OR r.next_day > p.as_of)
-                 WHERE r.first_day IS NOT NULL
+            ), measured AS (
+                SELECT w.as_of, %(final_owner)s AS owner_id, w.company_key,
+                       %(value)s AS value
+                  FROM w
+                  %(history)s
+                 WHERE %(condition)s
             )
-            SELECT w.as_of, score.id AS entity_id, %(value)s AS value,
-                   %(history_user)s
-              FROM w
-              JOIN crm_relationship_score score
-                ON score.partner_id = w.partner_id AND score.company_id = w.company_id
-              %(history)s
-             WHERE %(condition)s
+            SELECT as_of, owner_id, company_key, COUNT(*), SUM(value)
+              FROM measured
+             WHERE %(owner_filter)s
+             GROUP BY as_of, owner_id, company_key
             """,
-            periods=periods,
+            **state,
             move_types=("out_invoice", "out_refund"),
-            companies=company_ids,
-            last_day=last_day,
+            final_owner=owner,
             value=value,
-            history_user=history_user,
             history=history,
             condition=condition,
         )
