@@ -6,7 +6,7 @@ from datetime import datetime
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.osv import expression
-from odoo.tools import float_repr, format_amount
+from odoo.tools import SQL, float_repr, format_amount
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil as safe_dateutil
 from odoo.tools.safe_eval import safe_eval
@@ -29,6 +29,35 @@ OWNER_TYPES = [
     ("department", "Department"),
     ("user", "User"),
 ]
+# States read as of a day from the documents: (label, the records measured)
+STATE_MEASURES = [
+    ("customers", "Customers who have bought"),
+    ("retained_customers", "Customers not lost"),
+    ("lost_customers", "Lost customers"),
+    ("lifetime_value", "Lifetime value of the customers"),
+    ("loyalty_members", "Customers holding a loyalty card"),
+    ("open_invoices", "Amount open on customer invoices"),
+    ("overdue_invoices", "Amount overdue on customer invoices"),
+]
+STATE_MODELS = {
+    "customers": "crm.relationship.score",
+    "retained_customers": "crm.relationship.score",
+    "lost_customers": "crm.relationship.score",
+    "lifetime_value": "crm.relationship.score",
+    "loyalty_members": "crm.relationship.score",
+    "open_invoices": "account.move",
+    "overdue_invoices": "account.move",
+}
+# the shipped KPIs that are states, for databases installed before states existed
+CATALOGUE_STATES = {
+    "kpi_open_invoice_amount": "open_invoices",
+    "kpi_overdue_amount": "overdue_invoices",
+    "kpi_average_clv": "lifetime_value",
+    "kpi_scored_customers": "customers",
+    "kpi_retained_customers": "retained_customers",
+    "kpi_lost_customers": "lost_customers",
+    "kpi_loyalty_members": "loyalty_members",
+}
 OWNER_COMODELS = {
     "company": "res.company",
     "team": "crm.team",
@@ -44,6 +73,10 @@ class CrmKpi(models.Model):
     model's records that match the domain and whose date falls in the period. Values
     for many owners come from one grouped query on the owner's field of the source
     model (the salesperson, the team, the department, the company).
+
+    A state (retention, lifetime value, what is open or overdue) is read as of the
+    period's last day from the documents (invoices, payments, loyalty cards), never
+    from what the records say today: March's retention is the one of 31 March.
     """
 
     _name = "crm.kpi"
@@ -94,13 +127,30 @@ class CrmKpi(models.Model):
         [
             ("period", "Dated in the period"),
             ("until", "Dated up to the end of the period"),
+            ("as_of", "State at the end of the period"),
             ("none", "Current state (no date)"),
         ],
         required=True,
         default="period",
         help="Dated in the period: a flow, such as revenue. Up to the end of the "
-        "period: a balance, such as receivables. Current state: what the records say "
-        "now, such as churn; snapshots keep it for past periods.",
+        "period: a balance, such as receivables. State at the end of the period: "
+        "a measured state, such as retention, worked out from the documents as of "
+        "the period's last day (today while the period runs). Current state: what "
+        "the records say now, whatever the period; only snapshots keep it for past "
+        "periods.",
+    )
+    state_measure = fields.Selection(
+        STATE_MEASURES,
+        "Measured state",
+        help="What is read as of the end of each period. Customers: those with a "
+        "posted invoice by then. Not lost / lost: their churn state on that day, by "
+        "the scoring profile's rule (days since the last purchase against the "
+        "customer's usual interval between purchases). Lifetime value: invoiced "
+        "less refunded up to that day. Loyalty card: a card of a loyalty program "
+        "issued by that day and not archived before it. Open and overdue amounts: "
+        "what remained unpaid on posted customer invoices that day (payments and "
+        "credit notes reconciled by then deducted), overdue when due before it. "
+        "Count counts the customers or invoices, Sum and Average take the amounts.",
     )
     field_id = fields.Many2one(
         "ir.model.fields",
@@ -203,6 +253,16 @@ class CrmKpi(models.Model):
                     False,
                 )
 
+    @api.onchange("state_measure")
+    def _onchange_state_measure(self):
+        """A measured state is read from its own records: pick their model."""
+        for kpi in self:
+            if kpi.date_mode == "as_of" and kpi.state_measure:
+                model = self.env["ir.model"]._get(STATE_MODELS[kpi.state_measure])
+                if kpi.model_id != model:
+                    kpi.model_id = model
+                    kpi._onchange_model_id()
+
     def _owner_field_ok(self, fname, field):
         if fname == "date_field_id":
             return field.ttype in ("date", "datetime") and field.store
@@ -220,6 +280,7 @@ class CrmKpi(models.Model):
         "domain",
         "date_field_id",
         "date_mode",
+        "state_measure",
         "field_id",
         "numerator_id",
         "denominator_id",
@@ -283,7 +344,9 @@ class CrmKpi(models.Model):
                         model=self.model_id.name,
                     )
                 )
-        if self.date_mode != "none":
+        if self.date_mode == "as_of":
+            self._check_state()
+        elif self.date_mode != "none":
             if not self.date_field_id:
                 raise ValidationError(
                     _(
@@ -296,7 +359,8 @@ class CrmKpi(models.Model):
                 raise ValidationError(
                     _("KPI “%s”: the date field must be a stored date.", self.name)
                 )
-        if self.measure in ("sum", "avg"):
+        # a measured state adds up its own amounts, not a field's
+        if self.measure in ("sum", "avg") and self.date_mode != "as_of":
             field = self.field_id
             if not field:
                 raise ValidationError(
@@ -325,6 +389,46 @@ class CrmKpi(models.Model):
                         kpi=self.name,
                         field=self[fname].field_description,
                     )
+                )
+
+    def _check_state(self):
+        """A measured state needs its kind, read from that kind's records."""
+        if not self.state_measure:
+            raise ValidationError(
+                _(
+                    "KPI “%s” is read at the end of the period: choose the measured "
+                    "state.",
+                    self.name,
+                )
+            )
+        expected = STATE_MODELS[self.state_measure]
+        if self.model_name != expected:
+            raise ValidationError(
+                _(
+                    "KPI “%(kpi)s”: %(state)s is measured on %(model)s.",
+                    kpi=self.name,
+                    state=dict(
+                        self._fields["state_measure"]._description_selection(self.env)
+                    )[self.state_measure],
+                    model=self.env["ir.model"]._get(expected).name,
+                )
+            )
+
+    @api.model
+    def _upgrade_catalogue_states(self):
+        """The shipped state KPIs that still read today's state (created before
+        states were read at the end of the period) now read them as of it. Their
+        domains, written on today's churn state, payment state or date, go."""
+        for xmlid, state in CATALOGUE_STATES.items():
+            kpi = self.env.ref(f"crm_analytics.{xmlid}", raise_if_not_found=False)
+            if kpi and kpi.date_mode == "none":
+                kpi.write(
+                    {
+                        "date_mode": "as_of",
+                        "state_measure": state,
+                        "domain": "[]",
+                        "field_id": False,
+                    }
                 )
 
     # ------------------------------------------------------------
@@ -410,6 +514,11 @@ class CrmKpi(models.Model):
         if owner_type == "department":
             return bool(self.department_field_id or self.user_field_id)
         return bool(self[f"{owner_type}_field_id"])
+
+    def _display_digits(self, currency):
+        """The decimals a value is shown with: what makes two figures read alike."""
+        self.ensure_one()
+        return currency.decimal_places if self.unit == "currency" else 2
 
     def _format_value(self, value, currency):
         """The value as people read it, "n/a" when it cannot be said."""
@@ -519,6 +628,8 @@ class CrmKpi(models.Model):
         the periods. A domain that uses the period's bounds, or periods that are not
         whole months (a digest's last 7 days), take one query per period.
         """
+        if self.date_mode == "as_of":
+            return self._aggregate_states(env, owners, periods, tz_name)
         uses_bounds = "period_start" in (self.domain or "") or "period_end" in (
             self.domain or ""
         )
@@ -576,17 +687,20 @@ class CrmKpi(models.Model):
                     continue
                 totals[owner][0] += total
                 totals[owner][1] += count
-            values = {}
-            for owner in owners:
-                total, count = totals.get(owner, (0.0, 0))
-                if self.measure == "count":
-                    values[owner] = float(count)
-                elif self.measure == "sum":
-                    values[owner] = float(total)
-                else:
-                    values[owner] = total / count if count else None
-            result[period] = values
+            result[period] = {
+                owner: self._measure_value(*totals.get(owner, (0.0, 0)))
+                for owner in owners
+            }
         return result
+
+    def _measure_value(self, total, count):
+        """The KPI's value from the sum and count of its records: a count, a sum
+        (zero over nothing) or an average (unknown over nothing)."""
+        if self.measure == "count":
+            return float(count)
+        if self.measure == "sum":
+            return float(total or 0.0)
+        return total / count if count else None
 
     def _month_in(self, month, period):
         if self.date_mode == "until":
@@ -685,3 +799,309 @@ class CrmKpi(models.Model):
             for user, company, department in employees
             if (department.id, company.id) in wanted
         }
+
+    # ------------------------------------------------------------
+    # STATES AS OF THE END OF A PERIOD
+    # ------------------------------------------------------------
+
+    def _aggregate_states(self, env, owners, periods, tz_name):
+        """``{period: {owner: value}}`` of a measured state, as of each period's end.
+
+        One query per owner type covers every period: the days the state is read
+        on are a column of the query, not a loop. A period still running is read
+        as of today.
+        """
+        today = fields.Date.context_today(self.with_context(tz=tz_name))
+        as_of = {period: kpi_tools.as_of_date(period[1], today) for period in periods}
+        days = sorted(set(as_of.values()))
+        by_type = defaultdict(list)
+        for owner in owners:
+            by_type[owner[0]].append(owner)
+        sums = {}
+        for owner_type, typed in by_type.items():
+            sums.update(self._state_owners(env, owner_type, typed, days, tz_name))
+        return {
+            period: {
+                owner: self._measure_value(*sums.get((owner, as_of[period]), (0.0, 0)))
+                for owner in owners
+            }
+            for period in periods
+        }
+
+    def _state_owners(self, env, owner_type, owners, days, tz_name):
+        """``{(owner, day): (sum, count)}`` for owners of one type: one query.
+
+        The records measured are those of the KPI's domain that the user may read
+        (``_search`` applies the record rules); their state on each day comes from
+        the documents behind them. A customer's salesperson on a day is the one of
+        the score history's last snapshot by then, the current one before any.
+        """
+        Model = env[self.model_name]
+        company_field = self.company_field_id.name
+        owner_field = {
+            "company": self.company_field_id,
+            "user": self.user_field_id,
+            "team": self.team_field_id,
+            "department": self.department_field_id,
+        }[owner_type].name
+        owner_ids = list({owner[1] for owner in owners})
+        company_ids = list({owner[2] for owner in owners})
+        via_users = {}
+        if owner_type == "department" and not owner_field and self.user_field_id:
+            via_users = self._department_users(env, owners)
+            owner_field = self.user_field_id.name
+            owner_ids = list({user_id for user_id, _company in via_users})
+        if owner_type != "company" and not owner_field:
+            return {}
+        domain = self._parse_domain(days[0], days[-1])
+        if company_field:
+            domain = expression.AND([domain, [(company_field, "in", company_ids)]])
+        company = SQL.identifier("e", company_field) if company_field else SQL("NULL")
+        owner = company if owner_type == "company" else SQL.identifier("e", owner_field)
+        by_user = (
+            STATE_MODELS[self.state_measure] == "crm.relationship.score"
+            and owner_type != "company"
+            and owner_field == self.user_field_id.name
+        )
+        if owner_type == "company" and not company_field:
+            owner_filter = SQL("TRUE")
+        else:
+            owner_filter = SQL("%s = ANY(%s)", SQL("owner_id"), owner_ids)
+        state = {
+            "periods": SQL(
+                "SELECT * FROM unnest(%s::date[], %s::timestamp[])"
+                " AS p(as_of, as_of_end)",
+                days,
+                # the end of each day in UTC, for what is dated with a time
+                [kpi_tools.utc_bounds(day, day, tz_name)[1] for day in days],
+            ),
+            "last_day": days[-1],
+            "companies": company_ids,
+            "records": Model._search(domain).subselect(),
+            "owner": owner,
+            "company": company,
+            "owner_filter": owner_filter,
+        }
+        if STATE_MODELS[self.state_measure] == "account.move":
+            query = self._invoice_state_sql(state)
+        else:
+            query = self._customer_state_sql(env, state, by_user)
+        env.cr.execute(query)
+        sums = defaultdict(lambda: [0.0, 0])
+        for day, owner_id, company_id, count, total in env.cr.fetchall():
+            if owner_type == "company":
+                targets = [("company", owner_id, owner_id)] if company_field else owners
+            elif via_users:
+                department_id = via_users.get((owner_id, company_id))
+                targets = (
+                    [("department", department_id, company_id)] if department_id else []
+                )
+            elif company_id is None:
+                targets = [o for o in owners if o[1] == owner_id]
+            else:
+                targets = [(owner_type, owner_id, company_id)]
+            for target in targets:
+                pair = sums[target, day]
+                pair[0] += float(total or 0.0)
+                pair[1] += count
+        return {key: tuple(pair) for key, pair in sums.items()}
+
+    def _invoice_state_sql(self, state):
+        """``(day, owner, company, count, amount)`` of the posted customer invoices
+        open on each day: the receivable less what was reconciled with it by that
+        day (as the scoring's payment figures), overdue when due before the day.
+
+        Each receivable line is read once with its owner, then meets only the days
+        it was open on: those before the day its settlements covered it.
+        """
+        return SQL(
+            """
+            WITH periods AS MATERIALIZED (%(periods)s),
+            receivable AS MATERIALIZED (
+                SELECT e.id AS move_id, aml.id AS line_id, e.invoice_date,
+                       COALESCE(e.invoice_date_due, e.invoice_date) AS due,
+                       aml.balance, currency.rounding,
+                       %(owner)s AS owner_id, %(company)s AS company_key
+                  FROM account_move e
+                  JOIN account_move_line aml ON aml.move_id = e.id
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_company company ON company.id = e.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
+                 WHERE e.state = 'posted' AND e.move_type = 'out_invoice'
+                   AND e.company_id = ANY(%(companies)s)
+                   AND e.invoice_date <= %(last_day)s
+                   AND acc.account_type = 'asset_receivable'
+                   AND e.id IN %(records)s
+            ), settled AS (
+                SELECT apr.debit_move_id AS line_id, apr.max_date,
+                       SUM(apr.amount) OVER (PARTITION BY apr.debit_move_id
+                                             ORDER BY apr.max_date, apr.id)
+                           AS running
+                  FROM account_partial_reconcile apr
+                 WHERE apr.debit_move_id IN (SELECT line_id FROM receivable)
+            ), paid AS (
+                SELECT r.line_id, MIN(s.max_date) AS paid_date
+                  FROM receivable r
+                  JOIN settled s ON s.line_id = r.line_id
+                 WHERE s.running >= r.balance - r.rounding / 2
+                 GROUP BY r.line_id
+            ), residuals AS (
+                SELECT p.as_of, r.move_id, r.owner_id, r.company_key,
+                       MAX(r.due) AS due, MAX(r.rounding) AS rounding,
+                       SUM(r.balance - COALESCE((
+                           SELECT SUM(apr.amount)
+                             FROM account_partial_reconcile apr
+                            WHERE apr.debit_move_id = r.line_id
+                              AND apr.max_date <= p.as_of), 0)) AS residual
+                  FROM periods p
+                  JOIN receivable r ON r.invoice_date <= p.as_of
+                  LEFT JOIN paid ON paid.line_id = r.line_id
+                 WHERE paid.paid_date IS NULL OR paid.paid_date > p.as_of
+                 GROUP BY p.as_of, r.move_id, r.owner_id, r.company_key
+            )
+            SELECT as_of, owner_id, company_key, COUNT(*), SUM(residual)
+              FROM residuals
+             WHERE residual >= rounding / 2 AND %(overdue)s AND %(owner_filter)s
+             GROUP BY as_of, owner_id, company_key
+            """,
+            **state,
+            overdue=SQL("due < as_of")
+            if self.state_measure == "overdue_invoices"
+            else SQL("TRUE"),
+        )
+
+    def _customer_state_sql(self, env, state, by_user):
+        """``(day, owner, company, count, sum)`` of the customers who had bought by
+        each day, from the running figures of their invoice days: each customer's
+        days are read once with its owner, then each day to measure meets the last
+        invoice day before it."""
+        if self.state_measure in ("retained_customers", "lost_customers"):
+            churn = self._churn_sql(env, state["companies"])
+            condition = (
+                SQL("%s IN ('active', 'at_risk')", churn)
+                if self.state_measure == "retained_customers"
+                else SQL("%s = 'lost'", churn)
+            )
+        elif self.state_measure == "loyalty_members":
+            # as crm.relationship.score's is_loyalty_member, on that day: a card
+            # issued by then, and not archived before it (its last change is later)
+            condition = SQL(
+                """EXISTS (
+                    SELECT 1
+                      FROM loyalty_card card
+                      JOIN loyalty_program program ON program.id = card.program_id
+                      JOIN res_partner holder ON holder.id = card.partner_id
+                     WHERE program.program_type = 'loyalty'
+                       AND holder.commercial_partner_id = w.partner_id
+                       AND (program.company_id = w.company_id
+                            OR program.company_id IS NULL)
+                       AND card.create_date < w.as_of_end
+                       AND (card.active OR card.write_date >= w.as_of_end))"""
+            )
+        else:
+            condition = SQL("TRUE")
+        value = SQL("w.clv") if self.state_measure == "lifetime_value" else SQL("1")
+        if by_user:
+            history = SQL(
+                """LEFT JOIN LATERAL (
+                    SELECT h.user_id, TRUE AS found
+                      FROM crm_relationship_score_history h
+                     WHERE h.partner_id = w.partner_id
+                       AND h.company_id = w.company_id
+                       AND h.snapshot_date <= w.as_of
+                     ORDER BY h.snapshot_date DESC LIMIT 1
+                ) hist ON TRUE"""
+            )
+            # no snapshot by then: the current salesperson
+            owner = SQL("CASE WHEN hist.found THEN hist.user_id ELSE w.owner_id END")
+        else:
+            history, owner = SQL(), SQL("w.owner_id")
+        return SQL(
+            """
+            WITH periods AS MATERIALIZED (%(periods)s),
+            days AS (
+                SELECT am.company_id, am.commercial_partner_id AS partner_id,
+                       am.invoice_date AS day,
+                       bool_or(am.move_type = 'out_invoice') AS purchase,
+                       SUM(am.amount_untaxed_signed) AS amount
+                  FROM account_move am
+                 WHERE am.state = 'posted' AND am.move_type IN %(move_types)s
+                   AND am.company_id = ANY(%(companies)s)
+                   AND am.invoice_date <= %(last_day)s
+                   AND am.commercial_partner_id IS NOT NULL
+                 GROUP BY am.company_id, am.commercial_partner_id, am.invoice_date
+            ), runs AS MATERIALIZED (
+                SELECT r.*, %(owner)s AS owner_id, %(company)s AS company_key
+                  FROM (
+                    SELECT company_id, partner_id, day,
+                           LEAD(day) OVER customer AS next_day,
+                           MIN(day) FILTER (WHERE purchase) OVER customer
+                               AS first_day,
+                           MAX(day) FILTER (WHERE purchase) OVER customer
+                               AS last_day,
+                           COUNT(*) FILTER (WHERE purchase) OVER customer
+                               AS purchase_days,
+                           SUM(amount) OVER customer AS clv
+                      FROM days
+                    WINDOW customer AS (PARTITION BY company_id, partner_id
+                                        ORDER BY day)
+                  ) r
+                  JOIN crm_relationship_score e
+                    ON e.partner_id = r.partner_id AND e.company_id = r.company_id
+                 WHERE r.first_day IS NOT NULL AND e.id IN %(records)s
+            ), w AS (
+                -- the columns the scoring's churn rule reads, as of each day
+                SELECT p.as_of, p.as_of_end, r.company_id, r.partner_id,
+                       r.owner_id, r.company_key,
+                       r.last_day AS last_invoice_date,
+                       p.as_of - r.last_day AS recency_days,
+                       r.purchase_days AS purchase_count,
+                       (r.last_day - r.first_day)::numeric
+                           / NULLIF(r.purchase_days - 1, 0) AS purchase_interval_days,
+                       r.clv
+                  FROM periods p
+                  JOIN runs r ON r.day <= p.as_of
+                             AND (r.next_day IS NULL OR r.next_day > p.as_of)
+            ), measured AS (
+                SELECT w.as_of, %(final_owner)s AS owner_id, w.company_key,
+                       %(value)s AS value
+                  FROM w
+                  %(history)s
+                 WHERE %(condition)s
+            )
+            SELECT as_of, owner_id, company_key, COUNT(*), SUM(value)
+              FROM measured
+             WHERE %(owner_filter)s
+             GROUP BY as_of, owner_id, company_key
+            """,
+            **state,
+            move_types=("out_invoice", "out_refund"),
+            final_owner=owner,
+            value=value,
+            history=history,
+            condition=condition,
+        )
+
+    def _churn_sql(self, env, company_ids):
+        """The scoring's churn rule over the ``w`` row, with each company's profile:
+        the same rule as the churn state of the scores, read on another day."""
+        # sudo: the profile's parameters are the rule itself, whoever reads the KPI
+        Profile = env["crm.relationship.scoring.profile"].sudo()
+        profiles = {
+            profile.company_id.id: profile
+            for profile in Profile.search([("company_id", "in", company_ids)])
+        }
+        # a company never scored has no profile yet: the one it would get
+        default = Profile.new(Profile.default_get(list(Profile._fields)))
+        Score = env["crm.relationship.score"]
+        return SQL(
+            "(CASE w.company_id %s END)",
+            SQL(" ").join(
+                SQL(
+                    "WHEN %s THEN %s",
+                    company_id,
+                    Score._churn_sql(profiles.get(company_id, default)),
+                )
+                for company_id in company_ids
+            ),
+        )

@@ -146,8 +146,11 @@ class CrmScorecardLine(models.Model):
         self.light = self._light(value, goal) or False
         self.previous_value_display = self._format(previous)
         self.last_year_value_display = self._format(last_year)
-        self.trend = kpi_tools.trend(value, previous) or False
-        self.trend_last_year = kpi_tools.trend(value, last_year) or False
+        # compared as shown: a snapshot keeps two decimals, the live value all
+        currency = self.scorecard_id.company_id.currency_id
+        digits = self.kpi_id._display_digits(currency) if self.kpi_id else None
+        self.trend = kpi_tools.trend(value, previous, digits) or False
+        self.trend_last_year = kpi_tools.trend(value, last_year, digits) or False
 
     # ------------------------------------------------------------
     # CONSTRAINTS AND CRUD

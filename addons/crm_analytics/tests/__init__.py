@@ -8,3 +8,4 @@ from . import test_clv_maths
 from . import test_clv_fit
 from . import test_cohorts
 from . import test_time_zones
+from . import test_kpi_point_in_time

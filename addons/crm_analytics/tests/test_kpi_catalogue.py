@@ -1,9 +1,10 @@
-from datetime import date
+from datetime import date, datetime
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.crm_relationship.tests.common import (
     DepartmentCase,
@@ -316,7 +317,7 @@ class TestKpiCatalogue(RelationshipScoringCommon, DepartmentCase):
         club = Program.create({"name": "Club (kpi)", "program_type": "loyalty"})
         vouchers = Program.create({"name": "Vouchers (kpi)", "program_type": "coupons"})
         prospect = cls.env["res.partner"].create({"name": "Prospect (kpi)"})
-        cls.env["loyalty.card"].create(
+        cards = cls.env["loyalty.card"].create(
             [
                 # Acme through its contact, and Crane: members
                 {"program_id": club.id, "partner_id": cls.ann.id},
@@ -327,6 +328,17 @@ class TestKpiCatalogue(RelationshipScoringCommon, DepartmentCase):
                 {"program_id": vouchers.id, "partner_id": cls.bolt.id},
             ]
         )
+        # issued before March: membership is read as of the period's end, and the
+        # database dates a record with its own clock, which freezegun does not move
+        cls.env.flush_all()
+        cls.env.cr.execute(
+            SQL(
+                "UPDATE loyalty_card SET create_date = %s WHERE id = ANY(%s)",
+                datetime(2026, 2, 1, 9, 0),
+                cards.ids,
+            )
+        )
+        cards.invalidate_recordset(["create_date"])
 
     # ------------------------------------------------------------
     # HELPERS
@@ -422,18 +434,31 @@ class TestKpiCatalogue(RelationshipScoringCommon, DepartmentCase):
         )
 
     @freeze_time("2026-04-10 12:00:00")
-    def test_open_and_overdue_today(self):
+    def test_open_and_overdue_at_the_end_of_the_period(self):
         self._assert_kpis(
             self.company_owner,
             {
-                # Dune 800 + Acme Feb 400 - 200 credited + Bolt 500 + Crane 300 - 100
-                # + Bolt April 700; Acme's paid March invoice is not open
+                # on 03-31: Dune 800 + Acme Feb 400 - 200 credited (03-25) + Bolt 500
+                # + Crane 300 - 100 paid (03-25); Acme's March invoice paid 03-20,
+                # Bolt's April one not issued yet
+                "open_invoice_amount": 1700,
+                # due before 03-31: Dune 800 (2025-02-09), Acme Feb 200 (03-12)
+                "overdue_amount": 1000,
+                "overdue_ratio": 1000 / 1700 * 100,
+            },
+        )
+        # April, still running on 04-10: read as of today
+        self._assert_kpis(
+            self.company_owner,
+            {
+                # + Bolt April 700
                 "open_invoice_amount": 2400,
-                # due before 04-10: Dune 800 (2025-02-09), Acme Feb 200 (03-12),
-                # Bolt 500 (04-09); not Crane (04-14) nor Bolt April (05-05)
+                # due before 04-10: + Bolt 500 (04-09); not Crane (04-14) nor Bolt
+                # April (05-05)
                 "overdue_amount": 1500,
                 "overdue_ratio": 1500 / 2400 * 100,  # 62.5 %
             },
+            period=(date(2026, 4, 1), date(2026, 4, 30)),
         )
 
     def test_customers(self):
@@ -620,9 +645,11 @@ class TestKpiCatalogue(RelationshipScoringCommon, DepartmentCase):
                 "winback_rate": None,
                 # a balance carries over: 1700 + Bolt's April 700
                 "receivable_balance": 2400,
-                # current states do not depend on the period
+                # states are those of 07-31: Acme (usual interval 23 days, none
+                # for 148) and Bolt (26, none for 117) are lost by then, as Dune;
+                # Crane is active, Echo at risk
                 "scored_customers": 5,
-                "retention_rate": 80,
+                "retention_rate": 40,
             },
             period=JULY,
         )

@@ -4,6 +4,7 @@ A KPI's value is compared with its target in the direction the KPI prefers (high
 or lower is better); a scorecard adds its lines' achievements with their weights.
 """
 
+import math
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -88,10 +89,22 @@ def weighted_total(lines, cap=1.5):
     return sum(a * w for a, w in known) / total_weight
 
 
-def trend(current, previous):
-    """``up``, ``down`` or ``flat`` between two values; None if either is unknown."""
+def trend(current, previous, digits=None):
+    """``up``, ``down`` or ``flat`` between two values; None if either is unknown.
+
+    Figures that read the same are flat: with ``digits``, both are compared as
+    shown, rounded to that many decimals (a snapshot keeps two decimals, the live
+    value all of them); float noise never makes a trend either.
+    """
     if current is None or previous is None:
         return None
-    if current > previous:
-        return "up"
-    return "down" if current < previous else "flat"
+    if digits is not None:
+        current, previous = round(current, digits), round(previous, digits)
+    if math.isclose(current, previous, rel_tol=1e-9, abs_tol=1e-9):
+        return "flat"
+    return "up" if current > previous else "down"
+
+
+def as_of_date(period_end, today):
+    """The day a state is read for a period: its last day, or today while it runs."""
+    return min(period_end, today)
