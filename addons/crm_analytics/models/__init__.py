@@ -11,4 +11,5 @@ from . import digest_digest
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import resource_calendar
 from . import stock_picking

@@ -22,11 +22,14 @@ class StockPicking(models.Model):
         return super()._auto_init()
 
     @api.model
-    def _fill_delivered_on_time(self):
+    def _fill_delivered_on_time(self, companies=None):
         """Fill the column in one statement, as the compute would: pickings are many,
-        and the ORM would recompute them one by one at install."""
-        # sudo: every company's time zone, whoever installs the module
-        companies = self.env["res.company"].sudo().search([])
+        and the ORM would recompute them one by one at install, or when a company's
+        time zone changes (``companies``: only theirs; default all)."""
+        # sudo: every company's time zone, whoever installs the module or changes it
+        companies = (companies or self.env["res.company"].search([])).sudo()
+        if not companies:
+            return
         zones = SQL(", ").join(
             SQL("(%s, %s)", company.id, company._crm_tz()) for company in companies
         )
@@ -58,3 +61,9 @@ class StockPicking(models.Model):
             picking.delivered_on_time = bool(
                 picking.state == "done" and done and due and done <= due
             )
+
+    @api.model
+    def _refresh_delivered_on_time(self, companies):
+        """A company's time zone changed: its deliveries are judged again."""
+        self.flush_model(["state", "date_done", "date_deadline", "scheduled_date"])
+        self._fill_delivered_on_time(companies)

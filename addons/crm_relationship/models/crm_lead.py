@@ -72,9 +72,7 @@ class CrmLead(models.Model):
 
     def _open_winbacks(self, company, batch_size):
         profile = self.env["crm.relationship.scoring.profile"]._get_for_company(company)
-        since = fields.Date.context_today(self) - timedelta(
-            days=profile.winback_cooldown_days
-        )
+        since = company._crm_today() - timedelta(days=profile.winback_cooldown_days)
         Lead = self.with_company(company).with_context(active_test=False)
         recent = Lead._search(
             [
@@ -99,17 +97,14 @@ class CrmLead(models.Model):
                 [("company_id", "=", company.id)]
             )
         }
-        today = fields.Date.context_today(self)
+        today = company._crm_today()
         leads = Lead.create(
             [
                 {
                     "name": _("Win back %(customer)s", customer=score.partner_id.name),
                     "type": "opportunity",
                     "partner_id": score.partner_id.id,
-                    "user_id": score.partner_id.user_id.id
-                    or score.partner_id.account_team_ids.filtered("is_primary")[
-                        :1
-                    ].user_id.id,
+                    "user_id": self._winback_responsible(score.partner_id, company).id,
                     "company_id": company.id,
                     "expected_revenue": max(score.monetary, 0.0),
                     "is_winback": True,
@@ -126,6 +121,16 @@ class CrmLead(models.Model):
             if strategy:
                 strategy._apply(strategy_leads)
         return leads
+
+    @api.model
+    def _winback_responsible(self, partner, company):
+        """Who runs the win-back of ``partner`` in ``company``: the customer's
+        salesperson, else the primary member of the account team, provided they
+        work in that company; else nobody (the sales team's leader assigns it)."""
+        candidates = (
+            partner.user_id | partner.account_team_ids.filtered("is_primary").user_id
+        )
+        return candidates.filtered(lambda user: company in user.company_ids)[:1]
 
     @api.model
     def _cron_track_winbacks(self):

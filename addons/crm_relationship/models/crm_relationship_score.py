@@ -669,13 +669,17 @@ class CrmRelationshipScore(models.Model):
         # credit note (any invoice-type counterpart) or the exchange difference of a
         # reconciliation lowers what the invoice asks for, it pays nothing. An
         # invoice credited in full ("reversed" in Odoo) is neither paid nor overdue;
-        # one partly credited is paid on the day its last payment came.
+        # one partly credited is paid on the day its last payment came. Each
+        # receivable line is an instalment with its own due date (date_maturity): an
+        # invoice is late when an instalment was paid after its due date, overdue
+        # when one due before the reference date is still open, for what is open.
         payments = SQL(
             """
             WITH receivable AS (
                 SELECT aml.id, am.id AS move_id,
                        am.commercial_partner_id AS partner_id, am.invoice_date,
-                       COALESCE(am.invoice_date_due, am.invoice_date) AS due,
+                       COALESCE(aml.date_maturity, am.invoice_date_due,
+                                am.invoice_date) AS due,
                        aml.balance
                   FROM account_move am
                   JOIN account_move_line aml ON aml.move_id = am.id
@@ -704,28 +708,38 @@ class CrmRelationshipScore(models.Model):
                        MAX(max_date) FILTER (WHERE is_payment) AS last_date
                   FROM settlement
                  GROUP BY id
-            ), invoice AS (
-                SELECT r.move_id, r.partner_id, r.invoice_date, MAX(r.due) AS due,
-                       SUM(r.balance) - COALESCE(SUM(s.credited), 0) AS asked,
-                       SUM(r.balance) - COALESCE(SUM(s.credited), 0)
-                           - COALESCE(SUM(s.paid), 0) AS residual,
-                       MAX(s.last_date) AS paid_date
+            ), instalment AS (
+                SELECT r.move_id, r.partner_id, r.invoice_date, r.due,
+                       r.balance - COALESCE(s.credited, 0) AS asked,
+                       r.balance - COALESCE(s.credited, 0) - COALESCE(s.paid, 0)
+                           AS residual,
+                       s.last_date
                   FROM receivable r
                   LEFT JOIN settled s ON s.id = r.id
-                 GROUP BY r.move_id, r.partner_id, r.invoice_date
+            ), invoice AS (
+                SELECT move_id, partner_id, invoice_date,
+                       SUM(asked) AS asked, SUM(residual) AS residual,
+                       MAX(last_date) AS paid_date,
+                       COALESCE(BOOL_OR(last_date > due)
+                           FILTER (WHERE asked >= %(half_cent)s), FALSE) AS late,
+                       COALESCE(SUM(residual)
+                           FILTER (WHERE residual >= %(half_cent)s
+                                     AND due < %(date_ref)s), 0) AS overdue_open
+                  FROM instalment
+                 GROUP BY move_id, partner_id, invoice_date
             )
             SELECT partner_id,
                    COUNT(*) FILTER (WHERE paid AND invoice_date > %(date_from)s)
                        AS paid_count,
                    COUNT(*) FILTER (WHERE paid AND invoice_date > %(date_from)s
-                                      AND paid_date > due) AS late_count,
+                                      AND late) AS late_count,
                    COALESCE(SUM(paid_date - invoice_date)
                        FILTER (WHERE paid AND invoice_date > %(date_from)s), 0)
                        AS days_sum,
-                   COUNT(*) FILTER (WHERE NOT paid AND due < %(date_ref)s)
+                   COUNT(*) FILTER (WHERE NOT paid
+                                      AND overdue_open >= %(half_cent)s)
                        AS overdue_count,
-                   COALESCE(SUM(residual)
-                       FILTER (WHERE NOT paid AND due < %(date_ref)s), 0)
+                   COALESCE(SUM(overdue_open) FILTER (WHERE NOT paid), 0)
                        AS overdue_amount
               FROM (SELECT *, residual < %(half_cent)s AS paid FROM invoice
                      WHERE asked >= %(half_cent)s) i

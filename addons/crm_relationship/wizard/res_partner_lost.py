@@ -17,13 +17,17 @@ class ResPartnerLost(models.TransientModel):
 
     def action_mark_lost(self):
         self.ensure_one()
-        Lead = self.env["crm.lead"]
+        # sudo: the win-back record of a lost customer belongs to the customer's
+        # salesperson, whom "own documents only" would not let this user assign or
+        # find; marking a customer lost is this user's right (the wizard's access)
+        Lead = self.env["crm.lead"].sudo()
         partner = self.partner_id.commercial_partner_id
+        company = self.env.company
         lead = Lead.search(
             [
                 ("partner_id", "=", partner.id),
                 ("winback_state", "=", "running"),
-                ("company_id", "=", self.env.company.id),
+                ("company_id", "=", company.id),
             ],
             limit=1,
         )
@@ -34,12 +38,14 @@ class ResPartnerLost(models.TransientModel):
                     "name": _("Lost customer %(customer)s", customer=partner.name),
                     "type": "opportunity",
                     "partner_id": partner.id,
-                    "user_id": partner.user_id.id or self.env.uid,
-                    "company_id": self.env.company.id,
+                    "user_id": (
+                        Lead._winback_responsible(partner, company) or self.env.user
+                    ).id,
+                    "company_id": company.id,
                     "is_winback": True,
                     "winback_tier": score.tier,
                     "winback_churn_state": score.churn_state or "lost",
-                    "winback_date_start": fields.Date.context_today(self),
+                    "winback_date_start": company._crm_today(),
                 }
             )
         lead.action_set_lost(lost_reason_id=self.lost_reason_id.id)
