@@ -1,4 +1,4 @@
-from odoo import _, http
+from odoo import _, fields, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 from odoo.tools import plaintext2html
@@ -118,17 +118,155 @@ class ComplaintPortal(CustomerPortal):
 
 
 class LoyaltyPortal(CustomerPortalLoyalty):
-    """The card's history page also shows its balance, tier, qualifying points,
-    what the next tier needs and the next points to expire."""
+    """A customer's membership is theirs as a company: the contacts of a company
+    see its loyalty cards (as they see its orders and invoices), with the balance,
+    tier, qualifying points, what the next tier needs and the next points to
+    expire."""
+
+    def _loyalty_membership_card(self, card_id):
+        """The loyalty card ``card_id`` if the portal user's company (commercial
+        entity) holds it through another partner than the user's own; else None
+        (Odoo's own routes then answer as usual)."""
+        user_partner = request.env.user.partner_id
+        # sudo: the portal user reads only cards of their own commercial entity
+        card = (
+            request.env["loyalty.card"]
+            .sudo()
+            .search(
+                [
+                    ("id", "=", int(card_id)),
+                    ("program_id.program_type", "=", "loyalty"),
+                    (
+                        "partner_id",
+                        "child_of",
+                        user_partner.commercial_partner_id.id,
+                    ),
+                    ("partner_id", "!=", user_partner.id),
+                ]
+            )
+        )
+        return card or None
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if not counters and "cards_per_programs" in values:
+            partner = request.env.user.partner_id
+            # sudo: the membership cards of the user's own company
+            shared = (
+                request.env["loyalty.card"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "child_of", partner.commercial_partner_id.id),
+                        ("partner_id", "!=", partner.id),
+                        ("program_id.active", "=", True),
+                        ("program_id.program_type", "=", "loyalty"),
+                        "|",
+                        ("expiration_date", ">=", fields.Date.today()),
+                        ("expiration_date", "=", False),
+                    ]
+                )
+            )
+            cards = values["cards_per_programs"]
+            for card in shared:
+                cards[card.program_id] = (
+                    cards.get(card.program_id, card.browse()) | card
+                )
+        return values
 
     @http.route()
     def portal_my_loyalty_card_history(self, card_id, page=1, sortby="date", **kw):
-        response = super().portal_my_loyalty_card_history(
-            card_id, page=page, sortby=sortby, **kw
-        )
-        if getattr(response, "qcontext", None) is not None:
-            # sudo: the parent route has checked that the card is the user's
-            response.qcontext["card"] = (
-                request.env["loyalty.card"].sudo().browse(int(card_id))
+        card = self._loyalty_membership_card(card_id)
+        if card is None:
+            response = super().portal_my_loyalty_card_history(
+                card_id, page=page, sortby=sortby, **kw
             )
-        return response
+            if getattr(response, "qcontext", None) is not None:
+                # sudo: the parent route has checked that the card is the user's
+                response.qcontext["card"] = (
+                    request.env["loyalty.card"].sudo().browse(int(card_id))
+                )
+            return response
+        # the company's card, read by one of its contacts: Odoo's page, on it
+        History = request.env["loyalty.history"].sudo()
+        sortings = self._get_loyalty_searchbar_sortings()
+        sortby = sortby if sortby in sortings else "date"
+        total = History.search_count([("card_id", "=", card.id)])
+        pager = portal_pager(
+            url=f"/my/loyalty_card/{card.id}/history",
+            url_args={"sortby": sortby},
+            total=total,
+            page=page,
+            step=self._items_per_page,
+        )
+        lines = History.search(
+            [("card_id", "=", card.id)],
+            order=sortings[sortby]["order"],
+            limit=self._items_per_page,
+            offset=pager["offset"],
+        )
+        return request.render(
+            "loyalty.loyalty_card_history_template",
+            {
+                "pager": pager,
+                "searchbar_sortings": sortings,
+                "page_name": "loyalty_history",
+                "sortby": sortby,
+                "history_lines": lines,
+                "card": card,
+            },
+        )
+
+    @http.route()
+    def portal_get_card_history_values(self, card_id):
+        card = self._loyalty_membership_card(card_id)
+        if card is None:
+            return super().portal_get_card_history_values(card_id)
+        # Odoo's values (loyalty/controllers/portal.py), for the company's card
+        # read by one of its contacts: the parent looks the card up by the user's
+        # own partner only
+        program_type = card.program_id.program_type
+        rewards = (
+            request.env["loyalty.reward"]
+            .sudo()
+            .search(
+                [
+                    ("program_id", "=", card.program_id.id),
+                    ("required_points", "<=", card.points),
+                ],
+                order="required_points desc",
+                limit=3,
+            )
+        )
+        return {
+            "card": {
+                "id": card.id,
+                "points_display": card.points_display,
+                "expiration_date": card.expiration_date,
+                "code": card.code,
+            },
+            "program": {
+                "program_name": card.program_id.name,
+                "program_type": program_type,
+            },
+            "history_lines": [
+                {
+                    "order_id": line.order_id,
+                    "description": line.description,
+                    "order_portal_url": line._get_order_portal_url(),
+                    "points": "{}{}".format(
+                        "-" if line.issued < line.used else "+",
+                        card._format_points(abs(line.issued - line.used)),
+                    ),
+                }
+                for line in card.history_ids[:5]
+            ],
+            "rewards": [
+                {
+                    "description": reward.description,
+                    "points": card._format_points(reward.required_points),
+                }
+                for reward in rewards
+            ],
+            "img_path": f"/loyalty/static/src/img/{program_type}.svg",
+        }

@@ -65,11 +65,14 @@ class AccountMove(models.Model):
         earned.update((line.order_id, line.card_id.program_id.id) for line in history)
         return earned
 
-    def _loyalty_eligible_amount(self, program, earned):
-        """Signed untaxed amount (company currency) of the lines earning points."""
+    def _loyalty_eligible_amount(self, program, earned, document_currency=False):
+        """Signed untaxed amount of the lines earning points, in company currency
+        (or in the document's currency: the share of an invoice a credit note
+        credits does not depend on the exchange rates of their dates)."""
         self.ensure_one()
+        field = "amount_currency" if document_currency else "balance"
         return -sum(
-            line.balance
+            line[field]
             for line in self.invoice_line_ids
             if line.display_type == "product"
             and not any(
@@ -111,8 +114,17 @@ class AccountMove(models.Model):
         done = History.search(
             [("order_model", "=", self._name), ("order_id", "in", moves.ids)]
         )
-        moves = moves.filtered(lambda m: m.id not in done.mapped("order_id"))
+        processed = set(done.mapped("order_id"))
+        moves = moves.filtered(lambda m: m.id not in processed)
         originals = moves.reversed_entry_id
+        # credit notes of these invoices (or of the invoices these credit) already
+        # counted: the cumulated share of the next one starts from theirs
+        related = (moves | originals).reversal_move_ids - moves
+        processed.update(
+            History.search(
+                [("order_model", "=", self._name), ("order_id", "in", related.ids)]
+            ).mapped("order_id")
+        )
         original_lots = Lot.search(
             [
                 ("origin_model", "=", self._name),
@@ -125,7 +137,10 @@ class AccountMove(models.Model):
         cards = Card._membership_cards(moves.commercial_partner_id, programs)
         history_vals = []
         delta = defaultdict(float)
+        reposted = []
+        posted_before = set(processed)
         for move in moves:
+            processed.add(move.id)
             partner = move.commercial_partner_id
             for program in programs:
                 if program.company_id and program.company_id != move.company_id:
@@ -133,11 +148,12 @@ class AccountMove(models.Model):
                 original = move.reversed_entry_id
                 lots = original_lots.get((original.id, program.id))
                 if move.move_type == "out_refund" and original:
+                    lots = lots and self._loyalty_live_lots(lots)
                     if not lots:
                         continue  # the invoice gave nothing: nothing to take back
                     card = lots[0].card_id
                     points = self._loyalty_refund_share(
-                        move, original, program, lots, earned
+                        move, original, program, lots, earned, processed
                     )
                     points = card._ledger_reverse_lots(
                         lots,
@@ -177,6 +193,7 @@ class AccountMove(models.Model):
                             self.env._("Invoice %s", move.name),
                             (self._name, move.id),
                         )
+                        reposted.append((move, program, card))
                     else:
                         # a credit note of no invoice: taken back from the open lots
                         open_lots = card.lot_ids.filtered("remaining").sorted(
@@ -219,20 +236,194 @@ class AccountMove(models.Model):
                         "order_id": move.id,
                     }
                 )
+        self._loyalty_reapply_refunds(reposted, earned, posted_before, delta)
+        history_vals += moves._loyalty_take_back_order_points(
+            programs, earned, processed, delta
+        )
         History.create(history_vals)
         Card._ledger_apply(delta)
 
+    def _loyalty_reapply_refunds(self, reposted, earned, posted_before, delta):
+        """An invoice posted again after a reset: its credit notes still stand and
+        take their share of its new lots again (``delta``: {card: points}, updated).
+        """
+        Lot = self.env["loyalty.points.lot"].sudo()
+
+        for move, program, card in reposted:
+            lots = self._loyalty_live_lots(
+                Lot.search(
+                    [
+                        ("origin_model", "=", self._name),
+                        ("origin_id", "=", move.id),
+                        ("program_id", "=", program.id),
+                    ],
+                    order="id",
+                )
+            )
+            refunds = move.reversal_move_ids.filtered(
+                lambda r: r.state == "posted" and r.id in posted_before
+            ).sorted("id")
+            for refund in refunds:
+                points = self._loyalty_refund_share(
+                    refund, move, program, lots, earned, posted_before
+                )
+                delta[card] -= card._ledger_reverse_lots(
+                    lots,
+                    points,
+                    refund.invoice_date,
+                    self.env._("Credit note %s", refund.name),
+                    (self._name, refund.id),
+                )
+
+    def _loyalty_take_back_order_points(self, programs, earned, processed, delta):
+        """Credit notes of invoiced order lines take back their share of the
+        points the order gave through the program's rules (a returned sale keeps
+        no points; what a reward cost stays spent): the order's lots times the
+        share of its untaxed amount credited so far, less what earlier credit notes
+        took.
+
+        :return: history line values; ``delta`` ({card: points}) is updated
+        """
+        Lot = self.env["loyalty.points.lot"].sudo()
+        Use = self.env["loyalty.points.use"].sudo()
+        history_vals = []
+        refunds = self.filtered(
+            lambda m: m.move_type == "out_refund" and m.reversed_entry_id
+        )
+        for refund in refunds:
+            orders = refund.invoice_line_ids.sale_line_ids.order_id
+            for program in programs:
+                for order in orders.filtered(
+                    lambda o, program=program: (o.id, program.id) in earned
+                ):
+                    lots = self._loyalty_live_lots(
+                        Lot.search(
+                            [
+                                ("origin_model", "=", "sale.order"),
+                                ("origin_id", "=", order.id),
+                                ("program_id", "=", program.id),
+                            ],
+                            order="id",
+                        )
+                    )
+                    if not lots or not order.amount_untaxed:
+                        continue
+                    previous = order.invoice_ids.filtered(
+                        lambda m, refund=refund: (
+                            m.move_type == "out_refund"
+                            and m.state == "posted"
+                            and m.id in processed
+                            and m != refund
+                        )
+                    )
+                    credited = sum(
+                        abs(
+                            sum(
+                                line.price_subtotal
+                                for line in move.invoice_line_ids
+                                if order in line.sale_line_ids.order_id
+                            )
+                        )
+                        for move in previous | refund
+                    )
+                    share = min(1.0, credited / abs(order.amount_untaxed))
+                    target = float_round(
+                        sum(lots.mapped("points")) * share, precision_digits=2
+                    )
+                    already = sum(
+                        Use.search(
+                            [
+                                ("reversed_lot_id", "in", lots.ids),
+                                ("kind", "=", "reverse"),
+                                ("origin_model", "=", self._name),
+                                ("origin_id", "in", previous.ids),
+                            ]
+                        ).mapped("points")
+                    )
+                    points = float_round(target - already, precision_digits=2)
+                    if points <= 0:
+                        continue
+                    card = lots[0].card_id
+                    description = self.env._(
+                        "Credit note %(refund)s of order %(order)s",
+                        refund=refund.name,
+                        order=order.name,
+                    )
+                    taken = card._ledger_reverse_lots(
+                        lots,
+                        points,
+                        refund.invoice_date,
+                        description,
+                        (self._name, refund.id),
+                    )
+                    delta[card] -= taken
+                    history_vals.append(
+                        {
+                            "card_id": card.id,
+                            "description": description,
+                            "issued": 0.0,
+                            "used": taken,
+                            "order_model": self._name,
+                            "order_id": refund.id,
+                        }
+                    )
+        return history_vals
+
     @api.model
-    def _loyalty_refund_share(self, refund, original, program, lots, earned):
-        """Points a credit note takes back: the share of its invoice's eligible
-        amount it credits, times what the invoice gave (``lots``)."""
-        base = original._loyalty_eligible_amount(program, earned)
-        amount = refund._loyalty_eligible_amount(program, earned)
-        given = sum(lots.mapped("points"))
+    def _loyalty_live_lots(self, lots):
+        """The lots of the current posting of their invoice: the lots of an earlier
+        posting were reversed by the invoice itself when it was reset."""
+        # sudo: see _loyalty_grant_invoice_points
+        dead = (
+            self.env["loyalty.points.use"]
+            .sudo()
+            .search([("reversed_lot_id", "in", lots.ids), ("kind", "=", "reverse")])
+            .filtered(
+                lambda u: (
+                    u.origin_model == u.reversed_lot_id.origin_model
+                    and u.origin_id == u.reversed_lot_id.origin_id
+                )
+            )
+            .reversed_lot_id
+        )
+        return lots - dead
+
+    @api.model
+    def _loyalty_refund_share(self, refund, original, program, lots, earned, processed):
+        """Points a credit note takes back: what the invoice gave (``lots``) times
+        the share of its eligible amount credited by this and the earlier credit
+        notes (document currency), less what those took. Cumulated, the credit
+        notes of a whole invoice take back exactly what it gave, whatever the
+        rounding of each."""
+        base = original._loyalty_eligible_amount(program, earned, True)
         if not base:
             return 0.0
-        share = min(1.0, abs(amount) / abs(base))
-        return float_round(given * share, precision_digits=2)
+        previous = original.reversal_move_ids.filtered(
+            lambda r: r.state == "posted" and r != refund and r.id in processed
+        )
+        credited = sum(
+            abs(move._loyalty_eligible_amount(program, earned, True))
+            for move in previous | refund
+        )
+        target = float_round(
+            sum(lots.mapped("points")) * min(1.0, credited / abs(base)),
+            precision_digits=2,
+        )
+        # sudo: see _loyalty_grant_invoice_points
+        already = sum(
+            self.env["loyalty.points.use"]
+            .sudo()
+            .search(
+                [
+                    ("reversed_lot_id", "in", lots.ids),
+                    ("kind", "=", "reverse"),
+                    ("origin_model", "=", self._name),
+                    ("origin_id", "in", previous.ids),
+                ]
+            )
+            .mapped("points")
+        )
+        return max(0.0, float_round(target - already, precision_digits=2))
 
     def _loyalty_revert_invoice_points(self):
         """Posted invoices reset to draft or cancelled: take back exactly the lots
@@ -248,6 +439,16 @@ class AccountMove(models.Model):
             return
         delta = defaultdict(float)
         for move in posted.filtered(lambda m: m.id in lines.mapped("order_id")):
+            # its credit notes stand, but what they took from its lots comes back
+            # with the lots (and is taken again if it is posted again)
+            refunds = move.reversal_move_ids.filtered(lambda r: r.state == "posted")
+            if refunds:
+                for card, points in Card._ledger_undo_document(
+                    self._name,
+                    refunds.ids,
+                    self.env._("%s reset to draft or cancelled", move.name),
+                ).items():
+                    delta[card] += points
             for card, points in Card._ledger_undo_document(
                 self._name,
                 move.ids,

@@ -503,8 +503,14 @@ class LoyaltyCard(models.Model):
         ).items():
             if len(cards) < 2 or not _partner:
                 continue
+            today = cards[:1]._loyalty_today()
             keep = cards.sorted(
-                lambda c: (c.partner_id != c.partner_id.commercial_partner_id, c.id)
+                lambda c, today=today: (
+                    not c.active,
+                    bool(c.expiration_date and c.expiration_date < today),
+                    c.partner_id != c.partner_id.commercial_partner_id,
+                    c.id,
+                )
             )[:1]
             merged |= keep._merge_from(cards - keep)
         if not merged:
@@ -528,10 +534,13 @@ class LoyaltyCard(models.Model):
             self.env[model].sudo().search([("card_id", "in", others.ids)]).write(
                 {"card_id": self.id}
             )
-        if "sale.order.coupon.points" in self.env:
-            self.env["sale.order.coupon.points"].sudo().search(
-                [("coupon_id", "in", others.ids)]
-            ).write({"coupon_id": self.id})
+        # the orders' points and reward lines follow the card, so that cancelling
+        # an order later moves this card's balance (sale_loyalty reads both)
+        for model in ("sale.order.coupon.points", "sale.order.line"):
+            if model in self.env:
+                self.env[model].sudo().search([("coupon_id", "in", others.ids)]).write(
+                    {"coupon_id": self.id}
+                )
         sudo_others.with_context(**{LEDGER_DONE: True}).write(
             {"points": 0, "active": False}
         )
@@ -643,18 +652,28 @@ class LoyaltyCard(models.Model):
 
     def _ledger_reverse_lots(self, lots, points, date, description, origin):
         """Take back up to ``points`` of what ``lots`` (the awards of one document)
-        gave, in their order: from each lot itself while it has points left, the
-        rest from the card's other lots. Qualifying points fall by what is taken
-        back, whatever lot it comes from.
+        gave, in their order: from each lot itself while it has points left; what
+        of it had expired is not taken twice; what was spent is taken from the
+        card's other lots. Qualifying points fall by all of it.
 
-        :return: points taken back
+        :return: points taken from the balance
         """
         Use = self.env["loyalty.points.use"].sudo()
-        reversed_before = {
+        reversed_before = defaultdict(float)
+        expired_reversed = defaultdict(float)
+        for lot, effect, total in Use._read_group(
+            [("reversed_lot_id", "in", lots.ids), ("kind", "=", "reverse")],
+            ["reversed_lot_id", "balance_effect"],
+            ["points:sum"],
+        ):
+            reversed_before[lot.id] += total
+            if not effect:
+                expired_reversed[lot.id] += total
+        expired = {
             lot.id: total
             for lot, total in Use._read_group(
-                [("reversed_lot_id", "in", lots.ids), ("kind", "=", "reverse")],
-                ["reversed_lot_id"],
+                [("lot_id", "in", lots.ids), ("kind", "=", "expire")],
+                ["lot_id"],
                 ["points:sum"],
             )
         }
@@ -664,34 +683,39 @@ class LoyaltyCard(models.Model):
             if left <= 0:
                 break
             open_points = float_round(
-                lot.points - reversed_before.get(lot.id, 0.0), POINTS_DIGITS
+                lot.points - reversed_before[lot.id], POINTS_DIGITS
             )
             amount = min(left, open_points)
             if amount <= 0:
                 continue
+            values = {
+                "card_id": lot.card_id.id,
+                "lot_id": lot.id,
+                "reversed_lot_id": lot.id,
+                "kind": "reverse",
+                "date": date,
+                "description": description,
+                "origin_model": origin[0],
+                "origin_id": origin[1],
+            }
             own = float_round(min(amount, lot.remaining), POINTS_DIGITS)
             if own > 0:
                 lot.remaining = float_round(lot.remaining - own, POINTS_DIGITS)
-                Use.create(
-                    {
-                        "card_id": lot.card_id.id,
-                        "lot_id": lot.id,
-                        "reversed_lot_id": lot.id,
-                        "kind": "reverse",
-                        "date": date,
-                        "description": description,
-                        "points": own,
-                        "origin_model": origin[0],
-                        "origin_id": origin[1],
-                    }
-                )
+                Use.create({**values, "points": own})
             rest = float_round(amount - own, POINTS_DIGITS)
-            if rest > 0:
+            lapsed = float_round(
+                min(rest, expired.get(lot.id, 0.0) - expired_reversed[lot.id]),
+                POINTS_DIGITS,
+            )
+            if lapsed > 0:
+                Use.create({**values, "points": lapsed, "balance_effect": False})
+            spent = float_round(rest - max(lapsed, 0.0), POINTS_DIGITS)
+            if spent > 0:
                 lot.card_id._ledger_consume(
-                    rest, "reverse", date, description, origin, reversed_lot=lot
+                    spent, "reverse", date, description, origin, reversed_lot=lot
                 )
             left = float_round(left - amount, POINTS_DIGITS)
-            taken += amount
+            taken += own + spent
         return float_round(taken, POINTS_DIGITS)
 
     @api.model
@@ -707,7 +731,16 @@ class LoyaltyCard(models.Model):
         today = self.env.company._crm_today()
         delta = defaultdict(float)
         uses = Use.search([("origin_model", "=", model), ("origin_id", "in", ids)])
-        for use in uses:
+        # the reversal of the document's own earlier lots (an earlier reset) stays
+        uses = uses.filtered(
+            lambda u: (
+                not (
+                    u.reversed_lot_id.origin_model == model
+                    and u.reversed_lot_id.origin_id == u.origin_id
+                )
+            )
+        )
+        for use in uses.filtered("balance_effect"):
             if use.lot_id:
                 use.lot_id.remaining = float_round(
                     use.lot_id.remaining + use.points, POINTS_DIGITS
@@ -933,3 +966,23 @@ class LoyaltyCard(models.Model):
                     -difference, "redeem", today, self.env._("Opening balance")
                 )
         self._ledger_update_tier_points()
+
+    def _hand_back_to(self, entity):
+        """The contact holding this card moved to another company: the points were
+        earned for ``entity`` and stay its own, on its membership card, or on this
+        card handed over to it."""
+        self.ensure_one()
+        memberships = self._membership_cards(entity, self.program_id)
+        kept = memberships.get((self.program_id.id, entity.id))
+        if kept and kept != self:
+            kept._merge_from(self)
+            return
+        holder = self.partner_id
+        self.sudo().partner_id = entity
+        self._message_log(
+            body=self.env._(
+                "%(contact)s left %(company)s: the card stays with %(company)s.",
+                contact=holder.display_name,
+                company=entity.display_name,
+            )
+        )

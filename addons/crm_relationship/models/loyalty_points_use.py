@@ -45,5 +45,11 @@ class LoyaltyPointsUse(models.Model):
     description = fields.Char(required=True, readonly=True)
     date = fields.Date(required=True, readonly=True)
     points = fields.Float(readonly=True)
+    balance_effect = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="Unset on the reversal of points that had already expired: it lowers "
+        "the qualifying points but takes nothing from the balance.",
+    )
     origin_model = fields.Char(readonly=True)
     origin_id = fields.Many2oneReference(model_field="origin_model", readonly=True)

@@ -96,16 +96,16 @@ class LoyaltyTier(models.Model):
                     )
                 )
 
-    @api.constrains("program_id", "threshold")
+    @api.constrains("program_id", "threshold", "threshold_type")
     def _check_threshold_unique(self):
         groups = self._read_group(
             [("program_id", "in", self.program_id.ids)],
-            ["program_id", "threshold"],
+            ["program_id", "threshold_type", "threshold"],
             ["__count"],
             having=[("__count", ">", 1)],
         )
         if groups:
-            program, threshold, _count = groups[0]
+            program, _threshold_type, threshold, _count = groups[0]
             raise ValidationError(
                 self.env._(
                     "Two tiers of program %(program)s have the same threshold "

@@ -483,3 +483,29 @@ class ResPartner(models.Model):
         speak of the same kind of company.
         """
         return DemoDataGenerator(self.env, seed=seed).generate(customers=customers)
+
+    # ------------------------------------------------------------
+    # LOYALTY MEMBERSHIP
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        if "parent_id" not in vals:
+            return super().write(vals)
+        # sudo: the cards follow the customer who earned them, whoever edits the
+        # contact
+        cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.ids),
+                    ("program_id.program_type", "=", "loyalty"),
+                ]
+            )
+        )
+        before = {card: card.partner_id.commercial_partner_id for card in cards}
+        res = super().write(vals)
+        for card, entity in before.items():
+            if card.partner_id.commercial_partner_id != entity:
+                card._hand_back_to(entity)
+        return res

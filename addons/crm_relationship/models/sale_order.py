@@ -175,11 +175,36 @@ class SaleOrder(models.Model):
             lambda c: c.program_id.program_type == "loyalty" and c.partner_id
         )
         memberships = members._membership_cards(members.partner_id, members.program_id)
-        for card in members:
-            key = (card.program_id.id, card.partner_id.commercial_partner_id.id)
-            kept = memberships.get(key)
-            if kept and kept != card:
-                kept._merge_from(card)
+        # every other usable card of the customer in the program joins the
+        # membership (a contact's card when the company orders, and the reverse)
+        usable = members.search(
+            [
+                ("program_id", "in", members.program_id.ids),
+                (
+                    "partner_id",
+                    "child_of",
+                    members.partner_id.commercial_partner_id.ids,
+                ),
+                "|",
+                ("expiration_date", "=", False),
+                ("expiration_date", ">=", self.company_id[:1]._crm_today()),
+            ]
+        )
+        for key, kept in memberships.items():
+            duplicates = (
+                usable.filtered(
+                    lambda c, key=key: (
+                        (
+                            c.program_id.id,
+                            c.partner_id.commercial_partner_id.id,
+                        )
+                        == key
+                    )
+                )
+                - kept
+            )
+            if duplicates:
+                kept._merge_from(duplicates)
 
     def __try_apply_program(self, program, coupon, status):
         """A loyalty card past its expiration date takes no new points: the order

@@ -1,2 +1,3 @@
 from . import crm_handoff_refuse
 from . import res_partner_lost
+from . import loyalty_card_update_balance
