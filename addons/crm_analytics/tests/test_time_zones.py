@@ -77,11 +77,14 @@ class AnalyticsTimeZoneCases:
         self.assertEqual(self._kpi("on_time_delivery_rate"), 50.0)
 
     def test_overdue_kpi_today_is_the_local_day(self):
-        # due on 1 July: overdue from 2 July, local time
+        # due on 1 July: overdue from 2 July, local time. The running month is
+        # read as of today; June is read as of its last day, when nothing was due.
+        july = (date(2026, 7, 1), date(2026, 7, 31))
         with freeze_time(self._utc("2026-07-01 23:30")):
-            self.assertFalse(self._kpi("overdue_amount"))
+            self.assertFalse(self._kpi("overdue_amount", july))
         with freeze_time(self._utc("2026-07-02 00:30")):
-            self.assertEqual(self._kpi("overdue_amount"), 100.0)
+            self.assertEqual(self._kpi("overdue_amount", july), 100.0)
+            self.assertFalse(self._kpi("overdue_amount"))
 
     def test_cohort_current_month_is_the_local_month(self):
         self._invoice(self.customer, "2026-07-01", 50)
