@@ -19,13 +19,19 @@ class AccountMove(models.Model):
 
     def button_draft(self):
         self._crm_relationship_mark()
+        withdrawn = self._loyalty_withdrawn_refunds()
         self._loyalty_revert_invoice_points()
-        return super().button_draft()
+        res = super().button_draft()
+        withdrawn.reversed_entry_id._loyalty_settle_refunds()
+        return res
 
     def button_cancel(self):
         self._crm_relationship_mark()
+        withdrawn = self._loyalty_withdrawn_refunds()
         self._loyalty_revert_invoice_points()
-        return super().button_cancel()
+        res = super().button_cancel()
+        withdrawn.reversed_entry_id._loyalty_settle_refunds()
+        return res
 
     def _crm_relationship_mark(self):
         customer_docs = self.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES)
@@ -424,6 +430,100 @@ class AccountMove(models.Model):
             .mapped("points")
         )
         return max(0.0, float_round(target - already, precision_digits=2))
+
+    def _loyalty_withdrawn_refunds(self):
+        """The posted credit notes of an invoice among these moves."""
+        return self.filtered(
+            lambda m: (
+                m.move_type == "out_refund"
+                and m.state == "posted"
+                and m.reversed_entry_id
+            )
+        )
+
+    def _loyalty_settle_refunds(self):
+        """After a credit note of these invoices was withdrawn: the credit notes
+        still standing take back their cumulated share of what each invoice gave,
+        no more, no less (a withdrawn credit note may have left the others short,
+        when the invoice was credited more than once in full, or a cent off).
+
+        The difference is taken back, or given back, as the latest standing credit
+        note's, with a line in the card's history.
+        """
+        # sudo: see _loyalty_grant_invoice_points
+        Lot = self.env["loyalty.points.lot"].sudo()
+        Use = self.env["loyalty.points.use"].sudo()
+        invoices = self.filtered(lambda m: m.state == "posted")
+        if not invoices:
+            return
+        lots_by_key = Lot.search(
+            [("origin_model", "=", self._name), ("origin_id", "in", invoices.ids)],
+            order="id",
+        ).grouped(lambda lot: (lot.origin_id, lot.program_id))
+        earned = invoices._loyalty_earned_orders(
+            Lot.browse().union(*lots_by_key.values()).program_id
+        )
+        delta = defaultdict(float)
+        history_vals = []
+        for (invoice_id, program), lots in lots_by_key.items():
+            invoice = invoices.browse(invoice_id)
+            lots = self._loyalty_live_lots(lots)
+            standing = invoice.reversal_move_ids.filtered(
+                lambda r: r.state == "posted"
+            ).sorted(lambda r: (r.invoice_date, r.id))
+            base = invoice._loyalty_eligible_amount(program, earned, True)
+            if not lots or not base:
+                continue
+            credited = sum(
+                abs(refund._loyalty_eligible_amount(program, earned, True))
+                for refund in standing
+            )
+            target = float_round(
+                sum(lots.mapped("points")) * min(1.0, credited / abs(base)),
+                precision_digits=2,
+            )
+            uses = Use.search(
+                [
+                    ("reversed_lot_id", "in", lots.ids),
+                    ("kind", "=", "reverse"),
+                    ("origin_model", "=", self._name),
+                    ("origin_id", "in", invoice.reversal_move_ids.ids),
+                ],
+                order="id desc",
+            )
+            difference = float_round(
+                target - sum(uses.mapped("points")), precision_digits=2
+            )
+            if not difference or not standing:
+                continue
+            refund = standing[-1]
+            card = lots[0].card_id
+            description = self.env._("Credit note %s", refund.name)
+            if difference > 0:
+                change = -card._ledger_reverse_lots(
+                    lots,
+                    difference,
+                    refund.invoice_date,
+                    description,
+                    (self._name, refund.id),
+                )
+            else:
+                change = card._ledger_release(uses, -difference)
+            if not change:
+                continue
+            delta[card] += change
+            history_vals.append(
+                {
+                    "card_id": card.id,
+                    "description": description,
+                    "issued": max(change, 0.0),
+                    "used": max(-change, 0.0),
+                    "order_model": self._name,
+                    "order_id": refund.id,
+                }
+            )
+        self.env["loyalty.history"].sudo().create(history_vals)
+        self.env["loyalty.card"]._ledger_apply(delta)
 
     def _loyalty_revert_invoice_points(self):
         """Posted invoices reset to draft or cancelled: take back exactly the lots

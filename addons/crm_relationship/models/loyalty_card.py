@@ -529,6 +529,14 @@ class LoyaltyCard(models.Model):
         # (ledger, order points); the action itself needs write access on the cards
         others.check_access("write")
         sudo_others = others.sudo()
+        # points of a card past its expiration date died with it: they expire
+        # before the merge, they do not come back to life on the kept card
+        today = self._loyalty_today()
+        dead = sudo_others.filtered(
+            lambda c: c.expiration_date and c.expiration_date < today
+        )
+        if dead:
+            dead._expire_lots(today)
         moved_points = sum(sudo_others.mapped("points"))
         for model in ("loyalty.history", "loyalty.points.lot", "loyalty.points.use"):
             self.env[model].sudo().search([("card_id", "in", others.ids)]).write(
@@ -547,6 +555,8 @@ class LoyaltyCard(models.Model):
         self.sudo().with_context(**{LEDGER_DONE: True}).points = (
             self.points + moved_points
         )
+        # what a merged card owed is paid from the kept card's points at once
+        self._ledger_cover_uncovered(self._ledger_open_lots())
         names = ", ".join(others.mapped("code"))
         self._message_log(
             body=self.env._("Merged the cards %(cards)s into this card.", cards=names)
@@ -591,13 +601,39 @@ class LoyaltyCard(models.Model):
                 }
             )
         )
+        self._ledger_cover_uncovered(lot)
+        return lot
+
+    def _ledger_open_lots(self):
+        """This card's lots with points left, in the order they are used: the
+        first to expire first, then the oldest."""
+        self.ensure_one()
+        # sudo: see _ledger_award
+        return (
+            self.env["loyalty.points.lot"]
+            .sudo()
+            .search(
+                [("card_id", "=", self.id), ("remaining", ">", 0)],
+                order="expiry_date asc nulls last, date, id",
+            )
+        )
+
+    def _ledger_cover_uncovered(self, lots):
+        """Pay the uses of this card no lot covered (points owed: spent, then taken
+        back) from ``lots``, in their order, the oldest debt first."""
+        self.ensure_one()
+        # sudo: see _ledger_award
         uncovered = (
             self.env["loyalty.points.use"]
             .sudo()
             .search([("card_id", "=", self.id), ("lot_id", "=", False)], order="id")
         )
+        lots = iter(lots)
+        lot = next(lots, None)
         for use in uncovered:
-            if float_compare(lot.remaining, 0, POINTS_DIGITS) <= 0:
+            while lot and float_compare(lot.remaining, 0, POINTS_DIGITS) <= 0:
+                lot = next(lots, None)
+            if not lot:
                 break
             take = min(use.points, lot.remaining)
             rest = float_round(use.points - take, POINTS_DIGITS)
@@ -605,7 +641,6 @@ class LoyaltyCard(models.Model):
                 use.copy({"points": rest, "lot_id": False})
             use.write({"points": take, "lot_id": lot.id})
             lot.remaining = float_round(lot.remaining - take, POINTS_DIGITS)
-        return lot
 
     def _ledger_consume(
         self, points, kind, date, description, origin=None, reversed_lot=None
@@ -620,14 +655,7 @@ class LoyaltyCard(models.Model):
         """
         self.ensure_one()
         Use = self.env["loyalty.points.use"].sudo()
-        lots = (
-            self.env["loyalty.points.lot"]
-            .sudo()
-            .search(
-                [("card_id", "=", self.id), ("remaining", ">", 0)],
-                order="expiry_date asc nulls last, date, id",
-            )
-        )
+        lots = self._ledger_open_lots()
         values = {
             "card_id": self.id,
             "kind": kind,
@@ -718,6 +746,32 @@ class LoyaltyCard(models.Model):
             taken += own + spent
         return float_round(taken, POINTS_DIGITS)
 
+    def _ledger_release(self, uses, points):
+        """Give back up to ``points`` of what the reversals ``uses`` took, in
+        their order: to the lot each took from (expired points stay expired:
+        they change no balance).
+
+        :return: points given back to the balance
+        """
+        left = float_round(points, POINTS_DIGITS)
+        given = 0.0
+        for use in uses:
+            if left <= 0:
+                break
+            amount = float_round(min(left, use.points), POINTS_DIGITS)
+            if use.balance_effect:
+                if use.lot_id:
+                    use.lot_id.remaining = float_round(
+                        use.lot_id.remaining + amount, POINTS_DIGITS
+                    )
+                given += amount
+            if float_compare(amount, use.points, POINTS_DIGITS) >= 0:
+                use.unlink()
+            else:
+                use.points = float_round(use.points - amount, POINTS_DIGITS)
+            left = float_round(left - amount, POINTS_DIGITS)
+        return float_round(given, POINTS_DIGITS)
+
     @api.model
     def _ledger_undo_document(self, model, ids, description):
         """A document is reset or cancelled: take back every award it gave and give
@@ -750,15 +804,17 @@ class LoyaltyCard(models.Model):
         lots = Lot.search(
             [("origin_model", "=", model), ("origin_id", "in", ids)], order="id"
         )
-        for lot in lots:
-            reversed_points = sum(
-                Use.search(
-                    [("reversed_lot_id", "=", lot.id), ("kind", "=", "reverse")]
-                ).mapped("points")
+        reversed_points = dict(
+            Use._read_group(
+                [("reversed_lot_id", "in", lots.ids), ("kind", "=", "reverse")],
+                ["reversed_lot_id"],
+                ["points:sum"],
             )
+        )
+        for lot in lots:
             taken = lot.card_id._ledger_reverse_lots(
                 lot,
-                lot.points - reversed_points,
+                lot.points - reversed_points.get(lot, 0.0),
                 today,
                 description,
                 (model, lot.origin_id),

@@ -489,16 +489,20 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------
 
     def write(self, vals):
-        if "parent_id" not in vals:
+        """A contact that changes commercial entity (moved to another company, made
+        a company of its own, or with the contact above it) leaves the points it
+        earned with the entity it earned them for (``loyalty.card._hand_back_to``).
+        """
+        if "parent_id" not in vals and "is_company" not in vals:
             return super().write(vals)
         # sudo: the cards follow the customer who earned them, whoever edits the
-        # contact
+        # contact; the contacts below this one change entity with it
         cards = (
             self.env["loyalty.card"]
             .sudo()
             .search(
                 [
-                    ("partner_id", "in", self.ids),
+                    ("partner_id", "child_of", self.ids),
                     ("program_id.program_type", "=", "loyalty"),
                 ]
             )

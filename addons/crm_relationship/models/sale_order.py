@@ -1,8 +1,9 @@
 from odoo import api, models
 from odoo.osv import expression
+from odoo.tools import float_compare, float_round
 
 from ..tools.dates import local_date
-from .loyalty_card import LEDGER_DONE
+from .loyalty_card import LEDGER_DONE, POINTS_DIGITS
 
 
 class SaleOrder(models.Model):
@@ -128,17 +129,41 @@ class SaleOrder(models.Model):
         """A cancelled order takes back the lots it gave and gives back what it
         redeemed (sale_loyalty has already moved the balances)."""
         confirmed = self.filtered(lambda o: o.state == "sale")
+        # sudo: the balances before sale_loyalty moves them, read for whoever cancels
+        Card = self.env["loyalty.card"].sudo()
+        touched = Card.browse()
+        if confirmed:
+            touched = (
+                confirmed.sudo().coupon_point_ids.coupon_id
+                | confirmed.sudo().order_line.coupon_id
+                | Card.search(
+                    [
+                        ("lot_ids.origin_model", "=", self._name),
+                        ("lot_ids.origin_id", "in", confirmed.ids),
+                    ]
+                )
+            )
+        before = {card: card.points for card in touched}
         res = super(
             SaleOrder, self.with_context(**{LEDGER_DONE: True})
         )._action_cancel()
         if confirmed:
-            Card = self.env["loyalty.card"]
             delta = Card._ledger_undo_document(
                 self._name,
                 confirmed.ids,
                 self.env._("Order cancelled"),
             )
-            Card.browse().union(*delta)._ledger_refresh()
+            # sale_loyalty took the order's points and gave back its rewards'
+            # whatever had lapsed or been taken back since: the balance is the
+            # one before the cancellation moved by what the ledger undid
+            for card in (Card.union(*delta) | touched).exists():
+                right = float_round(
+                    before.get(card, card.points) + delta.get(card, 0.0),
+                    POINTS_DIGITS,
+                )
+                if float_compare(card.points, right, POINTS_DIGITS):
+                    card.with_context(**{LEDGER_DONE: True}).points = right
+            Card.union(*delta)._ledger_refresh()
         return res
 
     def _loyalty_ledger_record(self):

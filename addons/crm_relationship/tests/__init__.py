@@ -17,3 +17,4 @@ from . import test_multi_company_config
 from . import test_loyalty_ledger
 from . import test_issue12_break
 from . import test_loyalty_break
+from . import test_loyalty_settle

@@ -21,40 +21,6 @@ from .test_loyalty_ledger import LoyaltyLedgerCommon
 @tagged("post_install", "-at_install")
 class TestLoyaltyBreak(LoyaltyLedgerCommon):
     # ------------------------------------------------------------
-    # helpers
-    # ------------------------------------------------------------
-
-    def _active_cards(self, partner, program=None):
-        return self.Card.search(
-            [
-                ("program_id", "=", (program or self.program).id),
-                ("partner_id", "child_of", partner.commercial_partner_id.id),
-            ]
-        )
-
-    def _held(self, card):
-        """What the ledger holds for the card: open lots less uncovered uses."""
-        uncovered = card.points_use_ids.filtered(lambda u: not u.lot_id)
-        return round(
-            sum(card.lot_ids.mapped("remaining")) - sum(uncovered.mapped("points")), 2
-        )
-
-    def _company(self, name):
-        company = self.env["res.partner"].create(
-            {"name": name, "is_company": True, "email": f"{name.lower()}@example.com"}
-        )
-        return company
-
-    def _contact(self, company, name):
-        return self.env["res.partner"].create(
-            {
-                "name": name,
-                "parent_id": company.id,
-                "email": f"{name.lower()}@example.com",
-            }
-        )
-
-    # ------------------------------------------------------------
     # credit notes
     # ------------------------------------------------------------
 
