@@ -629,17 +629,28 @@ class CrmKpi(models.Model):
         whole months (a digest's last 7 days), take one query per period.
         """
         if self.date_mode == "as_of":
+            if self._uses_bounds():
+                # each period reads its own records
+                return {
+                    period: self._aggregate_states(env, owners, [period], tz_name)[
+                        period
+                    ]
+                    for period in periods
+                }
             return self._aggregate_states(env, owners, periods, tz_name)
-        uses_bounds = "period_start" in (self.domain or "") or "period_end" in (
-            self.domain or ""
-        )
         whole_months = all(kpi_tools.is_whole_months(*period) for period in periods)
-        if uses_bounds or not (whole_months or self.date_mode == "none"):
+        if self._uses_bounds() or not (whole_months or self.date_mode == "none"):
             return {
                 period: self._aggregate_buckets(env, owners, [period], tz_name)[period]
                 for period in periods
             }
         return self._aggregate_buckets(env, owners, periods, tz_name)
+
+    def _uses_bounds(self):
+        """Whether the KPI's domain names the period's bounds (then each period
+        selects its own records)."""
+        domain = self.domain or ""
+        return "period_start" in domain or "period_end" in domain
 
     def _aggregate_buckets(self, env, owners, periods, tz_name):
         """One grouped query per owner type covering ``periods``.
@@ -817,9 +828,12 @@ class CrmKpi(models.Model):
         by_type = defaultdict(list)
         for owner in owners:
             by_type[owner[0]].append(owner)
+        bounds = (min(p[0] for p in periods), max(p[1] for p in periods))
         sums = {}
         for owner_type, typed in by_type.items():
-            sums.update(self._state_owners(env, owner_type, typed, days, tz_name))
+            sums.update(
+                self._state_owners(env, owner_type, typed, days, bounds, tz_name)
+            )
         return {
             period: {
                 owner: self._measure_value(*sums.get((owner, as_of[period]), (0.0, 0)))
@@ -828,8 +842,11 @@ class CrmKpi(models.Model):
             for period in periods
         }
 
-    def _state_owners(self, env, owner_type, owners, days, tz_name):
+    def _state_owners(self, env, owner_type, owners, days, bounds, tz_name):
         """``{(owner, day): (sum, count)}`` for owners of one type: one query.
+
+        ``bounds`` (first day, last day) are the period bounds the KPI's domain
+        may name.
 
         The records measured are those of the KPI's domain that the user may read
         (``_search`` applies the record rules); their state on each day comes from
@@ -853,7 +870,8 @@ class CrmKpi(models.Model):
             owner_ids = list({user_id for user_id, _company in via_users})
         if owner_type != "company" and not owner_field:
             return {}
-        domain = self._parse_domain(days[0], days[-1])
+        # context_today() of a domain is the day in the evaluated company's zone
+        domain = self.with_context(tz=tz_name)._parse_domain(*bounds)
         if company_field:
             domain = expression.AND([domain, [(company_field, "in", company_ids)]])
         company = SQL.identifier("e", company_field) if company_field else SQL("NULL")
@@ -910,6 +928,9 @@ class CrmKpi(models.Model):
         """``(day, owner, company, count, amount)`` of the posted customer invoices
         open on each day: the receivable less what was reconciled with it by that
         day (as the scoring's payment figures), overdue when due before the day.
+        An invoice is open from its accounting date: one dated in a locked period
+        enters the books in the next open one, so a closed period's figure does
+        not change afterwards.
 
         Each receivable line is read once with its owner, then meets only the days
         it was open on: those before the day its settlements covered it.
@@ -918,7 +939,7 @@ class CrmKpi(models.Model):
             """
             WITH periods AS MATERIALIZED (%(periods)s),
             receivable AS MATERIALIZED (
-                SELECT e.id AS move_id, aml.id AS line_id, e.invoice_date,
+                SELECT e.id AS move_id, aml.id AS line_id, e.date AS booked,
                        COALESCE(e.invoice_date_due, e.invoice_date) AS due,
                        aml.balance, currency.rounding,
                        %(owner)s AS owner_id, %(company)s AS company_key
@@ -929,7 +950,7 @@ class CrmKpi(models.Model):
                   JOIN res_currency currency ON currency.id = company.currency_id
                  WHERE e.state = 'posted' AND e.move_type = 'out_invoice'
                    AND e.company_id = ANY(%(companies)s)
-                   AND e.invoice_date <= %(last_day)s
+                   AND e.date <= %(last_day)s
                    AND acc.account_type = 'asset_receivable'
                    AND e.id IN %(records)s
             ), settled AS (
@@ -954,7 +975,7 @@ class CrmKpi(models.Model):
                             WHERE apr.debit_move_id = r.line_id
                               AND apr.max_date <= p.as_of), 0)) AS residual
                   FROM periods p
-                  JOIN receivable r ON r.invoice_date <= p.as_of
+                  JOIN receivable r ON r.booked <= p.as_of
                   LEFT JOIN paid ON paid.line_id = r.line_id
                  WHERE paid.paid_date IS NULL OR paid.paid_date > p.as_of
                  GROUP BY p.as_of, r.move_id, r.owner_id, r.company_key
@@ -984,7 +1005,7 @@ class CrmKpi(models.Model):
             )
         elif self.state_measure == "loyalty_members":
             # as crm.relationship.score's is_loyalty_member, on that day: a card
-            # issued by then, and not archived before it (its last change is later)
+            # issued by then, and not archived by then
             condition = SQL(
                 """EXISTS (
                     SELECT 1
@@ -996,7 +1017,7 @@ class CrmKpi(models.Model):
                        AND (program.company_id = w.company_id
                             OR program.company_id IS NULL)
                        AND card.create_date < w.as_of_end
-                       AND (card.active OR card.write_date >= w.as_of_end))"""
+                       AND (card.active OR card.archive_date >= w.as_of_end))"""
             )
         else:
             condition = SQL("TRUE")

@@ -228,11 +228,13 @@ class CrmScorecard(models.Model):
         """
         Value = self.env["crm.kpi.value"].sudo()
         created = Value
+        # cards of companies in different time zones may be in different periods
+        # at the same instant (a month ends earlier in Kiritimati than in Honolulu)
         by_kind = defaultdict(lambda: self.browse())
         for card in self:
-            by_kind[card.period] |= card
-        for kind, cards in by_kind.items():
-            start = cards[:1]._current_period()[0]
+            by_kind[card.period, card._current_period()] |= card
+        for (kind, current), cards in by_kind.items():
+            start = current[0]
             periods = []
             for _i in range(periods_back):
                 start, end = kpi_tools.previous_period(start, kind)

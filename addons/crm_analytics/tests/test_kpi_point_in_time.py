@@ -114,16 +114,18 @@ class TestKpiPointInTime(RelationshipScoringCommon, DepartmentCase):
             for name in names
         }
 
-    def _set_card_dates(self, cards, created, written=None):
+    def _set_card_dates(self, cards, created, written=None, archived=None):
         """Issue dates of loyalty cards: the database's clock, not freezegun's."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """UPDATE loyalty_card SET create_date = %s,
-                          write_date = COALESCE(%s, write_date)
+                          write_date = COALESCE(%s, write_date),
+                          archive_date = COALESCE(%s, archive_date)
                     WHERE id = ANY(%s)""",
                 created,
                 written,
+                archived,
                 cards.ids,
             )
         )
@@ -370,10 +372,14 @@ class TestKpiPointInTime(RelationshipScoringCommon, DepartmentCase):
         )
         # Acme's card issued 03-31 at 23:00 in Los Angeles (04-01 06:00 UTC)
         self._set_card_dates(acme_card, datetime(2026, 4, 1, 6, 0))
-        # Bolt's issued in February, archived on 09-01
+        # Bolt's issued in February, archived on 09-01 and written again since (a
+        # message, a correction): a member to August, not after
         bolt_card.active = False
         self._set_card_dates(
-            bolt_card, datetime(2026, 2, 1, 12, 0), datetime(2026, 9, 1, 12, 0)
+            bolt_card,
+            datetime(2026, 2, 1, 12, 0),
+            datetime(2026, 11, 1, 12, 0),
+            datetime(2026, 9, 1, 12, 0),
         )
         periods = [month(2026, 2), month(2026, 3), month(2026, 8), month(2026, 10)]
         self.assertEqual(
@@ -382,6 +388,52 @@ class TestKpiPointInTime(RelationshipScoringCommon, DepartmentCase):
                 "loyalty_members": [1.0, 2.0, 2.0, 1.0],
                 "loyalty_member_share": [50.0, 100.0, 100.0, 50.0],
             },
+        )
+
+    def test_archive_date_follows_the_active_flag(self):
+        club = self.env["loyalty.program"].create(
+            {"name": "Club (pit archive)", "program_type": "loyalty"}
+        )
+        card = self.env["loyalty.card"].create(
+            {"program_id": club.id, "partner_id": self.acme.id}
+        )
+        self.assertFalse(card.archive_date)
+        card.action_archive()
+        self.assertEqual(card.archive_date, datetime(2026, 12, 6, 12, 0))
+        card.points = 0  # a later change keeps the day it was archived
+        self.assertEqual(card.archive_date, datetime(2026, 12, 6, 12, 0))
+        card.action_unarchive()
+        self.assertFalse(card.archive_date)
+
+    def test_open_invoice_posted_in_a_locked_period(self):
+        """March is locked (31 March), then an invoice of 40 dated 20 March is
+        posted: Odoo books it on its first open day (today, 6 December). The
+        closed months keep the figures they were reported with; December counts
+        it, and it is overdue (due 19 April)."""
+        self.company.fiscalyear_lock_date = date(2026, 3, 31)
+        late = self._invoice(self.acme, "2026-03-20", 40)
+        self.assertEqual(late.date, date(2026, 12, 6))
+        periods = [month(2026, 3), month(2026, 7), month(2026, 11), month(2026, 12)]
+        self.assertEqual(
+            self._values(["open_invoice_amount", "overdue_amount"], periods),
+            {
+                "open_invoice_amount": [200.0, 200.0, 200.0, 140.0],
+                "overdue_amount": [0.0, 100.0, 100.0, 140.0],
+            },
+        )
+
+    def test_state_domain_with_period_bounds(self):
+        """A state KPI whose domain names the period's bounds reads each period
+        with its own: customers whose last purchase (today) is in or after the
+        period. Acme last bought on 15 June, Bolt on 15 November."""
+        kpi = self.kpis["scored_customers"].copy(
+            {"domain": "[('last_invoice_date', '>=', period_start)]"}
+        )
+        self.kpis["bounded"] = kpi
+        periods = [month(2026, number) for number in range(1, 13)]
+        self.assertEqual(
+            self._values(["bounded"], periods),
+            {"bounded": [2.0] * 6 + [1.0] * 5 + [0.0]},
         )
 
     # ------------------------------------------------------------

@@ -1,4 +1,6 @@
-from datetime import datetime
+from datetime import date, datetime
+
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import tagged
@@ -43,3 +45,30 @@ class TestKpiInEveryCompany(ScorecardCase):
         )
         self.assertEqual(card.company_id, company_b)
         self.assertEqual(card.compute(*MARCH), {card.line_ids.id: 2})
+
+    def test_history_of_companies_in_far_apart_time_zones(self):
+        """At 00:30 UTC on 1 July it is already 14:30 on 1 July in Kiritimati
+        (UTC+14) and still 14:30 on 30 June in Honolulu (UTC-10). Recording the
+        history of both companies' scorecards at once, each gets its own last
+        complete month: June for Kiritimati, May for Honolulu."""
+        kiritimati = self.env["res.company"].create({"name": "Kiritimati (KPI)"})
+        kiritimati.partner_id.tz = "Pacific/Kiritimati"
+        self.company.partner_id.tz = "Pacific/Honolulu"
+        revenue = self._kpi("Revenue (zones)", "sum")
+        cards = self.env["crm.scorecard"].create(
+            [
+                {
+                    "name": company.name,
+                    "company_id": company.id,
+                    "period": "month",
+                    "line_ids": [Command.create({"kpi_id": revenue.id, "target": 1})],
+                }
+                for company in (kiritimati, self.company)
+            ]
+        )
+        with freeze_time("2026-07-01 00:30:00"):
+            values = cards._snapshot(periods_back=1)
+        self.assertEqual(
+            {value.scorecard_id.company_id: value.date_from for value in values},
+            {kiritimati: date(2026, 6, 1), self.company: date(2026, 5, 1)},
+        )

@@ -39,6 +39,12 @@ class LoyaltyCard(models.Model):
         "reversed by credit notes and cancellations). Redemptions and expiry never "
         "lower them. Tiers with a points threshold are judged on them.",
     )
+    archive_date = fields.Datetime(
+        "Archived on",
+        readonly=True,
+        copy=False,
+        help="When the card was last archived: it was a membership until then.",
+    )
     program_tier_ids = fields.One2many(related="program_id.tier_ids")
     lot_ids = fields.One2many(
         "loyalty.points.lot", "card_id", string="Points lots", readonly=True
@@ -145,6 +151,11 @@ class LoyaltyCard(models.Model):
         return cards
 
     def write(self, vals):
+        if "active" in vals:
+            vals = {
+                **vals,
+                "archive_date": False if vals["active"] else fields.Datetime.now(),
+            }
         if "points" not in vals or self.env.context.get(LEDGER_DONE):
             return super().write(vals)
         before = {card: card.points for card in self}
