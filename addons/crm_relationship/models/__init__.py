@@ -6,6 +6,7 @@ from . import account_move
 from . import stock_picking
 from . import res_company
 from . import res_partner
+from . import resource_calendar
 from . import res_config_settings
 from . import hr_department
 from . import crm_account_team_member

@@ -6,7 +6,6 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 
 from ..tools import dates, scoring
-from ..tools.demo_generator import DemoDataGenerator
 
 SCORE_GROUP = "crm_relationship.group_relationship_user"
 # Who reads receivables, overdue amounts and credit: accounting users, heads, managers.
@@ -32,7 +31,7 @@ class ResPartner(models.Model):
         help="The commercial entity's scores in the current company.",
     )
     relationship_tier = fields.Selection(
-        [(t, t) for t in scoring.TIERS],
+        scoring.TIER_SELECTION,
         compute="_compute_relationship_score_id",
         string="Customer tier",
         groups=SCORE_GROUP,
@@ -49,7 +48,7 @@ class ResPartner(models.Model):
         groups=SCORE_GROUP,
     )
     relationship_tier_trend = fields.Selection(
-        [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")],
+        scoring.TIER_TRENDS,
         compute="_compute_relationship_score_id",
         string="Tier trend",
         groups=SCORE_GROUP,
@@ -480,8 +479,10 @@ class ResPartner(models.Model):
         """Entry point of the demo data (called from demo XML).
 
         The generator is shared with the tests and the benchmarks, so that all three
-        speak of the same kind of company.
+        speak of the same kind of company. Imported here: only the demo needs it.
         """
+        from ..tools.demo_generator import DemoDataGenerator
+
         return DemoDataGenerator(self.env, seed=seed).generate(customers=customers)
 
     # ------------------------------------------------------------
@@ -489,6 +490,20 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------
 
     def write(self, vals):
+        """A company's time zone changes the local day of its deliveries; a contact
+        that changes commercial entity leaves its points (see
+        :meth:`_loyalty_write`)."""
+        res = self._loyalty_write(vals)
+        if "tz" in vals:
+            # sudo: the companies whose contact this is, whoever edits the contact
+            companies = (
+                self.env["res.company"].sudo().search([("partner_id", "in", self.ids)])
+            )
+            if companies:
+                self.env["stock.picking"]._refresh_delivered_on_time(companies)
+        return res
+
+    def _loyalty_write(self, vals):
         """A contact that changes commercial entity (moved to another company, made
         a company of its own, or with the contact above it) leaves the points it
         earned with the entity it earned them for (``loyalty.card._hand_back_to``).
