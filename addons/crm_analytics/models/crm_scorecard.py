@@ -6,7 +6,6 @@ from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.crm_relationship.tools import cron
 
-from ..tools import demo_scorecards
 from ..tools import kpi as kpi_tools
 from .crm_kpi import OWNER_TYPES
 
@@ -315,6 +314,9 @@ class CrmScorecard(models.Model):
 
     @api.model
     def _demo_create_scorecards(self):
+        # imported here: only the demo data needs it
+        from ..tools import demo_scorecards
+
         return demo_scorecards.create_demo_scorecards(self.env)
 
     @api.model
