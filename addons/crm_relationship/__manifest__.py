@@ -21,6 +21,7 @@
         "security/ir.model.access.csv",
         "security/loyalty_tier_security.xml",
         "data/ir_cron_data.xml",
+        "data/mail_message_subtype_data.xml",
         "views/res_partner_views.xml",
         "views/crm_handoff_views.xml",
         "views/crm_customer_note_views.xml",

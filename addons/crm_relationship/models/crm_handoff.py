@@ -254,6 +254,13 @@ class CrmHandoff(models.Model):
             )
         return handoffs
 
+    def _track_subtype(self, init_values):
+        """Followers hear of each step of the hand-off (as project.task does)."""
+        self.ensure_one()
+        if "state" in init_values and self.state in ("accepted", "done", "refused"):
+            return self.env.ref(f"crm_relationship.mt_handoff_{self.state}")
+        return super()._track_subtype(init_values)
+
     def write(self, vals):
         self._check_dispatch(vals)
         reassigned = self.env["crm.handoff"]
