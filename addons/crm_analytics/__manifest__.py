@@ -19,6 +19,7 @@
         "views/digest_digest_views.xml",
         "views/crm_clv_fit_views.xml",
         "report/crm_cohort_report_views.xml",
+        "report/crm_churn_report_views.xml",
         "views/crm_analytics_menus.xml",
     ],
     "demo": ["demo/crm_scorecard_demo.xml"],
