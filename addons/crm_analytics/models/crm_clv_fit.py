@@ -140,6 +140,7 @@ class CrmClvFit(models.Model):
         return [("id", "in" if (operator == "=") == value else "not in", ids)]
 
     def _current_ids(self):
+        # sudo: which fit is current is a fact of each company, whoever asks
         rows = self.sudo()._read_group(
             [("state", "=", "done")], ["company_id"], ["id:max"]
         )
@@ -605,6 +606,7 @@ class CrmClvFit(models.Model):
         companies = [
             company
             for (company,) in self.env["account.move"]
+            # sudo: the cron looks at every company's invoices
             .sudo()
             ._read_group(
                 [("move_type", "=", "out_invoice"), ("state", "=", "posted")],

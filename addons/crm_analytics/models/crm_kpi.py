@@ -466,6 +466,7 @@ class CrmKpi(models.Model):
                 raise TypeError(_("a domain is a list of conditions"))
             domain = list(domain)
             # Building the query checks every field and operator without running it.
+            # sudo: only builds the query to check the domain, reads nothing
             self.env[self.model_name].sudo()._search(domain)
         except Exception as error:
             raise ValidationError(
@@ -813,6 +814,7 @@ class CrmKpi(models.Model):
         department_ids = [owner[1] for owner in owners]
         employees = (
             env["hr.employee"]
+            # sudo: the departments' members, to split a KPI by department
             .sudo()
             .with_context(active_test=False)
             ._read_group(

@@ -225,6 +225,7 @@ class CrmScorecard(models.Model):
 
         With ``rebuild``, replace the stored values of those periods.
         """
+        # sudo: the history is recorded for every scorecard by the cron
         Value = self.env["crm.kpi.value"].sudo()
         created = Value
         # cards of companies in different time zones may be in different periods
@@ -271,6 +272,7 @@ class CrmScorecard(models.Model):
 
         Once per line and period: the alert record is the memory of what was said.
         """
+        # sudo: alerts are recorded for every scorecard by the cron
         Alert = self.env["crm.scorecard.alert"].sudo()
         alerts = Alert
         by_period = defaultdict(lambda: self.browse())

@@ -416,6 +416,7 @@ class CrmRelationshipScore(models.Model):
         for company in companies:
             try:
                 with self.env.cr.savepoint():
+                    # sudo: the right to recompute was checked above; scoring reads all
                     self.sudo()._recompute_company(
                         company, date_ref or company._crm_today(), partner_ids
                     )

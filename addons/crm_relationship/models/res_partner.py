@@ -322,6 +322,7 @@ class ResPartner(models.Model):
         model, domain = self._c360_domain(figure, partners.ids)
         groups = (
             self.env[model]
+            # sudo: the 360 counts documents the user may not open (figures only)
             .sudo()
             ._read_group(domain, ["partner_id"], ["__count", *aggregates])
         )
@@ -354,6 +355,7 @@ class ResPartner(models.Model):
         for partner in self:
             commercial = partner.commercial_partner_id
             balance = receivable[commercial.id][1]
+            # sudo: the credit limit is shown to those who see the receivable
             limit = use_limit and commercial.sudo().credit_limit or 0.0
             partner.c360_receivable = balance
             partner.c360_overdue = overdue[commercial.id][1]
@@ -391,6 +393,7 @@ class ResPartner(models.Model):
         """Historical figures the nightly scoring already holds, per commercial id."""
         rows = (
             self.env["crm.relationship.score"]
+            # sudo: the scores' figures, shown on the 360 to its readers
             .sudo()
             .search_read(
                 [
