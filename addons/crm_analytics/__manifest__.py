@@ -1,6 +1,6 @@
 {
     "name": "Relationship CRM Analytics",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "summary": "Scorecard KPIs, lifetime value and churn models, Excel reports",
     "author": "Collaborative CRM",
@@ -19,6 +19,7 @@
         "views/digest_digest_views.xml",
         "views/crm_clv_fit_views.xml",
         "report/crm_cohort_report_views.xml",
+        "report/crm_churn_report_views.xml",
         "views/crm_analytics_menus.xml",
     ],
     "demo": ["demo/crm_scorecard_demo.xml"],

@@ -38,9 +38,8 @@ def main():
     result = {}
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        from odoo.addons.crm_relationship.tools.bulk_generator import (
-            BulkDataGenerator,
-        )
+        # the script's own folder is on sys.path: the generator beside it
+        from bulk_generator import BulkDataGenerator
 
         company = env.company
         cr.execute(SQL("SELECT count(*) FROM res_partner WHERE name LIKE %s", "Bulk %"))

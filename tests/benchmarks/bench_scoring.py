@@ -18,7 +18,24 @@ import json
 import resource
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
+
+
+def floor_query(Score, company, date_ref, window_days):
+    """The floor: the rows the recompute's staging reads, aggregated the same way,
+    nothing written. ``count(src)`` takes the whole row: with count(*) PostgreSQL
+    would drop the unread aggregates and the floor would be too low."""
+    from odoo.tools import SQL
+
+    date_from = date_ref - timedelta(days=window_days)
+    sources = Score._source_queries(company, date_ref, date_from, None)
+    return SQL(
+        "SELECT %s",
+        SQL(", ").join(
+            SQL("(SELECT count(src) FROM (%s) src)", query)
+            for query in sources.values()
+        ),
+    )
 
 
 def main():
@@ -39,9 +56,8 @@ def main():
     date_ref = date(2026, 6, 30)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        from odoo.addons.crm_relationship.tools.bulk_generator import (
-            BulkDataGenerator,
-        )
+        # the script's own folder is on sys.path: the generator beside it
+        from bulk_generator import BulkDataGenerator
 
         Score = env["crm.relationship.score"]
         company = env.company
@@ -74,7 +90,7 @@ def main():
 
         # Floor: the staging queries' reads, aggregated, nothing written
         profile = env["crm.relationship.scoring.profile"]._get_for_company(company)
-        floor_sql = Score._floor_sql(company, date_ref, profile.window_days)
+        floor_sql = floor_query(Score, company, date_ref, profile.window_days)
         for _warm in range(2):  # warm the cache: both sides then read from memory
             cr.execute(floor_sql)
         # the floor is the faster of JIT on and off (the recompute turns it off)

@@ -313,6 +313,7 @@ def _kpi_value_rows(Value, ids, batch_size):
         key = (model, record_id)
         if key not in names:
             # as read() shows a many2one: its name is visible with the record
+            # sudo: only the display name of the owner the export is about
             names[key] = env[model].sudo().browse(record_id).display_name
         return names[key]
 

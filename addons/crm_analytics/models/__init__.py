@@ -7,9 +7,8 @@ from . import crm_scorecard_alert
 from . import crm_clv_fit
 from . import crm_clv_fit_holdout
 from . import crm_relationship_score
+from . import crm_relationship_scoring_profile
 from . import digest_digest
 from . import res_company
 from . import res_config_settings
 from . import res_partner
-from . import resource_calendar
-from . import stock_picking

@@ -140,6 +140,7 @@ class CrmClvFit(models.Model):
         return [("id", "in" if (operator == "=") == value else "not in", ids)]
 
     def _current_ids(self):
+        # sudo: which fit is current is a fact of each company, whoever asks
         rows = self.sudo()._read_group(
             [("state", "=", "done")], ["company_id"], ["id:max"]
         )
@@ -528,16 +529,12 @@ class CrmClvFit(models.Model):
             "expected_value": value,
         }
         if months:
-            # as lifetimes' customer_lifetime_value: the purchases expected in each
-            # 30-day month, discounted, times the expected spend and the margin
-            discounted = np.zeros(x.shape)
-            before = np.zeros(x.shape)
-            for month in range(1, months + 1):
-                t = month * clv.DAYS_PER_MONTH / unit
-                until = clv.bgnbd_expected_purchases(bgnbd, t, x, t_x, T)
-                discounted += (until - before) / (1 + discount) ** month
-                before = until
-            result["clv"] = discounted * value * margin
+            # tools.clv.clv() with the spend the fit has (the Gamma-Gamma value, or
+            # the customer's own mean when the spend model did not fit)
+            purchases = clv.discounted_purchases(
+                bgnbd, x, t_x, T, months, discount, unit
+            )
+            result["clv"] = purchases * value * margin
         return result
 
     # ------------------------------------------------------------
@@ -609,6 +606,7 @@ class CrmClvFit(models.Model):
         companies = [
             company
             for (company,) in self.env["account.move"]
+            # sudo: the cron looks at every company's invoices
             .sudo()
             ._read_group(
                 [("move_type", "=", "out_invoice"), ("state", "=", "posted")],

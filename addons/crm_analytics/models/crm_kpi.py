@@ -466,6 +466,7 @@ class CrmKpi(models.Model):
                 raise TypeError(_("a domain is a list of conditions"))
             domain = list(domain)
             # Building the query checks every field and operator without running it.
+            # sudo: only builds the query to check the domain, reads nothing
             self.env[self.model_name].sudo()._search(domain)
         except Exception as error:
             raise ValidationError(
@@ -718,10 +719,14 @@ class CrmKpi(models.Model):
             return month <= period[1]
         return period[0] <= month <= period[1]
 
-    def _aggregate_owners(self, env, owner_type, owners, domain, aggregates, by_month):
-        """``{(owner, month): (sum, count)}`` for owners of one type: one query."""
-        Model = env[self.model_name]
-        company_field = self.company_field_id.name
+    def _owner_columns(self, env, owner_type, owners):
+        """How the KPI's source names owners of one type.
+
+        :return: ``(owner field name, owner ids, company ids, via_users)``; a
+            department without a department field is read through its members'
+            user field, ``via_users`` then maps ``(user id, company id)`` to the
+            department id
+        """
         owner_ids = list({owner[1] for owner in owners})
         company_ids = list({owner[2] for owner in owners})
         owner_field = {
@@ -735,6 +740,26 @@ class CrmKpi(models.Model):
             via_users = self._department_users(env, owners)
             owner_field = self.user_field_id.name
             owner_ids = list({user_id for user_id, _company in via_users})
+        return owner_field, owner_ids, company_ids, via_users
+
+    def _owner_targets(self, owner_type, owners, via_users, owner_id, company_id):
+        """The owners a grouped row of ``(owner id, company id)`` counts for."""
+        if owner_type == "company":
+            return [("company", owner_id, owner_id)]
+        if via_users:
+            department_id = via_users.get((owner_id, company_id))
+            return [("department", department_id, company_id)] if department_id else []
+        if company_id is None:
+            return [o for o in owners if o[1] == owner_id]
+        return [(owner_type, owner_id, company_id)]
+
+    def _aggregate_owners(self, env, owner_type, owners, domain, aggregates, by_month):
+        """``{(owner, month): (sum, count)}`` for owners of one type: one query."""
+        Model = env[self.model_name]
+        company_field = self.company_field_id.name
+        owner_field, owner_ids, company_ids, via_users = self._owner_columns(
+            env, owner_type, owners
+        )
         if owner_type == "company" and not company_field:
             # A source without companies: the same value for every company owner.
             groupby = []
@@ -767,21 +792,13 @@ class CrmKpi(models.Model):
             if not keys:
                 targets = owners
             else:
-                owner_id = keys[0].id
-                company_id = keys[1].id if len(keys) > 1 else None
-                if owner_type == "company":
-                    targets = [("company", owner_id, owner_id)]
-                elif via_users:
-                    department_id = via_users.get((owner_id, company_id))
-                    targets = (
-                        [("department", department_id, company_id)]
-                        if department_id
-                        else []
-                    )
-                elif company_id is None:
-                    targets = [o for o in owners if o[1] == owner_id]
-                else:
-                    targets = [(owner_type, owner_id, company_id)]
+                targets = self._owner_targets(
+                    owner_type,
+                    owners,
+                    via_users,
+                    keys[0].id,
+                    keys[1].id if len(keys) > 1 else None,
+                )
             for target in targets:
                 pair = sums[target, month]
                 pair[0] += total or 0.0
@@ -797,6 +814,7 @@ class CrmKpi(models.Model):
         department_ids = [owner[1] for owner in owners]
         employees = (
             env["hr.employee"]
+            # sudo: the departments' members, to split a KPI by department
             .sudo()
             .with_context(active_test=False)
             ._read_group(
@@ -855,19 +873,9 @@ class CrmKpi(models.Model):
         """
         Model = env[self.model_name]
         company_field = self.company_field_id.name
-        owner_field = {
-            "company": self.company_field_id,
-            "user": self.user_field_id,
-            "team": self.team_field_id,
-            "department": self.department_field_id,
-        }[owner_type].name
-        owner_ids = list({owner[1] for owner in owners})
-        company_ids = list({owner[2] for owner in owners})
-        via_users = {}
-        if owner_type == "department" and not owner_field and self.user_field_id:
-            via_users = self._department_users(env, owners)
-            owner_field = self.user_field_id.name
-            owner_ids = list({user_id for user_id, _company in via_users})
+        owner_field, owner_ids, company_ids, via_users = self._owner_columns(
+            env, owner_type, owners
+        )
         if owner_type != "company" and not owner_field:
             return {}
         # context_today() of a domain is the day in the evaluated company's zone
@@ -907,17 +915,12 @@ class CrmKpi(models.Model):
         env.cr.execute(query)
         sums = defaultdict(lambda: [0.0, 0])
         for day, owner_id, company_id, count, total in env.cr.fetchall():
-            if owner_type == "company":
-                targets = [("company", owner_id, owner_id)] if company_field else owners
-            elif via_users:
-                department_id = via_users.get((owner_id, company_id))
-                targets = (
-                    [("department", department_id, company_id)] if department_id else []
-                )
-            elif company_id is None:
-                targets = [o for o in owners if o[1] == owner_id]
+            if owner_type == "company" and not company_field:
+                targets = owners
             else:
-                targets = [(owner_type, owner_id, company_id)]
+                targets = self._owner_targets(
+                    owner_type, owners, via_users, owner_id, company_id
+                )
             for target in targets:
                 pair = sums[target, day]
                 pair[0] += float(total or 0.0)

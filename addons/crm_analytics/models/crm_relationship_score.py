@@ -28,7 +28,8 @@ class CrmRelationshipScore(models.Model):
         "Still buying",
         readonly=True,
         digits=(16, 1),
-        help="100 x P(alive), in the health score when the company gives it a weight.",
+        help="100 x P(alive), in the health score when the scoring profile gives "
+        "it a weight.",
     )
     alive_contribution = fields.Float(readonly=True, digits=(16, 1))
     is_loyalty_member = fields.Boolean(
@@ -41,7 +42,8 @@ class CrmRelationshipScore(models.Model):
 
     def _health_components(self, company):
         components = super()._health_components(company)
-        if company.clv_health_weight:
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(company)
+        if profile.weight_alive:
             # the prediction stored on the row by the last run of the model; unknown
             # (out of the weighting) until the customer has one
             components["alive"] = SQL(
@@ -56,8 +58,8 @@ class CrmRelationshipScore(models.Model):
 
     def _health_weights(self, company, profile):
         weights = super()._health_weights(company, profile)
-        if company.clv_health_weight:
-            weights["alive"] = company.clv_health_weight
+        if profile.weight_alive:
+            weights["alive"] = profile.weight_alive
         return weights
 
     def _recompute_company(self, company, date_ref, partner_ids=None, **kwargs):

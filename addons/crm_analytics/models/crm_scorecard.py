@@ -6,7 +6,6 @@ from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.crm_relationship.tools import cron
 
-from ..tools import demo_scorecards
 from ..tools import kpi as kpi_tools
 from .crm_kpi import OWNER_TYPES
 
@@ -226,6 +225,7 @@ class CrmScorecard(models.Model):
 
         With ``rebuild``, replace the stored values of those periods.
         """
+        # sudo: the history is recorded for every scorecard by the cron
         Value = self.env["crm.kpi.value"].sudo()
         created = Value
         # cards of companies in different time zones may be in different periods
@@ -272,6 +272,7 @@ class CrmScorecard(models.Model):
 
         Once per line and period: the alert record is the memory of what was said.
         """
+        # sudo: alerts are recorded for every scorecard by the cron
         Alert = self.env["crm.scorecard.alert"].sudo()
         alerts = Alert
         by_period = defaultdict(lambda: self.browse())
@@ -315,6 +316,9 @@ class CrmScorecard(models.Model):
 
     @api.model
     def _demo_create_scorecards(self):
+        # imported here: only the demo data needs it
+        from ..tools import demo_scorecards
+
         return demo_scorecards.create_demo_scorecards(self.env)
 
     @api.model

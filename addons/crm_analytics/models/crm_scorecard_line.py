@@ -82,6 +82,7 @@ class CrmScorecardLine(models.Model):
     @api.depends("kpi_id", "scorecard_id.owner_type")
     def _compute_company_wide(self):
         for line in self:
+            # sudo: KPI definitions point to ir.model.fields, which users may not read
             line.company_wide = bool(line.kpi_id) and not line.kpi_id.sudo()._splits_by(
                 line.scorecard_id.owner_type
             )
@@ -193,6 +194,7 @@ class CrmScorecardLine(models.Model):
         if self and starts:
             for row in (
                 self.env["crm.scorecard.target"]
+                # sudo: the targets of a scorecard the user may read
                 .sudo()
                 .search_read(
                     [("line_id", "in", self.ids), ("date_from", "in", starts)],
@@ -274,6 +276,7 @@ class CrmScorecardLine(models.Model):
             return {}
         snapshots = (
             self.env["crm.kpi.value"]
+            # sudo: the history of a scorecard the user may read
             .sudo()
             .search_read(
                 [
@@ -314,6 +317,7 @@ class CrmScorecardLine(models.Model):
         recipients = card._alert_recipients()
         alert = (
             self.env["crm.scorecard.alert"]
+            # sudo: alerts are raised by the cron for the scorecard's owners
             .sudo()
             .create(
                 {
@@ -351,6 +355,7 @@ class CrmScorecardLine(models.Model):
             subtype_xmlid="mail.mt_comment",
         )
         for user in recipients:
+            # sudo: the activity goes to the owners, whoever raised the alert
             card.sudo().activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=summary,

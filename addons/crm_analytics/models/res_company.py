@@ -29,13 +29,6 @@ class ResCompany(models.Model):
         "calibration date.",
     )
 
-    clv_health_weight = fields.Float(
-        "Weight of P(alive) in the health score",
-        default=0.0,
-        help="0 leaves the health score (and so the tiers) to the scoring profile's "
-        "components; otherwise 100 x P(alive) joins them with this weight, next to "
-        "the profile's weights.",
-    )
     clv_churn_from_model = fields.Boolean(
         "Churn from P(alive)",
         help="The churn state of scored customers follows the probability that they "
@@ -57,7 +50,6 @@ class ResCompany(models.Model):
         "clv_monthly_discount",
         "clv_margin_share",
         "clv_holdout_days",
-        "clv_health_weight",
         "clv_at_risk_below",
         "clv_lost_below",
     )
@@ -80,14 +72,5 @@ class ResCompany(models.Model):
                         "below the “at risk” one."
                     )
                 )
-            if not 0 <= company.clv_lost_below <= company.clv_at_risk_below <= 1:
-                raise ValidationError(
-                    _(
-                        "The P(alive) thresholds are between 0 and 1, the “lost” one "
-                        "below the “at risk” one."
-                    )
-                )
-            if company.clv_health_weight < 0:
-                raise ValidationError(_("The weight of P(alive) cannot be negative."))
             if company.clv_holdout_days < 0:
                 raise ValidationError(_("The hold-out cannot be negative."))

@@ -23,6 +23,3 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.clv_at_risk_below", readonly=False
     )
     clv_lost_below = fields.Float(related="company_id.clv_lost_below", readonly=False)
-    clv_health_weight = fields.Float(
-        related="company_id.clv_health_weight", readonly=False
-    )

@@ -38,14 +38,3 @@ class ResPartner(models.Model):
             ]
         )
         return [("id", "in" if (operator == "=") == value else "not in", members)]
-
-    def write(self, vals):
-        res = super().write(vals)
-        if "tz" in vals:
-            # sudo: the companies whose contact this is, whoever edits the contact
-            companies = (
-                self.env["res.company"].sudo().search([("partner_id", "in", self.ids)])
-            )
-            if companies:
-                self.env["stock.picking"]._refresh_delivered_on_time(companies)
-        return res

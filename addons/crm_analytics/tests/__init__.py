@@ -9,3 +9,4 @@ from . import test_clv_fit
 from . import test_cohorts
 from . import test_time_zones
 from . import test_kpi_point_in_time
+from . import test_scorecard_tour

@@ -132,6 +132,26 @@ class TestClvFit(RelationshipScoringCommon):
         self.assertAlmostEqual(score.p_alive, first["p_alive"], places=3)
         value = score.predicted_clv
         self.assertGreater(value, 0)
+        # the stored lifetime value is the maths module's, on the same history
+        company = self.company
+        self.assertAlmostEqual(
+            value,
+            float(
+                clv.clv(
+                    bgnbd,
+                    spend,
+                    data["x"],
+                    data["t_x"],
+                    data["T"],
+                    data["m"],
+                    company.clv_horizon_months,
+                    company.clv_monthly_discount,
+                    company.clv_margin_share,
+                    time_unit_days=7,
+                )[0]
+            ),
+            places=2,
+        )
         # a higher discount rate lowers the predicted value
         self.company.clv_monthly_discount = 0.2
         fit._write_scores(as_of=CALIBRATION)
@@ -141,7 +161,7 @@ class TestClvFit(RelationshipScoringCommon):
         self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
         without = score.health_score
         self.assertFalse(score.alive_component)
-        self.company.clv_health_weight = 30
+        self._profile().weight_alive = 30
         self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
         self.assertAlmostEqual(score.alive_component, 100 * score.p_alive, places=1)
         self.assertGreater(score.alive_contribution, 0)
@@ -150,7 +170,7 @@ class TestClvFit(RelationshipScoringCommon):
         )
         self.assertAlmostEqual(score.health_score, contributions, places=0)
         self.assertNotAlmostEqual(score.health_score, without, places=1)
-        self.company.clv_health_weight = 0
+        self._profile().weight_alive = 0
 
         # churn detection may follow P(alive) instead of the purchase-interval rule
         self.company.write(
@@ -197,6 +217,11 @@ class TestClvFit(RelationshipScoringCommon):
             self.assertTrue(again.holdout_line_ids or again.holdout_note)
             self.assertEqual(self._score(self.first).clv_fit_id, refit)
 
+    def _profile(self):
+        return self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.company
+        )
+
     def test_settings_are_checked(self):
         Company = self.env["res.company"]
         for field, value, message in (
@@ -205,10 +230,15 @@ class TestClvFit(RelationshipScoringCommon):
             ("clv_horizon_months", 0, "horizon"),
             ("clv_holdout_days", -1, "hold-out"),
             ("clv_lost_below", 0.8, "thresholds"),
-            ("clv_health_weight", -1, "weight"),
         ):
             with self.assertRaisesRegex(ValidationError, message):
                 Company.create({"name": f"Bad {field}", field: value})
+        # the weight of P(alive) sits with the other weights, on the profile
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.company
+        )
+        with self.assertRaisesRegex(ValidationError, "weight"):
+            profile.weight_alive = -1
 
     def test_access(self):
         user = new_test_user(

@@ -425,6 +425,33 @@ def simulate_gamma_gamma(params, x, rng=None):
 # ---------------------------------------------------------------------------
 
 
+def discounted_purchases(
+    bgnbd_params, x, t_x, T, months, monthly_discount, time_unit_days=7
+):
+    """Purchases each customer is expected to make over the next ``months``,
+    each month's discounted by (1 + monthly_discount) ** i (month i of 30 days).
+
+    As lifetimes' ``customer_lifetime_value`` before it multiplies by the value
+    of a transaction. ``x``, ``t_x`` and ``T`` are counted in units of
+    ``time_unit_days`` days, the unit the BG/NBD model was fitted in.
+
+    :return: array of shape ``x.shape``, in purchases
+    :raise ValueError: negative months or time unit, discount of -100 % or less
+    """
+    if months < 0 or monthly_discount <= -1 or time_unit_days <= 0:
+        raise ValueError("months, discount and time unit must be positive")
+    x, t_x, T = _floats(x, t_x, T)
+    total = np.zeros(x.shape)
+    before = np.zeros(x.shape)
+    # a month at a time, so that memory stays one row per customer
+    for month in range(1, int(months) + 1):
+        t = month * DAYS_PER_MONTH / time_unit_days
+        until = bgnbd_expected_purchases(bgnbd_params, t, x, t_x, T)
+        total += (until - before) / (1 + monthly_discount) ** month
+        before = until
+    return total
+
+
 def clv(
     bgnbd_params,
     gg_params,
@@ -439,21 +466,16 @@ def clv(
 ):
     """Discounted value of each customer's purchases over the next ``months``.
 
-    As lifetimes' ``customer_lifetime_value``: the purchases expected in month i
-    (30 days), discounted by (1 + monthly_discount) ** i, times the expected value
-    of a transaction and the margin. ``x``, ``t_x`` and ``T`` are counted in units
-    of ``time_unit_days`` days, the unit the BG/NBD model was fitted in.
+    As lifetimes' ``customer_lifetime_value``: :func:`discounted_purchases` times
+    the Gamma-Gamma expected value of a transaction and the margin. ``x``,
+    ``t_x`` and ``T`` are counted in units of ``time_unit_days`` days, the unit
+    the BG/NBD model was fitted in; ``m`` is the mean spend per repeat purchase.
+
+    :return: array of shape ``x.shape``, in the currency of ``m``
+    :raise ValueError: as :func:`discounted_purchases`
     """
-    if months < 0 or monthly_discount <= -1 or time_unit_days <= 0:
-        raise ValueError("months, discount and time unit must be positive")
-    x, t_x, T, m = _floats(x, t_x, T, np.where(np.asarray(x) > 0, m, 0.0))
-    value = gamma_gamma_expected_value(gg_params, x, m) * margin
-    total = np.zeros(x.shape)
-    before = np.zeros(x.shape)
-    # a month at a time, so that memory stays one row per customer
-    for month in range(1, int(months) + 1):
-        t = month * DAYS_PER_MONTH / time_unit_days
-        until = bgnbd_expected_purchases(bgnbd_params, t, x, t_x, T)
-        total += (until - before) / (1 + monthly_discount) ** month
-        before = until
-    return total * value
+    purchases = discounted_purchases(
+        bgnbd_params, x, t_x, T, months, monthly_discount, time_unit_days
+    )
+    x, m = _floats(x, np.where(np.asarray(x) > 0, m, 0.0))
+    return purchases * gamma_gamma_expected_value(gg_params, x, m) * margin

@@ -228,6 +228,7 @@ class LoyaltyPortal(CustomerPortalLoyalty):
         program_type = card.program_id.program_type
         rewards = (
             request.env["loyalty.reward"]
+            # sudo: the rewards of a program whose card the portal user may see
             .sudo()
             .search(
                 [

@@ -3,9 +3,11 @@ from . import crm_relationship_score
 from . import crm_relationship_score_history
 from . import crm_relationship_score_queue
 from . import account_move
+from . import account_partial_reconcile
 from . import stock_picking
 from . import res_company
 from . import res_partner
+from . import resource_calendar
 from . import res_config_settings
 from . import hr_department
 from . import crm_account_team_member

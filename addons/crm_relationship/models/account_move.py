@@ -53,11 +53,13 @@ class AccountMove(models.Model):
             return set()
         earned = {
             (point.order_id.id, point.coupon_id.program_id.id)
+            # sudo: which orders already earned points, whoever posts the invoice
             for point in orders.sudo().coupon_point_ids
             if point.points > 0
         }
         history = (
             self.env["loyalty.history"]
+            # sudo: the orders' loyalty history, whoever posts the invoice
             .sudo()
             .search(
                 [
@@ -253,6 +255,7 @@ class AccountMove(models.Model):
         """An invoice posted again after a reset: its credit notes still stand and
         take their share of its new lots again (``delta``: {card: points}, updated).
         """
+        # sudo: the ledger follows the posting the user was allowed to make
         Lot = self.env["loyalty.points.lot"].sudo()
 
         for move, program, card in reposted:
@@ -290,6 +293,7 @@ class AccountMove(models.Model):
 
         :return: history line values; ``delta`` ({card: points}) is updated
         """
+        # sudo: the ledger follows the posting the user was allowed to make
         Lot = self.env["loyalty.points.lot"].sudo()
         Use = self.env["loyalty.points.use"].sudo()
         history_vals = []
@@ -522,6 +526,7 @@ class AccountMove(models.Model):
                     "order_id": refund.id,
                 }
             )
+        # sudo: the card's history follows the change the user was allowed to make
         self.env["loyalty.history"].sudo().create(history_vals)
         self.env["loyalty.card"]._ledger_apply(delta)
 
@@ -557,21 +562,3 @@ class AccountMove(models.Model):
                 delta[card] += points
         lines.unlink()
         Card._ledger_apply(delta)
-
-
-class AccountPartialReconcile(models.Model):
-    _inherit = "account.partial.reconcile"
-
-    def _crm_relationship_mark(self):
-        moves = (self.debit_move_id | self.credit_move_id).move_id
-        moves._crm_relationship_mark()
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        partials = super().create(vals_list)
-        partials._crm_relationship_mark()
-        return partials
-
-    def unlink(self):
-        self._crm_relationship_mark()
-        return super().unlink()

@@ -311,14 +311,27 @@ class CrmComplaint(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _partner_from_email(self, email):
-        normalized = email_normalize(email)
-        if not normalized:
+        """The contact an e-mail address belongs to, as Odoo's mail gateway finds
+        it (``mail.thread._mail_find_partner_from_emails``); none if unknown."""
+        if not email_normalize(email):
             return self.env["res.partner"]
-        return (
-            self.env["res.partner"]
-            .sudo()
-            .search([("email_normalized", "=", normalized)], limit=1)
-        )
+        # sudo: the sender is looked up among every contact, whoever records the
+        # complaint (a portal user, the mail gateway)
+        found = self.sudo()._mail_find_partner_from_emails([email], force_create=False)
+        return found[0] if found and found[0] else self.env["res.partner"]
+
+    def _track_subtype(self, init_values):
+        """Followers hear of a stage change, or of the resolution (as project.task
+        does)."""
+        self.ensure_one()
+        if "stage_id" in init_values:
+            if self.stage_id.is_closed:
+                return self.env.ref("crm_relationship.mt_complaint_resolved")
+            return self.env.ref("crm_relationship.mt_complaint_stage")
+        return super()._track_subtype(init_values)
+
+    def _creation_subtype(self):
+        return self.env.ref("crm_relationship.mt_complaint_new")
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):

@@ -2,9 +2,32 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 OPEN_STATES = ("requested", "accepted")
 TODO = "mail.mail_activity_data_todo"
+#: what a user is told when an action does not fit the hand-off's state, or the
+#: user is not on the receiving side: whole sentences, one per action
+TRANSITION_MESSAGES = {
+    "accept": (
+        _lt("You cannot accept a hand-off that is %(state)s."),
+        _lt("Only %(department)s can accept this hand-off."),
+    ),
+    "complete": (
+        _lt("You cannot complete a hand-off that is %(state)s."),
+        _lt("Only %(department)s can complete this hand-off."),
+    ),
+    "refuse": (
+        _lt("You cannot refuse a hand-off that is %(state)s."),
+        _lt("Only %(department)s can refuse this hand-off."),
+    ),
+    "reopen": (
+        _lt("You cannot reopen a hand-off that is %(state)s."),
+        _lt("Only %(department)s can reopen this hand-off."),
+    ),
+}
 
 
 class CrmHandoff(models.Model):
@@ -254,6 +277,13 @@ class CrmHandoff(models.Model):
             )
         return handoffs
 
+    def _track_subtype(self, init_values):
+        """Followers hear of each step of the hand-off (as project.task does)."""
+        self.ensure_one()
+        if "state" in init_values and self.state in ("accepted", "done", "refused"):
+            return self.env.ref(f"crm_relationship.mt_handoff_{self.state}")
+        return super()._track_subtype(init_values)
+
     def write(self, vals):
         self._check_dispatch(vals)
         reassigned = self.env["crm.handoff"]
@@ -296,7 +326,7 @@ class CrmHandoff(models.Model):
     # Actions
     # ------------------------------------------------------------------
     def action_accept(self):
-        self._check_transition(("requested",), _("accept"))
+        self._check_transition(("requested",), "accept")
         now = fields.Datetime.now()
         for handoff in self:
             vals = {"state": "accepted", "date_accepted": now}
@@ -307,7 +337,7 @@ class CrmHandoff(models.Model):
         return True
 
     def action_done(self):
-        self._check_transition(OPEN_STATES, _("complete"))
+        self._check_transition(OPEN_STATES, "complete")
         self.write({"state": "done", "date_closed": fields.Datetime.now()})
         for handoff in self:
             outcome = handoff.result or Markup("<p>%s</p>") % _("No outcome given.")
@@ -330,7 +360,7 @@ class CrmHandoff(models.Model):
             raise UserError(
                 _("Say why the hand-off is refused: the requester needs to know.")
             )
-        self._check_transition(OPEN_STATES, _("refuse"))
+        self._check_transition(OPEN_STATES, "refuse")
         self.write(
             {
                 "state": "refused",
@@ -365,7 +395,7 @@ class CrmHandoff(models.Model):
 
     def action_reopen(self):
         """A refused hand-off goes back to the receiving department, as requested."""
-        self._check_transition(("refused",), _("reopen"), receiver=False)
+        self._check_transition(("refused",), "reopen", receiver=False)
         self.write({"state": "requested", "date_closed": False})
         self._notify_receivers()
         return True
@@ -383,24 +413,21 @@ class CrmHandoff(models.Model):
             or user.has_group("crm_relationship.group_relationship_manager")
         )
 
-    def _check_transition(self, states, verb, receiver=True):
+    def _check_transition(self, states, action, receiver=True):
+        """Refuse ``action`` ("accept", "complete", "refuse", "reopen") on hand-offs
+        not in ``states``, or, with ``receiver``, to users outside the receiving
+        department. Each message is a whole sentence for the translators."""
         labels = dict(self._fields["state"].selection)
+        wrong_state, not_receiver = TRANSITION_MESSAGES[action]
         for handoff in self:
             if handoff.state not in states:
                 raise UserError(
-                    _(
-                        "You cannot %(verb)s a hand-off that is %(state)s.",
-                        verb=verb,
-                        state=labels[handoff.state].lower(),
-                    )
+                    self.env._(wrong_state) % {"state": labels[handoff.state].lower()}
                 )
             if receiver and not handoff._is_receiver():
                 raise UserError(
-                    _(
-                        "Only %(department)s can %(verb)s this hand-off.",
-                        department=handoff.to_department_id.name,
-                        verb=verb,
-                    )
+                    self.env._(not_receiver)
+                    % {"department": handoff.to_department_id.name}
                 )
 
     def _receiver_user(self):

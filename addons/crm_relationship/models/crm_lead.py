@@ -21,7 +21,7 @@ class CrmLead(models.Model):
         check_company=True,
     )
     winback_tier = fields.Selection(
-        [(t, t) for t in scoring.TIERS], "Tier at churn", readonly=True, copy=False
+        scoring.TIER_SELECTION, "Tier at churn", readonly=True, copy=False
     )
     winback_churn_state = fields.Selection(
         scoring.CHURN_STATES, "Churn state at start", readonly=True, copy=False

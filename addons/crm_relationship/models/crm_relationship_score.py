@@ -63,9 +63,7 @@ class CrmRelationshipScore(models.Model):
     f_score = fields.Integer("F", readonly=True, aggregator="avg")
     m_score = fields.Integer("M", readonly=True, aggregator="avg")
     rfm_segment = fields.Selection(scoring.RFM_SEGMENTS, "RFM segment", readonly=True)
-    abc_class = fields.Selection(
-        [("A", "A"), ("B", "B"), ("C", "C")], "ABC class", readonly=True
-    )
+    abc_class = fields.Selection(scoring.ABC_CLASSES, "ABC class", readonly=True)
 
     # Lifetime value so far
     clv_historical = fields.Monetary(
@@ -169,20 +167,20 @@ class CrmRelationshipScore(models.Model):
     health_score = fields.Float(
         "Health score", readonly=True, digits=(16, 1), aggregator="avg"
     )
-    tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True)
+    tier = fields.Selection(scoring.TIER_SELECTION, readonly=True)
 
     # Trend against the last snapshot before the reference date
     previous_health_score = fields.Float(
         "Previous health score", readonly=True, digits=(16, 1)
     )
     previous_tier = fields.Selection(
-        [(t, t) for t in scoring.TIERS], "Previous tier", readonly=True
+        scoring.TIER_SELECTION, "Previous tier", readonly=True
     )
     score_delta = fields.Float(
         "Health change", readonly=True, digits=(16, 1), aggregator="avg"
     )
     tier_trend = fields.Selection(
-        [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")],
+        scoring.TIER_TRENDS,
         "Tier trend",
         readonly=True,
     )
@@ -418,6 +416,7 @@ class CrmRelationshipScore(models.Model):
         for company in companies:
             try:
                 with self.env.cr.savepoint():
+                    # sudo: the right to recompute was checked above; scoring reads all
                     self.sudo()._recompute_company(
                         company, date_ref or company._crm_today(), partner_ids
                     )
@@ -455,6 +454,8 @@ class CrmRelationshipScore(models.Model):
         profile = self.env["crm.relationship.scoring.profile"]._get_for_company(company)
         date_from = date_ref - timedelta(days=profile.window_days)
         targets = self._target_partners(partner_ids)
+        # the staging reads the stored flag of deliveries done in this transaction
+        self.env["stock.picking"].flush_model(["delivered_on_time"])
         self._drop_stage()
         with self._without_jit():
             self._recompute_company_steps(
@@ -603,20 +604,6 @@ class CrmRelationshipScore(models.Model):
             **sources,
         )
 
-    def _floor_sql(self, company, date_ref, window_days):
-        """The benchmark's floor: the rows the staging reads, aggregated the same
-        way, nothing written. ``count(src)`` takes the whole row: with count(*)
-        PostgreSQL would drop the unread aggregates and the floor would be too low."""
-        date_from = date_ref - timedelta(days=window_days)
-        sources = self._source_queries(company, date_ref, date_from, None)
-        return SQL(
-            "SELECT %s",
-            SQL(", ").join(
-                SQL("(SELECT count(src) FROM (%s) src)", query)
-                for query in sources.values()
-            ),
-        )
-
     def _source_queries(self, company, date_ref, date_from, partners):
         """One SELECT per source, each giving one row per commercial partner."""
         moves_where = self._customer_moves_where(company, date_ref, partners)
@@ -752,8 +739,8 @@ class CrmRelationshipScore(models.Model):
         )
         # Deliveries done in the window, and returns of deliveries. Datetimes are cut
         # into days in the company's time zone: the window's local days run from
-        # ``start`` to ``end`` in UTC, and a delivery is on time when done on or
-        # before its promised local day.
+        # ``start`` to ``end`` in UTC; a delivery is on time as its stored
+        # ``delivered_on_time`` says (stock.picking, the one definition).
         tz = company._crm_tz()
         start, end = dates.utc_bounds(date_from + timedelta(days=1), date_ref, tz)
         partner_filter = (
@@ -766,7 +753,7 @@ class CrmRelationshipScore(models.Model):
             SELECT rp.commercial_partner_id AS partner_id,
                    COUNT(*) FILTER (WHERE spt.code = 'outgoing') AS deliveries,
                    COUNT(*) FILTER (
-                       WHERE spt.code = 'outgoing' AND %(done_day)s <= %(due_day)s
+                       WHERE spt.code = 'outgoing' AND sp.delivered_on_time
                    ) AS on_time,
                    COUNT(*) FILTER (WHERE spt.code = 'incoming') AS returns
               FROM stock_picking sp
@@ -780,10 +767,6 @@ class CrmRelationshipScore(models.Model):
              GROUP BY rp.commercial_partner_id
             """,
             company=company.id,
-            done_day=dates.local_date_sql(SQL("sp.date_done"), tz),
-            due_day=dates.local_date_sql(
-                SQL("COALESCE(sp.date_deadline, sp.scheduled_date)"), tz
-            ),
             start=start,
             end=end,
             partner_filter=partner_filter,

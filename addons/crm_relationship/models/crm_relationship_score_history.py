@@ -28,14 +28,12 @@ class CrmRelationshipScoreHistory(models.Model):
     user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
     snapshot_date = fields.Date(required=True, readonly=True)
     health_score = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
-    tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True)
+    tier = fields.Selection(scoring.TIER_SELECTION, readonly=True)
     r_score = fields.Integer("R", readonly=True, aggregator="avg")
     f_score = fields.Integer("F", readonly=True, aggregator="avg")
     m_score = fields.Integer("M", readonly=True, aggregator="avg")
     rfm_segment = fields.Selection(scoring.RFM_SEGMENTS, "RFM segment", readonly=True)
-    abc_class = fields.Selection(
-        [("A", "A"), ("B", "B"), ("C", "C")], "ABC class", readonly=True
-    )
+    abc_class = fields.Selection(scoring.ABC_CLASSES, "ABC class", readonly=True)
     recency_days = fields.Integer("Recency (days)", readonly=True, aggregator="avg")
     frequency = fields.Integer(readonly=True, aggregator="avg")
     monetary = fields.Monetary(readonly=True)

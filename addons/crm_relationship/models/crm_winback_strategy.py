@@ -24,7 +24,7 @@ class CrmWinbackStrategy(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
     tier = fields.Selection(
-        [(t, t) for t in scoring.TIERS],
+        scoring.TIER_SELECTION,
         required=True,
         help="Customers of this tier get this strategy when they churn.",
     )

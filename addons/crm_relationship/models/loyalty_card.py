@@ -470,6 +470,7 @@ class LoyaltyCard(models.Model):
 
         :return: {card id: points}
         """
+        # sudo: the ledger follows the reset the user was allowed to make
         Lot = self.env["loyalty.points.lot"].sudo()
         Use = self.env["loyalty.points.use"].sudo()
         awarded = {
@@ -550,6 +551,7 @@ class LoyaltyCard(models.Model):
             dead._expire_lots(today)
         moved_points = sum(sudo_others.mapped("points"))
         for model in ("loyalty.history", "loyalty.points.lot", "loyalty.points.use"):
+            # sudo: see the method's docstring (merging moves ledger records)
             self.env[model].sudo().search([("card_id", "in", others.ids)]).write(
                 {"card_id": self.id}
             )
@@ -557,12 +559,14 @@ class LoyaltyCard(models.Model):
         # an order later moves this card's balance (sale_loyalty reads both)
         for model in ("sale.order.coupon.points", "sale.order.line"):
             if model in self.env:
+                # sudo: the orders' points follow the merged card
                 self.env[model].sudo().search([("coupon_id", "in", others.ids)]).write(
                     {"coupon_id": self.id}
                 )
         sudo_others.with_context(**{LEDGER_DONE: True}).write(
             {"points": 0, "active": False}
         )
+        # sudo: the balance follows the merged ledger
         self.sudo().with_context(**{LEDGER_DONE: True}).points = (
             self.points + moved_points
         )
@@ -665,6 +669,7 @@ class LoyaltyCard(models.Model):
         :return: the new ``loyalty.points.use`` records
         """
         self.ensure_one()
+        # sudo: the ledger follows the credit note the user was allowed to post
         Use = self.env["loyalty.points.use"].sudo()
         lots = self._ledger_open_lots()
         values = {
@@ -697,6 +702,7 @@ class LoyaltyCard(models.Model):
 
         :return: points taken from the balance
         """
+        # sudo: the ledger follows the reset the user was allowed to make
         Use = self.env["loyalty.points.use"].sudo()
         reversed_before = defaultdict(float)
         expired_reversed = defaultdict(float)
@@ -861,6 +867,7 @@ class LoyaltyCard(models.Model):
                 if float_compare(points, card.tier_points, POINTS_DIGITS):
                     by_value[points] |= card
             for points, batch in by_value.items():
+                # sudo: qualifying points follow the ledger, whoever changed it
                 batch.sudo().with_context(**{LEDGER_DONE: True}).write(
                     {"tier_points": points}
                 )
@@ -891,6 +898,7 @@ class LoyaltyCard(models.Model):
         dates = (
             [date]
             if date
+            # sudo: every company's day, whoever runs the expiry
             else [c._crm_today() for c in self.env["res.company"].sudo().search([])]
         )
         Lot = self.env["loyalty.points.lot"]
@@ -964,6 +972,7 @@ class LoyaltyCard(models.Model):
             )
             by_card[card] += lot.remaining
             lot.remaining = 0.0
+        # sudo: expiry is the program's rule, run by the cron or a manager
         self.env["loyalty.points.use"].sudo().create(use_vals)
         # a card past its expiration date loses a balance the ledger does not hold
         for card in self:
@@ -997,6 +1006,7 @@ class LoyaltyCard(models.Model):
         issued points (dated the line's day, with its document), the used points
         taken from them oldest first, and an adjustment for any difference with
         the balance. Run once by the upgrade."""
+        # sudo: run once by the upgrade, over every card
         History = self.env["loyalty.history"].sudo()
         for card in self.sudo().filtered(lambda c: not c.lot_ids):
             lines = History.search([("card_id", "=", card.id)], order="create_date, id")
@@ -1045,6 +1055,7 @@ class LoyaltyCard(models.Model):
             kept._merge_from(self)
             return
         holder = self.partner_id
+        # sudo: the card stays with the company, whoever moved the contact
         self.sudo().partner_id = entity
         self._message_log(
             body=self.env._(

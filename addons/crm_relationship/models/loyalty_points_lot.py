@@ -102,4 +102,5 @@ class LoyaltyPointsLot(models.Model):
         self.ensure_one()
         if not self.origin_model or not self.origin_id:
             return ""
+        # sudo: the name of the document that gave the points, shown with the lot
         return self.env[self.origin_model].browse(self.origin_id).sudo().display_name

@@ -6,7 +6,6 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 
 from ..tools import dates, scoring
-from ..tools.demo_generator import DemoDataGenerator
 
 SCORE_GROUP = "crm_relationship.group_relationship_user"
 # Who reads receivables, overdue amounts and credit: accounting users, heads, managers.
@@ -32,7 +31,7 @@ class ResPartner(models.Model):
         help="The commercial entity's scores in the current company.",
     )
     relationship_tier = fields.Selection(
-        [(t, t) for t in scoring.TIERS],
+        scoring.TIER_SELECTION,
         compute="_compute_relationship_score_id",
         string="Customer tier",
         groups=SCORE_GROUP,
@@ -49,7 +48,7 @@ class ResPartner(models.Model):
         groups=SCORE_GROUP,
     )
     relationship_tier_trend = fields.Selection(
-        [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")],
+        scoring.TIER_TRENDS,
         compute="_compute_relationship_score_id",
         string="Tier trend",
         groups=SCORE_GROUP,
@@ -323,6 +322,7 @@ class ResPartner(models.Model):
         model, domain = self._c360_domain(figure, partners.ids)
         groups = (
             self.env[model]
+            # sudo: the 360 counts documents the user may not open (figures only)
             .sudo()
             ._read_group(domain, ["partner_id"], ["__count", *aggregates])
         )
@@ -355,6 +355,7 @@ class ResPartner(models.Model):
         for partner in self:
             commercial = partner.commercial_partner_id
             balance = receivable[commercial.id][1]
+            # sudo: the credit limit is shown to those who see the receivable
             limit = use_limit and commercial.sudo().credit_limit or 0.0
             partner.c360_receivable = balance
             partner.c360_overdue = overdue[commercial.id][1]
@@ -392,6 +393,7 @@ class ResPartner(models.Model):
         """Historical figures the nightly scoring already holds, per commercial id."""
         rows = (
             self.env["crm.relationship.score"]
+            # sudo: the scores' figures, shown on the 360 to its readers
             .sudo()
             .search_read(
                 [
@@ -480,8 +482,10 @@ class ResPartner(models.Model):
         """Entry point of the demo data (called from demo XML).
 
         The generator is shared with the tests and the benchmarks, so that all three
-        speak of the same kind of company.
+        speak of the same kind of company. Imported here: only the demo needs it.
         """
+        from ..tools.demo_generator import DemoDataGenerator
+
         return DemoDataGenerator(self.env, seed=seed).generate(customers=customers)
 
     # ------------------------------------------------------------
@@ -489,6 +493,20 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------
 
     def write(self, vals):
+        """A company's time zone changes the local day of its deliveries; a contact
+        that changes commercial entity leaves its points (see
+        :meth:`_loyalty_write`)."""
+        res = self._loyalty_write(vals)
+        if "tz" in vals:
+            # sudo: the companies whose contact this is, whoever edits the contact
+            companies = (
+                self.env["res.company"].sudo().search([("partner_id", "in", self.ids)])
+            )
+            if companies:
+                self.env["stock.picking"]._refresh_delivered_on_time(companies)
+        return res
+
+    def _loyalty_write(self, vals):
         """A contact that changes commercial entity (moved to another company, made
         a company of its own, or with the contact above it) leaves the points it
         earned with the entity it earned them for (``loyalty.card._hand_back_to``).

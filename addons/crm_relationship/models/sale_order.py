@@ -182,6 +182,7 @@ class SaleOrder(models.Model):
         if not lines:
             return
         orders = {order.id: order for order in self}
+        # sudo: the customer's membership cards, whoever confirms the order
         cards = self.env["loyalty.card"].sudo()
         for line in lines:
             order = orders[line.order_id]

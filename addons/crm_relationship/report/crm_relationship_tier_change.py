@@ -27,10 +27,8 @@ class CrmRelationshipTierChange(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
     date = fields.Date(readonly=True)
-    previous_tier = fields.Selection(
-        [(t, t) for t in scoring.TIERS], "From tier", readonly=True
-    )
-    tier = fields.Selection([(t, t) for t in scoring.TIERS], "To tier", readonly=True)
+    previous_tier = fields.Selection(scoring.TIER_SELECTION, "From tier", readonly=True)
+    tier = fields.Selection(scoring.TIER_SELECTION, "To tier", readonly=True)
     direction = fields.Selection(
         [("up", "Upgrade"), ("down", "Downgrade")], readonly=True
     )

@@ -31,7 +31,7 @@ class CrmWinbackReport(models.Model):
     team_id = fields.Many2one("crm.team", "Sales team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     strategy_id = fields.Many2one("crm.winback.strategy", readonly=True)
-    tier = fields.Selection([(t, t) for t in scoring.TIERS], readonly=True)
+    tier = fields.Selection(scoring.TIER_SELECTION, readonly=True)
     churn_state = fields.Selection(scoring.CHURN_STATES, readonly=True)
     date_start = fields.Date("Started", readonly=True)
     state = fields.Selection(

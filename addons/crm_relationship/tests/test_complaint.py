@@ -262,6 +262,47 @@ class TestComplaint(TransactionCase):
         alias = self.env.ref("crm_relationship.mail_alias_complaints")
         self.assertEqual(alias.alias_model_id.model, "crm.complaint")
 
+    def test_complaint_by_email_from_an_unknown_sender(self):
+        raw = RAW_EMAIL.replace("anna@acme.example.com", "who@nowhere.example.com")
+        complaint = self.Complaint.browse(
+            self.env["mail.thread"].message_process("crm.complaint", raw)
+        )
+        self.assertFalse(complaint.partner_id)
+        self.assertFalse(complaint.partner_contact_id)
+        self.assertIn("who@nowhere.example.com", complaint.email_from)
+
+    def test_followers_hear_of_stage_changes_and_resolution(self):
+        """As project.task: a colleague following the complaint is notified when
+        its stage changes, and when it is resolved; the customer following it is
+        not (internal subtypes: the rating request tells them)."""
+        complaint = self._complaint()
+        colleague = new_test_user(
+            self.env,
+            login="complaint_follower",
+            groups="crm_relationship.group_relationship_user",
+        )
+        complaint.message_subscribe(partner_ids=colleague.partner_id.ids)
+        stages = self.env["crm.complaint.stage"].search([], order="sequence")
+        working = stages.filtered(lambda s: not s.is_closed) - complaint.stage_id
+        closed = stages.filtered("is_closed")[:1]
+        complaint.stage_id = working[:1]
+        self.env.cr.precommit.run()  # tracking is posted at commit
+        moved = complaint.message_ids[0]
+        self.assertEqual(
+            moved.subtype_id, self.env.ref("crm_relationship.mt_complaint_stage")
+        )
+        self.assertIn(colleague.partner_id, moved.notified_partner_ids)
+        self.assertNotIn(self.buyer, moved.notified_partner_ids)
+        complaint.stage_id = closed
+        self.env.cr.precommit.run()  # tracking is posted at commit
+        resolved = complaint.message_ids.filtered(
+            lambda m: (
+                m.subtype_id == self.env.ref("crm_relationship.mt_complaint_resolved")
+            )
+        )
+        self.assertEqual(len(resolved), 1)
+        self.assertIn(colleague.partner_id, resolved.notified_partner_ids)
+
     def test_complaints_queue_their_customer_for_scoring(self):
         Queue = self.env["crm.relationship.score.queue"]
         Queue.search([]).unlink()

@@ -350,6 +350,28 @@ class TestHandoffRouting(SharedRecordCase):
         self.assertIn("42 pallets", told.body)
         self.assertIn(self.seller.partner_id, told.notification_ids.res_partner_id)
 
+    def test_followers_hear_of_each_step(self):
+        """As project.task: a colleague following the hand-off is notified of its
+        acceptance and completion, each with its own subtype."""
+        handoff = self._handoff()
+        follower = new_test_user(
+            self.env, login="handoff_follower", groups="base.group_user"
+        ).partner_id
+        handoff.message_subscribe(partner_ids=follower.ids)
+        # tracking is posted at commit: one message per transaction
+        handoff.with_user(self.planner).action_accept()
+        self.env.cr.precommit.run()
+        handoff.with_user(self.planner).write({"result": "<p>42 pallets</p>"})
+        handoff.with_user(self.planner).action_done()
+        self.env.cr.precommit.run()
+        for state in ("accepted", "done"):
+            subtype = self.env.ref(f"crm_relationship.mt_handoff_{state}")
+            message = handoff.message_ids.filtered(
+                lambda m, s=subtype: m.subtype_id == s
+            )
+            self.assertEqual(len(message), 1, state)
+            self.assertIn(follower, message.notified_partner_ids)
+
     def test_refuse_needs_a_reason_and_removes_the_activity(self):
         handoff = self._handoff()
         for reason in (None, "", "   \n"):

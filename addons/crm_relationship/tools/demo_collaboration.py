@@ -222,6 +222,7 @@ class CollaborationDemoMixin:
             [(overdue.id, today - timedelta(days=4))],
         )
         overdue.invalidate_recordset(["date_deadline"])
+        # sudo: demo data, written at install
         self.records["handoffs"] = handoffs.sudo()
 
     def _create_complaints(self, users):

@@ -13,7 +13,8 @@ costs about 0.15 s per order on two cores. At that size these steps need an SQL 
 (bulk INSERT of finished documents): order confirmation (procurement, reservation and
 one loyalty evaluation per order), delivery validation (moves, move lines, quants),
 invoice and credit note creation and posting (taxes, sequence numbers), payments and
-their reconciliation (partials, payment state). ``bulk_generator.py`` is that path for
+their reconciliation (partials, payment state). The benchmarks' SQL path
+(``tests/benchmarks/bulk_generator.py``, outside the addon) writes directly
 what scoring reads (invoices, payments and their reconciliation, deliveries, returns).
 Partners, products, opportunities and loyalty cards can stay on batched ``create()``;
 the date fixes are SQL already.

@@ -1,15 +1,27 @@
 """Relationship scoring maths, apart from the ORM.
 
-The recompute runs these rules in PostgreSQL over every customer at once; this module
-is their single definition: the SQL expressions are generated from the tables below,
-and the plain-Python functions serve the customer panel's explanations and the tests.
+The recompute runs these rules in PostgreSQL over every customer at once
+(``crm.relationship.score._recompute_sql``). Only the RFM segments are generated from
+this module (:func:`rfm_segment_sql`); for quintiles, ABC classes, components,
+health, tiers and churn the plain-Python functions below are the reference: the
+tests compute the same customers both ways and require the same figures
+(``tests/test_scoring_maths.py`` and ``tests/test_relationship_score.py``), and the
+customer panel explains a score with them. A change of rule is made here first,
+then in the SQL, and the tests tell when the two disagree.
 """
 
+from bisect import bisect_right
 from itertools import pairwise
 
 from odoo.tools import SQL
 
 TIERS = ("A", "B", "C", "D", "E", "F")
+#: the selection of every tier field (scores, history, partners, reports)
+TIER_SELECTION = [(tier, tier) for tier in TIERS]
+#: the selection of the tier trend (the score row and the partner)
+TIER_TRENDS = [("up", "Up"), ("down", "Down"), ("same", "Same"), ("new", "New")]
+#: the selection of the ABC class (the score row and its history)
+ABC_CLASSES = [("A", "A"), ("B", "B"), ("C", "C")]
 
 # RFM segments, first matching rule wins. FM is the mean of F and M rounded half up,
 # so a customer who buys often but little, or rarely but much, sits in the middle.
@@ -87,20 +99,9 @@ def quintile_scores(values, higher_is_better=True):
     ordered = sorted(keyed)
     scores = []
     for v in keyed:
-        at_or_below = _bisect_right(ordered, v)
+        at_or_below = bisect_right(ordered, v)
         scores.append((5 * at_or_below + n - 1) // n)
     return scores
-
-
-def _bisect_right(ordered, value):
-    lo, hi = 0, len(ordered)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if value < ordered[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 def abc_classes(monetary, a_share=80.0, b_share=95.0):

@@ -25,7 +25,7 @@ registry.category("web_tour.tours").add("crm_relationship_handoff_request_tour",
             content: "Its form opens",
         },
         {
-            // the base form opens on "Contacts & Addresses" (autofocus), not on the 360
+            // the form opens on Odoo's first page; the 360 is one tab among them
             trigger: ".o_form_view .o_notebook .nav-link:contains('Customer 360')",
             content: "Read the Customer 360",
             run: "click",
