@@ -495,8 +495,12 @@ class ResPartner(models.Model):
     def write(self, vals):
         """A company's time zone changes the local day of its deliveries; a contact
         that changes commercial entity leaves its points (see
-        :meth:`_loyalty_write`)."""
-        res = self._loyalty_write(vals)
+        :meth:`_loyalty_entities_before`)."""
+        entities = self._loyalty_entities_before(vals)
+        res = super().write(vals)
+        for card, entity in entities.items():
+            if card.partner_id.commercial_partner_id != entity:
+                card._hand_back_to(entity)
         if "tz" in vals:
             # sudo: the companies whose contact this is, whoever edits the contact
             companies = (
@@ -506,13 +510,16 @@ class ResPartner(models.Model):
                 self.env["stock.picking"]._refresh_delivered_on_time(companies)
         return res
 
-    def _loyalty_write(self, vals):
+    def _loyalty_entities_before(self, vals):
         """A contact that changes commercial entity (moved to another company, made
         a company of its own, or with the contact above it) leaves the points it
         earned with the entity it earned them for (``loyalty.card._hand_back_to``).
+
+        :return: {loyalty card held by these contacts or those below them: its
+            customer before the write}, empty when ``vals`` cannot move them
         """
         if "parent_id" not in vals and "is_company" not in vals:
-            return super().write(vals)
+            return {}
         # sudo: the cards follow the customer who earned them, whoever edits the
         # contact; the contacts below this one change entity with it
         cards = (
@@ -525,9 +532,4 @@ class ResPartner(models.Model):
                 ]
             )
         )
-        before = {card: card.partner_id.commercial_partner_id for card in cards}
-        res = super().write(vals)
-        for card, entity in before.items():
-            if card.partner_id.commercial_partner_id != entity:
-                card._hand_back_to(entity)
-        return res
+        return {card: card.partner_id.commercial_partner_id for card in cards}
