@@ -20,17 +20,21 @@ class AccountMove(models.Model):
     def button_draft(self):
         self._crm_relationship_mark()
         withdrawn = self._loyalty_withdrawn_refunds()
+        orders = withdrawn.invoice_line_ids.sale_line_ids.order_id
         self._loyalty_revert_invoice_points()
         res = super().button_draft()
         withdrawn.reversed_entry_id._loyalty_settle_refunds()
+        self._loyalty_settle_order_refunds(orders)
         return res
 
     def button_cancel(self):
         self._crm_relationship_mark()
         withdrawn = self._loyalty_withdrawn_refunds()
+        orders = withdrawn.invoice_line_ids.sale_line_ids.order_id
         self._loyalty_revert_invoice_points()
         res = super().button_cancel()
         withdrawn.reversed_entry_id._loyalty_settle_refunds()
+        self._loyalty_settle_order_refunds(orders)
         return res
 
     def _crm_relationship_mark(self):
@@ -450,13 +454,9 @@ class AccountMove(models.Model):
         still standing take back their cumulated share of what each invoice gave,
         no more, no less (a withdrawn credit note may have left the others short,
         when the invoice was credited more than once in full, or a cent off).
-
-        The difference is taken back, or given back, as the latest standing credit
-        note's, with a line in the card's history.
         """
         # sudo: see _loyalty_grant_invoice_points
         Lot = self.env["loyalty.points.lot"].sudo()
-        Use = self.env["loyalty.points.use"].sudo()
         invoices = self.filtered(lambda m: m.state == "posted")
         if not invoices:
             return
@@ -467,42 +467,106 @@ class AccountMove(models.Model):
         earned = invoices._loyalty_earned_orders(
             Lot.browse().union(*lots_by_key.values()).program_id
         )
-        delta = defaultdict(float)
-        history_vals = []
+        settlements = []
         for (invoice_id, program), lots in lots_by_key.items():
             invoice = invoices.browse(invoice_id)
-            lots = self._loyalty_live_lots(lots)
-            standing = invoice.reversal_move_ids.filtered(
-                lambda r: r.state == "posted"
-            ).sorted(lambda r: (r.invoice_date, r.id))
             base = invoice._loyalty_eligible_amount(program, earned, True)
-            if not lots or not base:
+            if not base:
                 continue
+            refunds = invoice.reversal_move_ids
             credited = sum(
                 abs(refund._loyalty_eligible_amount(program, earned, True))
-                for refund in standing
+                for refund in refunds.filtered(lambda r: r.state == "posted")
             )
+            settlements.append((lots, credited / abs(base), refunds, None))
+        self._loyalty_settle(settlements)
+
+    @api.model
+    def _loyalty_settle_order_refunds(self, orders):
+        """After a credit note of invoiced lines of ``orders`` was withdrawn: the
+        standing credit notes of each order take back their cumulated share of
+        the points the order earned through the program's rules, no more, no
+        less (as :meth:`_loyalty_settle_refunds` for invoices)."""
+        # sudo: see _loyalty_grant_invoice_points
+        Lot = self.env["loyalty.points.lot"].sudo()
+        orders = orders.filtered(lambda o: o.state == "sale" and o.amount_untaxed)
+        if not orders:
+            return
+        settlements = []
+        for (order_id, _program), lots in (
+            Lot.search(
+                [("origin_model", "=", "sale.order"), ("origin_id", "in", orders.ids)],
+                order="id",
+            )
+            .grouped(lambda lot: (lot.origin_id, lot.program_id))
+            .items()
+        ):
+            order = orders.browse(order_id)
+            refunds = order.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+            credited = sum(
+                abs(
+                    sum(
+                        line.price_subtotal
+                        for line in refund.invoice_line_ids
+                        if order in line.sale_line_ids.order_id
+                    )
+                )
+                for refund in refunds.filtered(lambda r: r.state == "posted")
+            )
+            description = order.name
+            settlements.append(
+                (lots, credited / abs(order.amount_untaxed), refunds, description)
+            )
+        self._loyalty_settle(settlements)
+
+    @api.model
+    def _loyalty_settle(self, settlements):
+        """Bring what credit notes took back from some lots to their share.
+
+        :param settlements: ``(lots, share, refunds, order name)`` tuples: the lots
+            one document gave, the share of it its posted credit notes credit, all
+            its credit notes (posted or not), and the order's name for the history
+            (None for an invoice)
+        """
+        # sudo: see _loyalty_grant_invoice_points
+        Use = self.env["loyalty.points.use"].sudo()
+        delta = defaultdict(float)
+        history_vals = []
+        for lots, share, refunds, order_name in settlements:
+            lots = self._loyalty_live_lots(lots)
+            standing = refunds.filtered(lambda r: r.state == "posted").sorted(
+                lambda r: (r.invoice_date, r.id)
+            )
+            if not lots or not standing:
+                continue
             target = float_round(
-                sum(lots.mapped("points")) * min(1.0, credited / abs(base)),
-                precision_digits=2,
+                sum(lots.mapped("points")) * min(1.0, share), precision_digits=2
             )
             uses = Use.search(
                 [
                     ("reversed_lot_id", "in", lots.ids),
                     ("kind", "=", "reverse"),
                     ("origin_model", "=", self._name),
-                    ("origin_id", "in", invoice.reversal_move_ids.ids),
+                    ("origin_id", "in", refunds.ids),
                 ],
                 order="id desc",
             )
             difference = float_round(
                 target - sum(uses.mapped("points")), precision_digits=2
             )
-            if not difference or not standing:
+            if not difference:
                 continue
             refund = standing[-1]
             card = lots[0].card_id
-            description = self.env._("Credit note %s", refund.name)
+            description = (
+                self.env._(
+                    "Credit note %(refund)s of order %(order)s",
+                    refund=refund.name,
+                    order=order_name,
+                )
+                if order_name
+                else self.env._("Credit note %s", refund.name)
+            )
             if difference > 0:
                 change = -card._ledger_reverse_lots(
                     lots,
@@ -526,7 +590,6 @@ class AccountMove(models.Model):
                     "order_id": refund.id,
                 }
             )
-        # sudo: the card's history follows the change the user was allowed to make
         self.env["loyalty.history"].sudo().create(history_vals)
         self.env["loyalty.card"]._ledger_apply(delta)
 

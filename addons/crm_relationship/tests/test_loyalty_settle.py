@@ -72,6 +72,55 @@ class TestLoyaltySettle(LoyaltyLedgerCommon):
             first.action_post()
         self._assert_ledger(card, 0.0)
 
+    def test_order_credited_twice_then_first_credit_note_withdrawn(self):
+        """An order of 100 earns 100 points through the program's rule; its
+        invoice is credited by 60 and by 60 (0 left). The first credit note is
+        reset. Right: the second alone credits 60 % of the order: 40 left. Here
+        the first gave back its 60: 60 left."""
+        with freeze_time("2026-03-10"):
+            order = self._order(self.member, 100.0)
+            card = self._cards(self.member)
+            order._create_invoices().action_post()
+            first = self._refund(order.invoice_ids, "2026-03-11", 60.0)
+            self._refund(order.invoice_ids - first, "2026-03-12", 60.0)
+            self._assert_ledger(card, 0.0)
+            first.button_draft()
+        self._assert_ledger(card, 40.0)
+
+    def test_credit_note_withdrawn_then_invoice_reset_and_reposted(self):
+        """Invoice of 100; credit notes of 30 and 30; the first is withdrawn (70
+        left); the invoice is reset (0) and posted again while the second stands
+        (70); the second is withdrawn (100)."""
+        with freeze_time("2026-03-10"):
+            invoice = self._invoice(self.member, "2026-03-01", 100.0)
+            card = self._cards(self.member)
+            first = self._refund(invoice, "2026-03-02", 30.0)
+            second = self._refund(invoice, "2026-03-03", 30.0)
+            first.button_draft()
+            self._assert_ledger(card, 70.0)
+            invoice.button_draft()
+            self._assert_ledger(card, 0.0)
+            invoice.action_post()
+            self._assert_ledger(card, 70.0)
+            second.button_draft()
+        self._assert_ledger(card, 100.0)
+
+    def test_spent_points_then_over_credit_withdrawn(self):
+        """Invoice of 100, 90 points redeemed, credit notes of 60 and 60: the
+        customer owes 90 (-90). The first is withdrawn: owes 50 (-50); an invoice
+        of 100 then pays the debt: 50."""
+        with freeze_time("2026-03-10"):
+            invoice = self._invoice(self.member, "2026-03-01", 100.0)
+            card = self._cards(self.member)
+            card.points -= 90
+            first = self._refund(invoice, "2026-03-02", 60.0)
+            self._refund(invoice, "2026-03-03", 60.0)
+            self._assert_ledger(card, -90.0)
+            first.button_draft()
+            self._assert_ledger(card, -50.0)
+            self._invoice(self.member, "2026-03-04", 100.0)
+        self._assert_ledger(card, 50.0)
+
     # ------------------------------------------------------------
     # orders cancelled after their points lapsed or were taken back
     # ------------------------------------------------------------
