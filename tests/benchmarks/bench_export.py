@@ -2,9 +2,9 @@
 
 Inserts ``--rows`` KPI value snapshots by SQL into scorecards it creates, then
 exports them through the code behind ``/crm_analytics/kpi_values/xlsx``
-(``write_kpi_values``: ids through the record rules, rows read in batches, written
-in xlsxwriter's constant-memory mode) as a relationship manager would, into the
-same kind of temporary file as the route. Prints one JSON object:
+(``crm.kpi.value._export_xlsx``: ids through the record rules, rows read in
+batches, written in xlsxwriter's constant-memory mode) as a relationship manager
+would, into the same kind of temporary file as the route. Prints one JSON object:
 
 - ``rows``, ``seconds``: rows exported and the time it took;
 - ``rss_before_mb``: the process's resident memory just before the export (the
@@ -66,10 +66,7 @@ def main():
     result = {"rows_requested": args.rows}
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        from odoo.addons.crm_analytics.controllers.main import (
-            SPOOL_MAX_SIZE,
-            write_kpi_values,
-        )
+        from odoo.addons.crm_analytics.controllers.main import SPOOL_MAX_SIZE
 
         start = time.perf_counter()
         company = env.company
@@ -162,8 +159,8 @@ def main():
         # the route's file: in memory up to a few megabytes, then on disk
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE) as fileobj:
             start = time.perf_counter()
-            rows = write_kpi_values(
-                user_env, [("scorecard_id", "in", cards.ids)], fileobj
+            rows = user_env["crm.kpi.value"]._export_xlsx(
+                fileobj, [("scorecard_id", "in", cards.ids)]
             )
             result["seconds"] = round(time.perf_counter() - start, 3)
             result["rows"] = rows

@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools.misc import format_date
 
 from odoo.addons.crm_relationship.tools import cron
 
@@ -334,3 +335,169 @@ class CrmScorecard(models.Model):
             done += len(batch)
             cron.commit_progress(self.env, done, len(cards) - done)
         _logger.info("Scorecards: %s snapshotted and checked", done)
+
+    # ------------------------------------------------------------
+    # EXPORT
+    # ------------------------------------------------------------
+
+    def _export_data(self):
+        """The dicts of ``tools.xlsx_export.write_scorecards`` for these
+        scorecards, read with the user's rights (see :func:`_scorecards_data`)."""
+        self.check_access("read")
+        return _scorecards_data(self)
+
+
+PERIOD_LABEL_FORMATS = {"month": "MMM y", "quarter": "QQQ y", "year": "y"}
+
+
+def _labels(model, fname):
+    return dict(model._fields[fname]._description_selection(model.env))
+
+
+def _scorecards_data(cards):
+    """The dicts of :func:`xlsx_export.write_scorecards` for these scorecards.
+
+    Current figures come from the lines' live fields (computed for all lines at
+    once); history from the snapshots the user may read, in one query.
+    """
+    env = cards.env
+    Line = env["crm.scorecard.line"]
+    owner_types = _labels(cards, "owner_type")
+    period_kinds = _labels(cards, "period")
+    perspectives = _labels(env["crm.kpi"], "perspective")
+    units = _labels(env["crm.kpi"], "unit")
+    lights = _labels(Line, "light")
+    trends = _labels(Line, "trend")
+    history = _history(cards)
+    result = []
+    for card in cards:
+        currency = card.company_id.currency_id
+        lines = card.line_ids
+        result.append(
+            {
+                "name": card.name,
+                "owner": f"{owner_types[card.owner_type]}: {card.owner_name or ''}",
+                "period": period_kinds[card.period],
+                "date_from": card.date_from,
+                "date_to": card.date_to,
+                "score": card.total_achievement / 100 if card.total_known else None,
+                "light": card.light or None,
+                "light_label": lights.get(card.light, ""),
+                "currency": {
+                    "symbol": currency.symbol,
+                    "position": currency.position,
+                    "digits": currency.decimal_places,
+                },
+                "lines": [
+                    {
+                        "kpi": line.kpi_id.name,
+                        "perspective": perspectives.get(line.perspective, ""),
+                        "unit": line.unit,
+                        "unit_label": units.get(line.unit, ""),
+                        "weight": line.weight,
+                        "target": line.target,
+                        "alert_threshold": line.alert_threshold,
+                        "alert_achievement": _alert_achievement(line),
+                        "value": line.value if line.value_known else None,
+                        "achievement": _achievement(line),
+                        "light": line.light or None,
+                        "light_label": lights.get(line.light, ""),
+                        "previous": line.previous_value_display or "",
+                        "last_year": line.last_year_value_display or "",
+                        "trend": line.trend or None,
+                        "trend_label": trends.get(line.trend, ""),
+                    }
+                    for line in lines
+                ],
+                "history": history[card.id],
+            }
+        )
+    return result
+
+
+def _achievement(line):
+    """The line's achievement as a fraction, None when it cannot be said (the
+    field holds 0 then, as the scorecard's total reads it)."""
+    if not (line.value_known and line.target):
+        return None
+    return line.achievement / 100
+
+
+def _alert_achievement(line):
+    """The achievement at the alert threshold, below which the line is red: the
+    threshold ``crm.scorecard.line._light`` compares with."""
+    if not line.alert_threshold:
+        return 0.0
+    achieved = kpi_tools.achievement(
+        line.alert_threshold, line.target, line.direction != "lower"
+    )
+    return min(achieved or 0.0, 1.0)
+
+
+def _history(cards):
+    """``{card_id: [period row]}``: the snapshots of the last periods, from the
+    first one recorded, then the current period's live figures."""
+    env = cards.env
+    periods_by_card = {}
+    for card in cards:
+        periods = [(card.date_from, card.date_to)]
+        for _i in range(HISTORY_PERIODS):
+            periods.append(kpi_tools.previous_period(periods[-1][0], card.period))
+        periods_by_card[card.id] = periods[::-1]
+    snapshots = env["crm.kpi.value"].search_read(
+        [
+            ("scorecard_id", "in", cards.ids),
+            ("date_from", ">=", min(p[0][0] for p in periods_by_card.values())),
+        ],
+        [
+            "line_id",
+            "date_from",
+            "date_to",
+            "value",
+            "value_known",
+            "target",
+            "achievement",
+        ],
+        load=None,
+    )
+    by_key = {(s["line_id"], s["date_from"], s["date_to"]): s for s in snapshots}
+    result = {}
+    for card in cards:
+        lines = card.line_ids
+        *past, current = periods_by_card[card.id]
+        rows = []
+        for date_from, date_to in past:
+            found = [by_key.get((line.id, date_from, date_to)) for line in lines]
+            if not rows and not any(found):
+                continue  # before the first snapshot
+            rows.append(
+                {
+                    "label": _period_label(env, date_from, card.period),
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "values": [
+                        s["value"] if s and s["value_known"] else None for s in found
+                    ],
+                    "achievements": [
+                        s["achievement"] / 100
+                        if s and s["value_known"] and s["target"]
+                        else None
+                        for s in found
+                    ],
+                }
+            )
+        rows.append(
+            {
+                "label": _period_label(env, current[0], card.period),
+                "date_from": current[0],
+                "date_to": current[1],
+                "values": [line.value if line.value_known else None for line in lines],
+                "achievements": [_achievement(line) for line in lines],
+            }
+        )
+        result[card.id] = rows
+    return result
+
+
+def _period_label(env, date_from, kind):
+    return format_date(env, date_from, date_format=PERIOD_LABEL_FORMATS[kind])

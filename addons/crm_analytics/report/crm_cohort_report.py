@@ -1,6 +1,6 @@
 from urllib.parse import urlencode
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 # what both views read: posted customer invoices
@@ -165,3 +165,51 @@ class CrmCohortReport(models.Model):
             "url": f"/crm_analytics/cohorts/xlsx?{query}",
             "target": "download",
         }
+
+    # ------------------------------------------------------------
+    # EXPORT
+    # ------------------------------------------------------------
+
+    @api.model
+    def _export_data(self):
+        """The figures of the cohort workbook for the companies the user works in
+        (see :func:`_cohorts_data`)."""
+        return _cohorts_data(self.env)
+
+
+def _cohorts_data(env):
+    """The figures of the workbook, as the user may read them::
+
+    {
+        "cohorts": [(cohort month, size, {months since: (active, revenue)})],
+        "churn": [(month, active at start, churned, new customers)],
+    }
+
+    both oldest first.
+    """
+    Cohort = env["crm.cohort.report"]
+    Cohort.check_access("read")
+    domain = [("company_id", "in", env.companies.ids)]
+    cohorts = {}
+    for cohort_month, months_since, size, active, revenue in Cohort._read_group(
+        domain,
+        ["cohort_month:month", "months_since"],
+        ["cohort_size:sum", "active_customers:sum", "revenue:sum"],
+    ):
+        cohort = cohorts.setdefault(cohort_month, [0, {}])
+        if months_since == 0:
+            cohort[0] = size
+        cohort[1][months_since] = (active, revenue)
+    Churn = env["crm.churn.report"]
+    Churn.check_access("read")
+    churn = Churn._read_group(
+        domain,
+        ["month:month"],
+        ["active_start:sum", "churned:sum", "new_customers:sum"],
+    )
+    return {
+        "cohorts": [
+            (month, size, cells) for month, (size, cells) in sorted(cohorts.items())
+        ],
+        "churn": sorted(churn),
+    }

@@ -197,6 +197,16 @@ class TestCohortReport(CohortCommon):
             self.assertEqual(companies, self.company, model)
         self.assertEqual(self._cohorts(env), self._cohorts())
 
+    def test_export_data_without_http(self):
+        """The cohort workbook's figures, built on the model for the companies
+        the user works in: the two cohorts of the user's company, sizes 2 and 1,
+        and the first one's actives month by month."""
+        data = self.env["crm.cohort.report"].with_user(self.user)._export_data()
+        self.assertEqual([size for _month, size, _cells in data["cohorts"]], [2, 1])
+        first = data["cohorts"][0][2]
+        self.assertEqual([first[n][0] for n in range(4)], [2, 1, 1, 1])
+        self.assertTrue(data["churn"])
+
     def test_export_action(self):
         action = self.env["crm.cohort.report"].action_export_xlsx()
         self.assertEqual(action["type"], "ir.actions.act_url")

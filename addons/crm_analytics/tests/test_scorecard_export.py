@@ -6,9 +6,10 @@ from urllib.parse import quote
 import openpyxl
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
-from odoo.addons.crm_analytics.controllers.main import XLSX_MIMETYPE, write_kpi_values
+from odoo.addons.crm_analytics.controllers.main import XLSX_MIMETYPE
 from odoo.addons.crm_analytics.tools import kpi as kpi_tools
 from odoo.addons.crm_analytics.tools import xlsx_export
 
@@ -447,6 +448,22 @@ class TestScorecardExportRoutes(HttpCase):
             ],
         )
 
+    def test_scorecard_data_without_http(self):
+        """The workbook's figures, built on the model with the user's rights."""
+        (data,) = self.card.with_user(self.user)._export_data()
+        self.assertEqual(data["name"], "Export scorecard (test)")
+        (line,) = data["lines"]
+        self.assertEqual(
+            (line["kpi"], line["value"], line["target"], line["achievement"]),
+            ("Export customers (test)", 3, 4, 0.75),
+        )
+        self.assertEqual(
+            [(row["values"], row["achievements"]) for row in data["history"]],
+            [([None], [None]), ([2], [0.5]), ([3], [0.75])],
+        )
+        with self.assertRaises(AccessError):
+            self.card.with_user(self.other)._export_data()
+
     @staticmethod
     def _datetimes(period):
         return tuple(datetime.combine(day, datetime.min.time()) for day in period)
@@ -567,11 +584,11 @@ class TestScorecardExportRoutes(HttpCase):
             self.assertEqual(response.status_code, 400, domain)
 
     def test_write_kpi_values_in_batches(self):
-        """The function behind the route, as the benchmark calls it: same rows
-        whatever the batch size, and the user's rules applied."""
+        """The model method behind the route, as the benchmark calls it, without
+        HTTP: same rows whatever the batch size, and the user's rules applied."""
         buffer = io.BytesIO()
         env = self.env(user=self.other)
-        count = write_kpi_values(env, [], buffer, batch_size=1)
+        count = env["crm.kpi.value"]._export_xlsx(buffer, [], batch_size=1)
         self.assertEqual(count, 1)
         rows = list(_open(buffer.getvalue()).active.values)
         self.assertEqual(rows[1][0], "Other scorecard (test)")
