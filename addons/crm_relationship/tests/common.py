@@ -1,4 +1,5 @@
 from contextlib import contextmanager
+from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
@@ -172,3 +173,85 @@ class RelationshipScoringCommon(AccountTestInvoicingCommon):
                 ("company_id", "=", (company or self.company).id),
             ]
         )
+
+
+class SharedRecordCase(DepartmentCase):
+    """Shared records (notes, hand-offs, account team, the 360's figures): Sales
+    asks, Logistics acts, Finance looks on; one customer, and a second company.
+
+    Logistics has a manager on its department (the head who receives undispatched
+    hand-offs); Finance has none, so that routing without a receiver shows too.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "Other Co"})
+        Department = cls.env["hr.department"]
+        cls.sales = Department.create({"name": "Sales"})
+        cls.logistics = Department.create({"name": "Logistics"})
+        cls.finance = Department.create({"name": "Finance"})
+        cls.seller = cls._person("sr_seller", USER, cls.sales)
+        cls.seller_2 = cls._person("sr_seller2", USER, cls.sales)
+        cls.sales_head = cls._person("sr_saleshead", HEAD, cls.sales)
+        cls.planner = cls._person("sr_planner", USER, cls.logistics)
+        cls.planner_2 = cls._person("sr_planner2", USER, cls.logistics)
+        cls.logistics_head = cls._person("sr_loghead", HEAD, cls.logistics)
+        cls.clerk = cls._person("sr_clerk", USER, cls.finance)
+        cls.finance_head = cls._person("sr_finhead", HEAD, cls.finance)
+        cls.manager = cls._person("sr_manager", MANAGER, cls.sales)
+        cls.logistics.manager_id = cls.logistics_head.employee_id
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Northwind", "is_company": True}
+        )
+        cls.deadline = fields.Date.today() + timedelta(days=3)
+        cls.todo = cls.env.ref("mail.mail_activity_data_todo")
+
+    @classmethod
+    def _handoff(cls, user=None, **values):
+        return (
+            cls.env["crm.handoff"]
+            .with_user(user or cls.seller)
+            .create(
+                {
+                    "name": "Trace the late delivery",
+                    "partner_id": cls.customer.id,
+                    "to_department_id": cls.logistics.id,
+                    "date_deadline": cls.deadline,
+                    **values,
+                }
+            )
+        )
+
+    @classmethod
+    def _note(cls, user, visibility, text="A fact", **values):
+        return (
+            cls.env["crm.customer.note"]
+            .with_user(user)
+            .create(
+                {
+                    "partner_id": cls.customer.id,
+                    "visibility": visibility,
+                    "body": f"<p>{text}</p>",
+                    **values,
+                }
+            )
+        )
+
+    def _notes_seen_by(self, user):
+        return (
+            self.env["crm.customer.note"]
+            .with_user(user)
+            .search([("partner_id", "=", self.customer.id)])
+        )
+
+    @classmethod
+    def _member(cls, user=None, **values):
+        Member = cls.env["crm.account.team.member"]
+        if user:
+            Member = Member.with_user(user)
+        return Member.create({"partner_id": cls.customer.id, **values})
+
+    def _open_todos(self, handoff):
+        return handoff.activity_ids.filtered(lambda a: a.activity_type_id == self.todo)
