@@ -283,12 +283,19 @@ class CrmRelationshipScore(models.Model):
         """What drives this customer's tier, in words, from the row's own figures."""
         self.ensure_one()
         lines = []
-        if self.tier_trend in ("up", "down"):
+        if self.tier_trend == "up":
             lines.append(
                 _(
-                    "Tier %(direction)s from %(previous)s to %(tier)s "
-                    "(health %(delta)+.1f).",
-                    direction=_("up") if self.tier_trend == "up" else _("down"),
+                    "Tier up from %(previous)s to %(tier)s (health %(delta)+.1f).",
+                    previous=self.previous_tier,
+                    tier=self.tier,
+                    delta=self.score_delta,
+                )
+            )
+        elif self.tier_trend == "down":
+            lines.append(
+                _(
+                    "Tier down from %(previous)s to %(tier)s (health %(delta)+.1f).",
                     previous=self.previous_tier,
                     tier=self.tier,
                     delta=self.score_delta,
