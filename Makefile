@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences. Settings: see the README's table.
-.PHONY: run test setup lint bench clean
+.PHONY: run test setup lint format bench clean
 
 run:    ## set up what is missing, create the demo database once, start Odoo on :8069
 	scripts/run.sh
@@ -13,11 +13,11 @@ setup:  ## only the idempotent set-up (PostgreSQL, venv, Odoo 18.0, requirements
 bench:  ## the benchmarks at full size on their own kept database (see README)
 	scripts/bench.sh
 
-lint:
-	.venv/bin/python -m ruff check addons tests && .venv/bin/python -m ruff format --check addons tests \
-	&& .venv/bin/python -m pylint --rcfile=.pylintrc addons/crm_relationship addons/crm_analytics \
-	&& .venv/bin/python -c 'import sys; from oca_pre_commit_hooks.cli import main; sys.exit(main())' \
-	   addons/crm_relationship addons/crm_analytics
+lint:   ## the lint of make test (ruff, pylint-odoo, OCA checks, prettier, generated READMEs)
+	WITH_BROWSER=0 scripts/setup.sh >/dev/null && scripts/lint.sh
+
+format: ## rewrite what the formatters own: ruff format, prettier's XML, README.rst from readme/
+	WITH_BROWSER=0 scripts/setup.sh >/dev/null && scripts/lint.sh --fix
 
 clean:  ## remove the virtual environment and rendered configs (databases are kept)
 	rm -rf .venv .local

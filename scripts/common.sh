@@ -42,3 +42,11 @@ update_addons_if_changed() {
     fi
     echo "$sha" >"$stamp"
 }
+
+# prettier over the addons' XML with the OCA's settings (config/prettierrc.yml); extra
+# arguments: --check or --write
+prettier_xml() {
+    local node="$ODOO_STATE_DIR/node/node_modules"
+    "$node/.bin/prettier" --config "$ROOT/config/prettierrc.yml" \
+        --plugin "$node/@prettier/plugin-xml/src/plugin.js" "$@" "$ROOT/addons/**/*.xml"
+}

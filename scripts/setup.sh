@@ -75,6 +75,19 @@ setup_browser() {
     apt_install chromium
 }
 
+setup_node_tools() {
+    # prettier and its XML plugin for the lint, pinned by config/package-lock.json
+    command -v npm >/dev/null || { say "Installing Node.js for the XML formatter"; apt_install nodejs npm; }
+    local dir="$ODOO_STATE_DIR/node" want
+    want=$(cat "$ROOT/config/package.json" "$ROOT/config/package-lock.json" | sha1sum | cut -c1-40)
+    if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$want" ]; then
+        say "Installing prettier (XML formatting)"
+        mkdir -p "$dir" && cp "$ROOT/config/package.json" "$ROOT/config/package-lock.json" "$dir/"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in $dir"
+        echo "$want" > "$dir/.stamp"
+    fi
+}
+
 render_configs() {
     mkdir -p "$ODOO_STATE_DIR" "$ODOO_DATA_DIR"
     ODOO_ADDONS_PATH=$("$PY" - "$ROOT/addons" <<'PY'
@@ -95,6 +108,7 @@ PY
 
 setup_postgres
 setup_python
+setup_node_tools
 [ "$WITH_BROWSER" = 1 ] && setup_browser
 render_configs
 say "Set-up done: Odoo $("$PY" -c 'import odoo.release as r; print(r.version)'), PostgreSQL on $ODOO_DB_HOST:$ODOO_DB_PORT"

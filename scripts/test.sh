@@ -8,17 +8,7 @@ WITH_BROWSER=1 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
 
-if [ "${SKIP_LINT:-0}" != 1 ]; then
-    say "Lint: ruff, pylint-odoo and the OCA module checks"
-    python -m ruff check addons tests
-    python -m ruff format --check addons tests
-    python -m pylint --rcfile=.pylintrc addons/crm_relationship addons/crm_analytics
-    # the XML, CSV and PO checks that pylint-odoo 10 handed over to OCA's pre-commit hooks
-    python -c 'import sys; from oca_pre_commit_hooks.cli import main; sys.exit(main())' \
-        addons/crm_relationship addons/crm_analytics
-    python -c 'import sys; from oca_pre_commit_hooks.cli_po import main; sys.exit(main())' \
-        addons/*/i18n/*.pot
-fi
+[ "${SKIP_LINT:-0}" = 1 ] || "$ROOT/scripts/lint.sh"
 
 DB=${ODOO_TEST_DB:-crm_test_$(date +%Y%m%d%H%M%S)_$$}
 CONF="$ODOO_STATE_DIR/odoo-test.conf"

@@ -4,6 +4,7 @@
     "category": "Sales/CRM",
     "summary": "Scorecard KPIs, lifetime value and churn models, Excel reports",
     "author": "Collaborative CRM",
+    "website": "https://github.com/collaborative-crm/crm-relationship",
     "license": "LGPL-3",
     "depends": ["crm_relationship"],
     "external_dependencies": {"python": ["xlsxwriter", "numpy", "scipy"]},

@@ -4,6 +4,7 @@
     "category": "Sales/CRM",
     "summary": "Customer scoring, shared customer record, retention and win-back",
     "author": "Collaborative CRM",
+    "website": "https://github.com/collaborative-crm/crm-relationship",
     "license": "LGPL-3",
     "depends": [
         "crm",

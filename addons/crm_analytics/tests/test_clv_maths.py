@@ -32,7 +32,9 @@ class TestClvMaths(BaseCase):
         x, t_x, T = clv.simulate_bgnbd(CDNOW, n, T, rng)
         return x, np.round(t_x * 7) / 7, T
 
-    # ------------------------------------------------------------------ fits
+    # ------------------------------------------------------------
+    # FITS
+    # ------------------------------------------------------------
 
     def test_bgnbd_recovers_the_parameters(self):
         # Over 40 seeds the estimates from 5000 customers spread by 4 % (r), 6 %
@@ -124,7 +126,9 @@ class TestClvMaths(BaseCase):
         # the likelihood reported is not penalised, and lower away from the optimum
         self.assertLess(held.log_likelihood, free.log_likelihood)
 
-    # --------------------------------------------------------- closed forms
+    # ------------------------------------------------------------
+    # CLOSED FORMS
+    # ------------------------------------------------------------
 
     def test_bgnbd_log_likelihood_by_hand(self):
         # x = 0: A2 = 1 and A4 is absent, so LL = ln(alpha^r (alpha + T)^-r)
@@ -287,7 +291,9 @@ class TestClvMaths(BaseCase):
         fit = clv.fit_bgnbd(np.r_[x, 300, 250], np.r_[t_x, 38, 20], np.r_[T, 39, 39])
         self.assertTrue(np.isfinite(fit.log_likelihood))
 
-    # ----------------------------------------------------------------- CLV
+    # ------------------------------------------------------------
+    # CLV
+    # ------------------------------------------------------------
 
     def test_clv_discount_margin_and_lost_customers(self):
         x = np.array([4, 4, 0, 30])
@@ -340,7 +346,9 @@ class TestClvMaths(BaseCase):
         )
         np.testing.assert_allclose(daily, weekly, rtol=1e-9)
 
-    # ------------------------------------------------------------- failures
+    # ------------------------------------------------------------
+    # FAILURES
+    # ------------------------------------------------------------
 
     def test_fits_refuse_unusable_data(self):
         with self.assertRaisesRegex(ValueError, "too few customers"):

@@ -27,9 +27,9 @@ class CrmComplaint(models.Model):
     _check_company_auto = True
     _mail_post_access = "read"
 
-    # ------------------------------------------------------------------
-    # Fields
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
     name = fields.Char("Subject", required=True, tracking=True)
     description = fields.Html()
     partner_id = fields.Many2one(
@@ -160,9 +160,9 @@ class CrmComplaint(models.Model):
     )
     color = fields.Integer()
 
-    # ------------------------------------------------------------------
-    # Defaults, computes
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # DEFAULTS, COMPUTES
+    # ------------------------------------------------------------
     def _default_stage(self):
         return self.env["crm.complaint.stage"].search(
             [("is_closed", "=", False)], limit=1
@@ -238,9 +238,9 @@ class CrmComplaint(models.Model):
             complaint.access_url = f"/my/complaints/{complaint.id}"
         return result
 
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
     # CRUD
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
     @api.model
     def _split_customer(self, vals):
         """Keep ``partner_id`` on the commercial entity and the person as contact.
@@ -306,9 +306,9 @@ class CrmComplaint(models.Model):
             (c.commercial_partner_id.id, c.company_id.id) for c in self
         )
 
-    # ------------------------------------------------------------------
-    # Mail gateway and chatter
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # MAIL GATEWAY AND CHATTER
+    # ------------------------------------------------------------
     @api.model
     def _partner_from_email(self, email):
         """The contact an e-mail address belongs to, as Odoo's mail gateway finds
@@ -390,9 +390,9 @@ class CrmComplaint(models.Model):
         """The person who complained rates how it was handled."""
         return self.partner_contact_id or self.partner_id
 
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
     # SLA
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
     def _record_breaches(self, now=None):
         """Record the deadlines passed unmet, each on its own; a breach stays."""
         now = now or fields.Datetime.now()
@@ -440,9 +440,9 @@ class CrmComplaint(models.Model):
         late._record_breaches(now)
         self.env["ir.cron"]._notify_progress(done=len(late), remaining=0)
 
-    # ------------------------------------------------------------------
-    # Actions
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
     def action_respond(self):
         """Record the first response given outside the chatter (a call)."""
         self.filtered(lambda c: not c.date_first_response).write(

@@ -44,9 +44,9 @@ class CrmHandoff(models.Model):
     _order = "priority desc, date_deadline, id desc"
     _check_company_auto = True
 
-    # ------------------------------------------------------------------
-    # Fields
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
     name = fields.Char("Subject", required=True, tracking=True)
     partner_id = fields.Many2one(
         "res.partner",
@@ -141,9 +141,9 @@ class CrmHandoff(models.Model):
         default=lambda self: self.env.company,
     )
 
-    # ------------------------------------------------------------------
-    # Compute and search methods
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # COMPUTE AND SEARCH METHODS
+    # ------------------------------------------------------------
     @api.depends("state", "date_deadline")
     def _compute_is_overdue(self):
         today = fields.Date.context_today(self)
@@ -194,9 +194,9 @@ class CrmHandoff(models.Model):
             raise UserError(_("Unsupported search on this field."))
         return domain if (operator == "=") == value else ["!", *domain]
 
-    # ------------------------------------------------------------------
-    # Constraints
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
     @api.constrains("from_department_id", "to_department_id")
     def _check_departments(self):
         for handoff in self:
@@ -257,9 +257,9 @@ class CrmHandoff(models.Model):
                     )
                 )
 
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
     # CRUD
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -322,9 +322,9 @@ class CrmHandoff(models.Model):
             partner_ids, template
         )
 
-    # ------------------------------------------------------------------
-    # Actions
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
     def action_accept(self):
         self._check_transition(("requested",), "accept")
         now = fields.Datetime.now()
@@ -400,9 +400,9 @@ class CrmHandoff(models.Model):
         self._notify_receivers()
         return True
 
-    # ------------------------------------------------------------------
-    # Business methods
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
     def _is_receiver(self):
         self.ensure_one()
         user = self.env.user

@@ -53,9 +53,9 @@ class CrmLead(models.Model):
             else:
                 lead.winback_state = "running"
 
-    # ------------------------------------------------------------------
-    # Crons
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # CRONS
+    # ------------------------------------------------------------
     @api.model
     def _cron_open_winbacks(self, batch_size=500):
         """Open a win-back opportunity for each customer at risk or lost who has

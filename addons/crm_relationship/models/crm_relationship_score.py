@@ -26,9 +26,9 @@ class CrmRelationshipScore(models.Model):
     _order = "health_score desc, id"
     _rec_name = "partner_id"
 
-    # ------------------------------------------------------------------
-    # Fields
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
     partner_id = fields.Many2one(
         "res.partner", "Customer", required=True, readonly=True, ondelete="cascade"
     )
@@ -271,9 +271,9 @@ class CrmRelationshipScore(models.Model):
             )
         )
 
-    # ------------------------------------------------------------------
-    # Computes
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
     @api.depends_context("lang")
     def _compute_explanation(self):
         for score in self:
@@ -354,9 +354,9 @@ class CrmRelationshipScore(models.Model):
             lines.append(_("No delivery in the window to judge deliveries."))
         return lines
 
-    # ------------------------------------------------------------------
-    # Actions
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
     def action_recompute_now(self):
         """Recompute the selected customers now (all of the current companies' customers
         when called with no selection)."""
@@ -376,9 +376,9 @@ class CrmRelationshipScore(models.Model):
             },
         }
 
-    # ------------------------------------------------------------------
-    # Business methods: marking and recomputing
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: MARKING AND RECOMPUTING
+    # ------------------------------------------------------------
     @api.model
     def _mark_customers(self, pairs):
         """Queue (commercial partner id, company id) pairs for the frequent cron.
@@ -524,9 +524,9 @@ class CrmRelationshipScore(models.Model):
         ids = [row[0] for row in self.env.cr.fetchall()]
         return [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)] or [[]]
 
-    # ------------------------------------------------------------------
-    # Staging: one set-based query per source, into a temporary table
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # STAGING: ONE SET-BASED QUERY PER SOURCE, INTO A TEMPORARY TABLE
+    # ------------------------------------------------------------
     def _create_stage(self):
         """An empty stage of exactly the shape ``_stage`` creates (for tests)."""
         self._drop_stage()
@@ -837,9 +837,9 @@ class CrmRelationshipScore(models.Model):
             "ratings": ratings,
         }
 
-    # ------------------------------------------------------------------
-    # Applying: rank the staged customers against the company, write each row once
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # APPLYING: RANK THE STAGED CUSTOMERS AGAINST THE COMPANY, WRITE EACH ROW ONCE
+    # ------------------------------------------------------------
     def _apply_stage(self, company, profile, date_ref, targets):
         cr = self.env.cr
         self.flush_model()
@@ -1185,9 +1185,9 @@ class CrmRelationshipScore(models.Model):
             )
         )
 
-    # ------------------------------------------------------------------
-    # Crons
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # CRONS
+    # ------------------------------------------------------------
     @api.model
     def _cron_recompute_all(self, chunk_size=20000):
         """Daily: every customer of every company, staged in committed chunks, then

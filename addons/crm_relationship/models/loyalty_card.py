@@ -386,7 +386,7 @@ class LoyaltyCard(models.Model):
         cron.commit_progress(self.env, done, remaining)
 
     # ------------------------------------------------------------
-    # MEMBERSHIP: one card per customer and program
+    # MEMBERSHIP: ONE CARD PER CUSTOMER AND PROGRAM
     # ------------------------------------------------------------
 
     @api.model
@@ -998,7 +998,7 @@ class LoyaltyCard(models.Model):
         )
 
     # ------------------------------------------------------------
-    # LEDGER OF EXISTING CARDS (upgrade from a version without it)
+    # LEDGER OF EXISTING CARDS (UPGRADE FROM A VERSION WITHOUT IT)
     # ------------------------------------------------------------
 
     def _ledger_rebuild_from_history(self):

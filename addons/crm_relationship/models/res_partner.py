@@ -169,9 +169,9 @@ class ResPartner(models.Model):
         "res.currency", compute="_compute_c360_currency_id", groups=SCORE_GROUP
     )
 
-    # ------------------------------------------------------------------
-    # Scores
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # SCORES
+    # ------------------------------------------------------------
     @api.depends_context("company")
     @api.depends("commercial_partner_id")
     def _compute_relationship_score_id(self):
@@ -192,9 +192,9 @@ class ResPartner(models.Model):
             partner.relationship_tier_trend = score.tier_trend
             partner.relationship_churn_state = score.churn_state
 
-    # ------------------------------------------------------------------
-    # Account team and hand-offs
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # ACCOUNT TEAM AND HAND-OFFS
+    # ------------------------------------------------------------
     @api.depends("commercial_partner_id")
     def _compute_handoff_open_count(self):
         counts = dict(
@@ -228,9 +228,9 @@ class ResPartner(models.Model):
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", members.subselect("partner_id"))]
 
-    # ------------------------------------------------------------------
-    # Customer 360
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # CUSTOMER 360
+    # ------------------------------------------------------------
     @api.depends_context("company")
     def _compute_c360_currency_id(self):
         self.c360_currency_id = self.env.company.currency_id

@@ -30,9 +30,9 @@ def utc(zone, local):
     )
 
 
-# ----------------------------------------------------------------------
-# Payments
-# ----------------------------------------------------------------------
+# ------------------------------------------------------------
+# PAYMENTS
+# ------------------------------------------------------------
 @tagged("post_install", "-at_install")
 class TestBreakPayments(RelationshipScoringCommon):
     """Invoices of 100 dated 2026-03-01, due 2026-03-31 (30-day terms) unless said
@@ -221,9 +221,9 @@ class TestBreakPayments(RelationshipScoringCommon):
         )
 
 
-# ----------------------------------------------------------------------
-# Time zones
-# ----------------------------------------------------------------------
+# ------------------------------------------------------------
+# TIME ZONES
+# ------------------------------------------------------------
 class ZoneMixin:
     @classmethod
     def _zone_company(cls, zone):
@@ -495,9 +495,9 @@ class TestBreakFridayNight(ZoneMixin, RelationshipScoringCommon):
         self.assertEqual(self._score(customer).complaint_count, 0)
 
 
-# ----------------------------------------------------------------------
-# Several companies, people without e-mail, SLA
-# ----------------------------------------------------------------------
+# ------------------------------------------------------------
+# SEVERAL COMPANIES, PEOPLE WITHOUT E-MAIL, SLA
+# ------------------------------------------------------------
 @tagged("post_install", "-at_install")
 class TestBreakCompanies(DepartmentCase):
     @classmethod

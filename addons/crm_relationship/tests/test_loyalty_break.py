@@ -21,7 +21,7 @@ from .test_loyalty_ledger import LoyaltyLedgerCommon
 @tagged("post_install", "-at_install")
 class TestLoyaltyBreak(LoyaltyLedgerCommon):
     # ------------------------------------------------------------
-    # credit notes
+    # CREDIT NOTES
     # ------------------------------------------------------------
 
     def test_partial_credit_notes_in_several_steps(self):
@@ -120,7 +120,7 @@ class TestLoyaltyBreak(LoyaltyLedgerCommon):
         self.assertEqual(self._held(card), card.points)
 
     # ------------------------------------------------------------
-    # sale orders
+    # SALE ORDERS
     # ------------------------------------------------------------
 
     def test_order_with_reward_invoiced_then_credited(self):
@@ -217,7 +217,7 @@ class TestLoyaltyBreak(LoyaltyLedgerCommon):
         )
 
     # ------------------------------------------------------------
-    # companies
+    # COMPANIES
     # ------------------------------------------------------------
 
     def test_company_program_and_customer_in_two_companies(self):
@@ -256,7 +256,7 @@ class TestLoyaltyBreak(LoyaltyLedgerCommon):
         self.assertEqual(card_1.tier_points, 100.0)
 
     # ------------------------------------------------------------
-    # tiers
+    # TIERS
     # ------------------------------------------------------------
 
     def test_tiers_with_points_and_spend_thresholds(self):
@@ -310,7 +310,7 @@ class TestLoyaltyBreak(LoyaltyLedgerCommon):
         self.assertEqual(card.tier_points, 140.0)
 
     # ------------------------------------------------------------
-    # cards archived, deleted, merged
+    # CARDS ARCHIVED, DELETED, MERGED
     # ------------------------------------------------------------
 
     def test_card_archived_or_deleted(self):
@@ -411,7 +411,7 @@ class TestLoyaltyBreak(LoyaltyLedgerCommon):
         self.assertEqual(sum(self._active_cards(beta).mapped("points")), 10.0)
 
     # ------------------------------------------------------------
-    # rights and time zones
+    # RIGHTS AND TIME ZONES
     # ------------------------------------------------------------
 
     def test_salesman_confirms_order_and_posts_invoice(self):
@@ -527,7 +527,7 @@ class TestLoyaltyBreak(LoyaltyLedgerCommon):
         self.assertEqual(set(card.points_use_ids.mapped("description")), {"Correction"})
 
     # ------------------------------------------------------------
-    # expiry in batches, floats
+    # EXPIRY IN BATCHES, FLOATS
     # ------------------------------------------------------------
 
     def test_expiry_cron_in_small_batches(self):

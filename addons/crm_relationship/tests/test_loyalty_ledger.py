@@ -103,7 +103,7 @@ class LoyaltyLedgerCommon(LoyaltyTierCommon):
 @tagged("post_install", "-at_install")
 class TestLoyaltyLedger(LoyaltyLedgerCommon):
     # ------------------------------------------------------------
-    # 1. expired cards take no new points
+    # 1. EXPIRED CARDS TAKE NO NEW POINTS
     # ------------------------------------------------------------
 
     def test_points_after_card_expired(self):
@@ -158,7 +158,7 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
         )
 
     # ------------------------------------------------------------
-    # 2. credit notes take back what their invoice gave
+    # 2. CREDIT NOTES TAKE BACK WHAT THEIR INVOICE GAVE
     # ------------------------------------------------------------
 
     def test_credit_note_of_invoice_that_earned_nothing(self):
@@ -241,7 +241,7 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
         self.assertEqual(card.tier_points, 150.0)
 
     # ------------------------------------------------------------
-    # redemptions use the oldest lots first, traceably
+    # REDEMPTIONS USE THE OLDEST LOTS FIRST, TRACEABLY
     # ------------------------------------------------------------
 
     def test_redemptions_across_lots(self):
@@ -292,7 +292,7 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
         self.assertEqual(card.tier_points, 0.0)
 
     # ------------------------------------------------------------
-    # expiry: each lot on its own
+    # EXPIRY: EACH LOT ON ITS OWN
     # ------------------------------------------------------------
 
     def test_expiry_takes_only_what_remains_of_due_lots(self):
@@ -347,7 +347,7 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
             self.assertEqual(card.next_expiry_points, 80.0)
 
     # ------------------------------------------------------------
-    # 3. one membership per customer
+    # 3. ONE MEMBERSHIP PER CUSTOMER
     # ------------------------------------------------------------
 
     def test_card_held_by_contact_counts_for_company(self):
@@ -413,7 +413,7 @@ class TestLoyaltyLedger(LoyaltyLedgerCommon):
             own.action_merge_memberships()
 
     # ------------------------------------------------------------
-    # upgrade: cards from before the ledger
+    # UPGRADE: CARDS FROM BEFORE THE LEDGER
     # ------------------------------------------------------------
 
     def test_rebuild_ledger_of_existing_cards(self):

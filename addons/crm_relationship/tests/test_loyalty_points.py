@@ -50,7 +50,7 @@ class TestLoyaltyPoints(LoyaltyTierCommon):
         history.invalidate_recordset(["create_date"])
 
     # ------------------------------------------------------------
-    # points on invoices
+    # POINTS ON INVOICES
     # ------------------------------------------------------------
 
     @freeze_time("2025-03-10")
@@ -175,7 +175,7 @@ class TestLoyaltyPoints(LoyaltyTierCommon):
         self.assertEqual(self._member_card().points, 100.0)
 
     # ------------------------------------------------------------
-    # expiry
+    # EXPIRY
     # ------------------------------------------------------------
 
     def test_points_expire_oldest_first(self):

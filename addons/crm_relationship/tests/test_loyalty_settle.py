@@ -24,7 +24,7 @@ class TestLoyaltySettle(LoyaltyLedgerCommon):
         )
 
     # ------------------------------------------------------------
-    # credit notes: the standing set takes back its share
+    # CREDIT NOTES: THE STANDING SET TAKES BACK ITS SHARE
     # ------------------------------------------------------------
 
     def test_over_credited_invoice_then_first_credit_note_withdrawn(self):
@@ -122,7 +122,7 @@ class TestLoyaltySettle(LoyaltyLedgerCommon):
         self._assert_ledger(card, 50.0)
 
     # ------------------------------------------------------------
-    # orders cancelled after their points lapsed or were taken back
+    # ORDERS CANCELLED AFTER THEIR POINTS LAPSED OR WERE TAKEN BACK
     # ------------------------------------------------------------
 
     def test_order_cancelled_after_its_points_expired(self):
@@ -156,7 +156,7 @@ class TestLoyaltySettle(LoyaltyLedgerCommon):
         self._assert_ledger(card, -50.0)
 
     # ------------------------------------------------------------
-    # merges
+    # MERGES
     # ------------------------------------------------------------
 
     def _card_in_debt(self, partner, when):
@@ -208,7 +208,7 @@ class TestLoyaltySettle(LoyaltyLedgerCommon):
         self.assertEqual(old.points, 0.0)
 
     # ------------------------------------------------------------
-    # contacts that change commercial entity
+    # CONTACTS THAT CHANGE COMMERCIAL ENTITY
     # ------------------------------------------------------------
 
     def test_contact_made_a_company_leaves_the_points(self):

@@ -50,9 +50,9 @@ class TestMultiCompanyConfig(DepartmentCase):
             .create({"name": "Dented crates", "partner_id": self.customer.id, **values})
         )
 
-    # ------------------------------------------------------------------
-    # Each company its own copy
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # EACH COMPANY ITS OWN COPY
+    # ------------------------------------------------------------
     def test_company_created_later_gets_deadlines(self):
         with freeze_time(T0):
             complaint = self._complaint(self.agent_b, severity="high")
@@ -122,9 +122,9 @@ class TestMultiCompanyConfig(DepartmentCase):
                 model._name,
             )
 
-    # ------------------------------------------------------------------
-    # Shared configuration
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # SHARED CONFIGURATION
+    # ------------------------------------------------------------
     def test_stages_and_categories_serve_every_company(self):
         delivery = self.env.ref("crm_relationship.crm_complaint_category_delivery")
         complaint = self._complaint(self.agent_b, category_id=delivery.id)
@@ -151,9 +151,9 @@ class TestMultiCompanyConfig(DepartmentCase):
         ):
             delivery.with_company(self.company_b).department_id = self.service_a
 
-    # ------------------------------------------------------------------
-    # Links across companies are refused
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------
+    # LINKS ACROSS COMPANIES ARE REFUSED
+    # ------------------------------------------------------------
     def test_complaint_refuses_links_to_another_company(self):
         product_a = self.env["product.product"].create(
             {"name": "A's crate", "company_id": self.company_a.id}

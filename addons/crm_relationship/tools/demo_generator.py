@@ -285,7 +285,7 @@ class DemoDataGenerator(CollaborationDemoMixin):
         self.records = {}
 
     # ------------------------------------------------------------
-    # Planning: no database access
+    # PLANNING: NO DATABASE ACCESS
     # ------------------------------------------------------------
 
     def plan(self, customers=200, months=24):
@@ -581,7 +581,7 @@ class DemoDataGenerator(CollaborationDemoMixin):
                 self._plan_fulfilment(rng, customer_of[order.key], order, force=event)
 
     # ------------------------------------------------------------
-    # Writing: ORM, in batches
+    # WRITING: ORM, IN BATCHES
     # ------------------------------------------------------------
 
     def generate(self, customers=200, months=24):
@@ -1209,7 +1209,7 @@ class DemoDataGenerator(CollaborationDemoMixin):
         self._sql_update("res_partner", ["create_date"], rows)
 
     # ------------------------------------------------------------
-    # SQL helpers
+    # SQL HELPERS
     # ------------------------------------------------------------
 
     def _analyze(self):

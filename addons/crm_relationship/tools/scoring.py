@@ -221,9 +221,9 @@ def check_profile(weights, thresholds, a_share, b_share, window_days):
     return problems
 
 
-# ---------------------------------------------------------------------------
-# Churn: time since the last purchase against the customer's own rhythm
-# ---------------------------------------------------------------------------
+# ------------------------------------------------------------
+# CHURN: TIME SINCE THE LAST PURCHASE AGAINST THE CUSTOMER'S OWN RHYTHM
+# ------------------------------------------------------------
 CHURN_STATES = [("active", "Active"), ("at_risk", "At risk"), ("lost", "Lost")]
 
 
