@@ -1,6 +1,6 @@
 {
     "name": "Relationship CRM",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/CRM",
     "summary": "Customer scoring, shared customer record, retention and win-back",
     "author": "Collaborative CRM",
@@ -48,6 +48,7 @@
         "views/crm_winback_strategy_views.xml",
         "views/crm_lead_views.xml",
         "report/crm_winback_report_views.xml",
+        "report/crm_complaint_sla_report_views.xml",
         "wizard/res_partner_lost_views.xml",
         # after every view file: the menus open their actions
         "views/crm_relationship_menus.xml",

@@ -1,18 +1,21 @@
-from datetime import timedelta
+from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import email_normalize
+from odoo.tools import email_normalize, format_datetime
 
+from ..tools import scoring
 from .crm_complaint_sla_policy import SEVERITIES
 
 
 class CrmComplaint(models.Model):
     """A customer's complaint, from receipt to resolution and the customer's rating.
 
-    Deadlines come from the SLA policy of the category and severity; breaches are
-    recorded for good once a deadline passes unmet (a cron checks every quarter of an
-    hour, and answering or closing late records them at once).
+    Deadlines come from the SLA policy of the category, severity and customer tier,
+    in working hours (see ``crm.complaint.sla.policy``); time in a paused stage does
+    not count. A cron, every quarter of an hour, warns the responsible and the
+    department head when a deadline is near and escalates when it passed; breaches
+    are recorded for good (answering or closing late records them at once).
     """
 
     _name = "crm.complaint"
@@ -108,11 +111,44 @@ class CrmComplaint(models.Model):
     )
     picking_id = fields.Many2one("stock.picking", "Delivery", check_company=True)
     product_id = fields.Many2one("product.product", check_company=True)
+    customer_tier = fields.Selection(
+        scoring.TIER_SELECTION,
+        compute="_compute_sla_policy_id",
+        store=True,
+        help="The customer's relationship tier when the complaint was received.",
+    )
+    sla_policy_id = fields.Many2one(
+        "crm.complaint.sla.policy",
+        "SLA policy",
+        compute="_compute_sla_policy_id",
+        store=True,
+        index="btree_not_null",
+    )
     response_deadline = fields.Datetime(
         "First response due", compute="_compute_deadlines", store=True
     )
     resolution_deadline = fields.Datetime(
         "Resolution due", compute="_compute_deadlines", store=True
+    )
+    response_warning_date = fields.Datetime(
+        "First response warning", compute="_compute_deadlines", store=True
+    )
+    resolution_warning_date = fields.Datetime(
+        "Resolution warning", compute="_compute_deadlines", store=True
+    )
+    response_warned = fields.Boolean(copy=False, readonly=True)
+    resolution_warned = fields.Boolean(copy=False, readonly=True)
+    sla_paused_since = fields.Datetime(
+        "SLA paused since",
+        copy=False,
+        readonly=True,
+        help="Set while the complaint is in a stage that pauses the SLA clock.",
+    )
+    response_paused_hours = fields.Float(
+        "Paused before the first response (working hours)", copy=False, readonly=True
+    )
+    resolution_paused_hours = fields.Float(
+        "Paused before the resolution (working hours)", copy=False, readonly=True
     )
     date_received = fields.Datetime(
         "Received",
@@ -138,6 +174,24 @@ class CrmComplaint(models.Model):
         aggregator="avg",
         digits=(16, 1),
         help="Hours from reception to closing; 0 while open.",
+    )
+    response_working_hours = fields.Float(
+        "First response (working hours)",
+        compute="_compute_working_hours",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Working hours from reception to the first response, paused time "
+        "excluded; 0 until answered.",
+    )
+    resolution_working_hours = fields.Float(
+        "Resolution (working hours)",
+        compute="_compute_working_hours",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Working hours from reception to closing, paused time excluded; 0 while "
+        "open.",
     )
     response_breached = fields.Boolean(
         "First response late", copy=False, readonly=True, tracking=True
@@ -195,20 +249,104 @@ class CrmComplaint(models.Model):
                 contact.email_formatted if contact.email else complaint.email_from
             )
 
-    @api.depends("category_id", "severity", "company_id", "date_received")
-    def _compute_deadlines(self):
-        policies = self.env["crm.complaint.sla.policy"]._policies_for(self)
+    @api.depends("category_id", "severity", "company_id", "partner_id")
+    def _compute_sla_policy_id(self):
+        # sudo: the tier decides the service level whoever records the complaint (a
+        # portal customer, a service agent without access to the scores)
+        rows = (
+            self.env["crm.relationship.score"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                ],
+                ["partner_id", "company_id", "tier"],
+            )
+        )
+        tier_of = {(r.partner_id.id, r.company_id.id): r.tier for r in rows}
         for complaint in self:
-            key = (complaint.severity, complaint.company_id.id)
-            policy = policies.get((complaint.category_id.id, *key)) or policies.get(
-                (False, *key)
+            complaint.customer_tier = tier_of.get(
+                (complaint.commercial_partner_id.id, complaint.company_id.id)
             )
+        policies = self.env["crm.complaint.sla.policy"]._policy_for(
+            self, {c.id: c.customer_tier for c in self}
+        )
+        for complaint in self:
+            complaint.sla_policy_id = policies[complaint.id]
+
+    def _sla_calendar(self):
+        """The working hours the SLA counts: the policy's, else the company's."""
+        self.ensure_one()
+        return (
+            self.sla_policy_id.resource_calendar_id
+            or self.company_id.resource_calendar_id
+        )
+
+    @api.depends(
+        "sla_policy_id",
+        "date_received",
+        "response_paused_hours",
+        "resolution_paused_hours",
+    )
+    def _compute_deadlines(self):
+        Policy = self.env["crm.complaint.sla.policy"]
+        for complaint in self:
+            policy = complaint.sla_policy_id
+            if not policy:
+                complaint.update(
+                    dict.fromkeys(
+                        [
+                            "response_deadline",
+                            "resolution_deadline",
+                            "response_warning_date",
+                            "resolution_warning_date",
+                        ],
+                        False,
+                    )
+                )
+                continue
+            calendar = complaint._sla_calendar()
             start = complaint.date_received or fields.Datetime.now()
-            complaint.response_deadline = policy and start + timedelta(
-                hours=policy.response_hours
+            share = policy.warning_percent / 100
+            for kind, hours, paused in (
+                ("response", policy.response_hours, complaint.response_paused_hours),
+                (
+                    "resolution",
+                    policy.resolution_hours,
+                    complaint.resolution_paused_hours,
+                ),
+            ):
+                complaint[f"{kind}_deadline"] = Policy._add_hours(
+                    calendar, start, hours + paused
+                )
+                complaint[f"{kind}_warning_date"] = Policy._add_hours(
+                    calendar, start, hours * share + paused
+                )
+
+    @api.depends(
+        "date_received",
+        "date_first_response",
+        "date_closed",
+        "sla_policy_id",
+        "response_paused_hours",
+        "resolution_paused_hours",
+    )
+    def _compute_working_hours(self):
+        Policy = self.env["crm.complaint.sla.policy"]
+        for complaint in self:
+            calendar = complaint._sla_calendar()
+            start = complaint.date_received
+            answered = complaint.date_first_response or complaint.date_closed
+            complaint.response_working_hours = answered and max(
+                Policy._count_hours(calendar, start, answered)
+                - complaint.response_paused_hours,
+                0.0,
             )
-            complaint.resolution_deadline = policy and start + timedelta(
-                hours=policy.resolution_hours
+            complaint.resolution_working_hours = complaint.date_closed and max(
+                Policy._count_hours(calendar, start, complaint.date_closed)
+                - complaint.resolution_paused_hours,
+                0.0,
             )
 
     @api.depends("response_breached", "resolution_breached")
@@ -283,6 +421,7 @@ class CrmComplaint(models.Model):
                 vals.setdefault("date_closed", fields.Datetime.now())
             else:
                 vals["date_closed"] = False
+            self._sla_move_clock(stage)
         else:
             stage, closing = None, []
         result = super().write(vals)
@@ -393,52 +532,191 @@ class CrmComplaint(models.Model):
     # ------------------------------------------------------------
     # SLA
     # ------------------------------------------------------------
+    def _sla_move_clock(self, stage):
+        """Stop the SLA clock of the complaints entering a paused stage, and restart
+        it for those leaving one: the working hours spent paused move the deadlines
+        still running (the first response's only for the time before it was given)."""
+        now = fields.Datetime.now()
+        pauses = stage.sla_paused and not stage.is_closed
+        Policy = self.env["crm.complaint.sla.policy"]
+        for complaint in self:
+            since = complaint.sla_paused_since
+            if pauses and not since:
+                complaint.sla_paused_since = now
+            elif since and not pauses:
+                calendar = complaint._sla_calendar()
+                answered = complaint.date_first_response or complaint.date_closed
+                complaint.write(
+                    {
+                        "sla_paused_since": False,
+                        "response_paused_hours": complaint.response_paused_hours
+                        + Policy._count_hours(
+                            calendar, since, min(answered or now, now)
+                        ),
+                        "resolution_paused_hours": complaint.resolution_paused_hours
+                        + Policy._count_hours(calendar, since, now),
+                    }
+                )
+
+    def _sla_due(self, kind, until):
+        """The ``kind`` (response or resolution) deadline as it stands at ``until``:
+        while the clock is paused it moves on with the paused working hours."""
+        self.ensure_one()
+        deadline = self[f"{kind}_deadline"]
+        since = self.sla_paused_since
+        if deadline and since and until > since:
+            Policy = self.env["crm.complaint.sla.policy"]
+            calendar = self._sla_calendar()
+            deadline = Policy._add_hours(
+                calendar, deadline, Policy._count_hours(calendar, since, until)
+            )
+        return deadline
+
     def _record_breaches(self, now=None):
-        """Record the deadlines passed unmet, each on its own; a breach stays."""
+        """Record the deadlines passed unmet, each on its own; a breach stays.
+
+        Each new breach is logged on the complaint; one still waiting (not answered,
+        not resolved) is escalated to the department head with an activity.
+        """
         now = now or fields.Datetime.now()
         for complaint in self:
             # resolving a complaint answers it
             answered = complaint.date_first_response or complaint.date_closed
-            vals = {}
+            missed = []
             if (
                 not complaint.response_breached
                 and complaint.response_deadline
-                and (answered or now) > complaint.response_deadline
+                and (answered or now) > complaint._sla_due("response", answered or now)
             ):
-                vals["response_breached"] = True
+                missed.append(("response", not answered))
             if (
                 not complaint.resolution_breached
                 and complaint.resolution_deadline
-                and (complaint.date_closed or now) > complaint.resolution_deadline
+                and (complaint.date_closed or now)
+                > complaint._sla_due("resolution", complaint.date_closed or now)
             ):
-                vals["resolution_breached"] = True
-            if vals:
-                complaint.write(vals)
+                missed.append(("resolution", not complaint.date_closed))
+            if missed:
+                complaint.write({f"{kind}_breached": True for kind, _waiting in missed})
+                for kind, waiting in missed:
+                    complaint._sla_escalate(kind, waiting)
+
+    def _sla_when(self, kind):
+        """A deadline as the people of the company read it: in the SLA's zone."""
+        calendar = self._sla_calendar()
+        return format_datetime(
+            self.env,
+            self[f"{kind}_deadline"],
+            tz=calendar.tz or self.company_id.partner_id.tz or "UTC",
+            dt_format="short",
+        )
+
+    def _sla_head(self):
+        """The department head's user, else the responsible: who is warned and
+        escalated to."""
+        return self.department_id.manager_id.user_id or self.user_id
+
+    def _sla_escalate(self, kind, waiting):
+        when = self._sla_when(kind)
+        body = (
+            _("The first response was due on %(deadline)s and is late.", deadline=when)
+            if kind == "response"
+            else _("The resolution was due on %(deadline)s and is late.", deadline=when)
+        )
+        self._message_log(body=Markup("<p>%s</p>") % escape(body))
+        head = self._sla_head()
+        if waiting and head:
+            self._sla_activity(
+                head,
+                _("First response late: it was due on %(deadline)s", deadline=when)
+                if kind == "response"
+                else _("Resolution late: it was due on %(deadline)s", deadline=when),
+            )
+
+    def _sla_activity(self, user, summary):
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=fields.Date.context_today(self),
+            summary=summary,
+            user_id=user.id,
+        )
+
+    def _send_sla_warnings(self, now):
+        """Warn the responsible and the department head once per deadline, when the
+        policy's share of its time has passed and it is still running."""
+        for complaint in self:
+            answered = complaint.date_first_response or complaint.date_closed
+            due = []
+            if (
+                not complaint.response_warned
+                and not complaint.response_breached
+                and not answered
+                and complaint.response_warning_date
+                and complaint.response_warning_date <= now
+            ):
+                due.append("response")
+            if (
+                not complaint.resolution_warned
+                and not complaint.resolution_breached
+                and not complaint.date_closed
+                and complaint.resolution_warning_date
+                and complaint.resolution_warning_date <= now
+            ):
+                due.append("resolution")
+            if not due:
+                continue
+            complaint.write({f"{kind}_warned": True for kind in due})
+            for kind in due:
+                when = complaint._sla_when(kind)
+                summary = (
+                    _("First response due on %(deadline)s", deadline=when)
+                    if kind == "response"
+                    else _("Resolution due on %(deadline)s", deadline=when)
+                )
+                for user in complaint.user_id | complaint._sla_head():
+                    complaint._sla_activity(user, summary)
 
     @api.model
     def _cron_check_sla(self):
-        """Every quarter of an hour: the open deadlines that have just passed.
+        """Every quarter of an hour: warnings for the deadlines that are near, and
+        breaches for those that have just passed.
 
         Each deadline is looked at on its own, so that a late first response
-        does not hide a late resolution.
+        does not hide a late resolution. Paused complaints wait.
         """
         now = fields.Datetime.now()
+        running = [("date_closed", "=", False), ("sla_paused_since", "=", False)]
+        response = [
+            ("response_breached", "=", False),
+            ("date_first_response", "=", False),
+        ]
+        resolution = [("resolution_breached", "=", False)]
         late = self.search(
-            [
-                ("date_closed", "=", False),
-                "|",
-                "&",
-                "&",
-                ("response_breached", "=", False),
-                ("date_first_response", "=", False),
-                ("response_deadline", "<", now),
-                "&",
-                ("resolution_breached", "=", False),
-                ("resolution_deadline", "<", now),
+            running
+            + ["|"]
+            + ["&"] * 2
+            + response
+            + [("response_deadline", "<", now)]
+            + ["&"]
+            + resolution
+            + [("resolution_deadline", "<", now)]
+        )
+        near = self.search(
+            running
+            + ["|"]
+            + ["&"] * 3
+            + response
+            + [("response_warned", "=", False), ("response_warning_date", "<=", now)]
+            + ["&"] * 2
+            + resolution
+            + [
+                ("resolution_warned", "=", False),
+                ("resolution_warning_date", "<=", now),
             ]
         )
+        near._send_sla_warnings(now)
         late._record_breaches(now)
-        self.env["ir.cron"]._notify_progress(done=len(late), remaining=0)
+        self.env["ir.cron"]._notify_progress(done=len(late | near), remaining=0)
 
     # ------------------------------------------------------------
     # ACTIONS

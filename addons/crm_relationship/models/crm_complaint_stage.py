@@ -14,6 +14,12 @@ class CrmComplaintStage(models.Model):
         help="Complaints in this stage are resolved: the resolution time stops and "
         "the customer is asked to rate how it was handled.",
     )
+    sla_paused = fields.Boolean(
+        "Pauses the SLA",
+        help="While a complaint is in this stage (waiting for the customer, say), "
+        "its SLA clock stops; the deadlines still running move by the working hours "
+        "spent here.",
+    )
     rating_template_id = fields.Many2one(
         "mail.template",
         string="Rating request",

@@ -1,2 +1,3 @@
 from . import crm_relationship_tier_change
 from . import crm_winback_report
+from . import crm_complaint_sla_report

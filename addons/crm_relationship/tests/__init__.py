@@ -8,6 +8,7 @@ from . import test_churn_winback
 from . import test_loyalty_tiers
 from . import test_loyalty_points
 from . import test_complaint
+from . import test_complaint_sla
 from . import test_retention_access
 from . import test_payment_behaviour
 from . import test_time_zones

@@ -28,6 +28,9 @@ class TestComplaint(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.Complaint = cls.env["crm.complaint"]
+        # these tests pin the clock-hour arithmetic: a company without working hours
+        # (working hours: test_complaint_sla.py)
+        cls.env.company.resource_calendar_id = False
         cls.customer = cls.env["res.partner"].create(
             {"name": "Acme", "is_company": True}
         )
@@ -388,6 +391,12 @@ class TestComplaint(TransactionCase):
 
 @tagged("post_install", "-at_install")
 class TestComplaintBreachScoring(RelationshipScoringCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # deadlines in clock hours, so that "late" does not depend on today's weekday
+        cls.env.company.resource_calendar_id = False
+
     def test_a_complaint_with_two_breaches_counts_once(self):
         """The health score counts complaints with a breach, whichever deadline."""
         customer = self.env["res.partner"].create({"name": "Late", "is_company": True})

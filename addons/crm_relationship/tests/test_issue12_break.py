@@ -451,6 +451,8 @@ class TestBreakFridayNight(ZoneMixin, RelationshipScoringCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls._zone_company(cls.ZONE)
+        # calendar hours: a company without working hours
+        cls.company.resource_calendar_id = False
 
     def test_complaint_received_friday_2330_local(self):
         """Los Angeles, Friday 2026-06-12 23:30 (Saturday 06:30 UTC), medium
@@ -504,6 +506,8 @@ class TestBreakCompanies(DepartmentCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company_a = cls.env.company
+        # the SLA tests of this class count clock hours: no working hours in A
+        cls.company_a.resource_calendar_id = False
         cls.company_b = cls.env["res.company"].create({"name": "Break B"})
         cls.company_b.partner_id.email = False
         cls.customer = cls.env["res.partner"].create(
@@ -539,7 +543,10 @@ class TestBreakCompanies(DepartmentCase):
     def test_company_created_by_a_non_admin_user(self):
         """A multi-company user who may create companies (Access Rights, not
         Settings) creates company C: C has the four shipped SLA policies and one
-        scoring profile, and a complaint in C gets its deadlines (high: 8 h / 48 h)."""
+        scoring profile, and a complaint in C gets its deadlines (high: 8 h / 48 h)
+        in C's own working hours (Odoo's standard 40 hours, here in UTC): received
+        Monday 2026-03-02 09:00, first response due Tuesday 09:00 (7 h on Monday, 1
+        on Tuesday), resolution Tuesday 03-10 09:00 (7 + 5 x 8 + 1)."""
         creator = new_test_user(
             self.env,
             login="brk_creator",
@@ -563,6 +570,9 @@ class TestBreakCompanies(DepartmentCase):
             1,
         )
         creator.company_ids |= company_c
+        calendar = company_c.with_env(self.env).resource_calendar_id
+        self.assertTrue(calendar)
+        calendar.tz = "UTC"
         t0 = datetime(2026, 3, 2, 9, 0)
         with freeze_time(t0):
             complaint = (
@@ -578,8 +588,8 @@ class TestBreakCompanies(DepartmentCase):
                     }
                 )
             )
-        self.assertEqual(complaint.response_deadline, t0 + timedelta(hours=8))
-        self.assertEqual(complaint.resolution_deadline, t0 + timedelta(hours=48))
+        self.assertEqual(complaint.response_deadline, datetime(2026, 3, 3, 9, 0))
+        self.assertEqual(complaint.resolution_deadline, datetime(2026, 3, 10, 9, 0))
 
     def test_complaint_in_b_assigned_to_a_user_of_a_only(self):
         """A complaint of company B cannot be handled by someone who only works in

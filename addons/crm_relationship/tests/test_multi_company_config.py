@@ -54,12 +54,17 @@ class TestMultiCompanyConfig(DepartmentCase):
     # EACH COMPANY ITS OWN COPY
     # ------------------------------------------------------------
     def test_company_created_later_gets_deadlines(self):
+        """In the later company's own working hours (Odoo's standard 40 hours, in
+        UTC here): 8 h from Monday 09:00 end on Tuesday 09:00, 48 h on the next
+        Tuesday 09:00."""
+        self.company_b.resource_calendar_id.tz = "UTC"
         with freeze_time(T0):
             complaint = self._complaint(self.agent_b, severity="high")
         self.assertEqual(complaint.company_id, self.company_b)
-        self.assertEqual(complaint.response_deadline, T0 + timedelta(hours=8))
-        self.assertEqual(complaint.resolution_deadline, T0 + timedelta(hours=48))
-        with freeze_time(T0 + timedelta(hours=60)):
+        self.assertEqual(T0.weekday(), 0)
+        self.assertEqual(complaint.response_deadline, T0 + timedelta(days=1))
+        self.assertEqual(complaint.resolution_deadline, T0 + timedelta(days=8))
+        with freeze_time(T0 + timedelta(days=8, hours=1)):
             self.env["crm.complaint"]._cron_check_sla()
         self.assertRecordValues(
             complaint, [{"response_breached": True, "resolution_breached": True}]
