@@ -15,6 +15,7 @@
         "hr",
         "portal",
         "rating",
+        "survey",
     ],
     "data": [
         "security/crm_relationship_groups.xml",
@@ -40,6 +41,7 @@
         "views/loyalty_portal_templates.xml",
         "data/crm_complaint_data.xml",
         "data/crm_complaint_stage_data.xml",
+        "data/survey_survey_data.xml",
         "views/crm_complaint_stage_views.xml",
         "views/crm_complaint_category_views.xml",
         "views/crm_complaint_sla_policy_views.xml",
@@ -47,6 +49,7 @@
         "views/crm_complaint_portal_templates.xml",
         "views/crm_winback_strategy_views.xml",
         "views/crm_lead_views.xml",
+        "views/survey_views.xml",
         "report/crm_winback_report_views.xml",
         "report/crm_complaint_sla_report_views.xml",
         "wizard/res_partner_lost_views.xml",

@@ -10,3 +10,4 @@ from . import test_cohorts
 from . import test_time_zones
 from . import test_kpi_point_in_time
 from . import test_scorecard_tour
+from . import test_kpi_voice

@@ -27,3 +27,6 @@ from . import crm_complaint_sla_policy
 from . import crm_complaint
 from . import crm_winback_strategy
 from . import crm_lead
+from . import survey_question
+from . import survey_survey
+from . import survey_user_input

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools import cron, dates, scoring
+from .survey_user_input import NPS_CATEGORIES
 
 _logger = logging.getLogger(__name__)
 
@@ -168,6 +169,17 @@ class CrmRelationshipScore(models.Model):
         "Health score", readonly=True, digits=(16, 1), aggregator="avg"
     )
     tier = fields.Selection(scoring.TIER_SELECTION, readonly=True)
+    # Voice of the customer: the latest NPS answer on or before the reference date
+    nps_score = fields.Integer(
+        "NPS answer",
+        readonly=True,
+        aggregator="avg",
+        help="The customer's latest answer (0-10) to the likelihood to recommend; "
+        "empty (no category) when the customer never answered.",
+    )
+    nps_category = fields.Selection(NPS_CATEGORIES, "NPS category", readonly=True)
+    nps_date = fields.Date("NPS answered on", readonly=True)
+    nps_reason = fields.Text("NPS reason", readonly=True)
 
     # Trend against the last snapshot before the reference date
     previous_health_score = fields.Float(
@@ -876,6 +888,48 @@ class CrmRelationshipScore(models.Model):
             )
         )
         self.invalidate_model()
+        self._refresh_nps(company, targets, date_ref)
+
+    def _refresh_nps(self, company, partner_ids=None, date_ref=None):
+        """Write on the company's score rows (of ``partner_ids``, or all) the latest
+        NPS answer of each customer given by the end of ``date_ref`` (a day in the
+        company's time zone; no bound when empty): score, category, day and reason.
+        A customer without an answer gets none: unknown, not zero. One statement."""
+        Answer = self.env["survey.user_input"]
+        Answer.flush_model(
+            ["crm_partner_id", "crm_company_id", "state", "end_datetime", "crm_nps",
+             "crm_nps_category", "crm_nps_reason"]
+        )  # fmt: skip
+        self.flush_model()
+        tz = company._crm_tz()
+        until = dates.utc_bounds(date_ref, date_ref, tz)[1] if date_ref else None
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_relationship_score score
+                   SET (nps_score, nps_category, nps_date, nps_reason) = (
+                        SELECT answer.crm_nps, answer.crm_nps_category, %(day)s,
+                               answer.crm_nps_reason
+                          FROM survey_user_input answer
+                         WHERE answer.crm_partner_id = score.partner_id
+                           AND answer.crm_company_id = score.company_id
+                           AND answer.state = 'done'
+                           AND answer.crm_nps_category IS NOT NULL
+                           AND (%(until)s::timestamp IS NULL
+                                OR answer.end_datetime < %(until)s::timestamp)
+                         ORDER BY answer.end_datetime DESC, answer.id DESC
+                         LIMIT 1)
+                 WHERE score.company_id = %(company)s AND %(scope)s
+                """,
+                day=dates.local_date_sql(SQL("answer.end_datetime"), tz),
+                until=until,
+                company=company.id,
+                scope=SQL("TRUE")
+                if partner_ids is None
+                else SQL("score.partner_id = ANY(%s)", list(partner_ids)),
+            )
+        )
+        self.invalidate_model(["nps_score", "nps_category", "nps_date", "nps_reason"])
 
     def _health_components(self, company):
         """``{name: SQL}``: each health component, 0-100 or NULL when unknown, over

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 
 from ..tools import dates, scoring
+from .survey_user_input import NPS_CATEGORIES
 
 SCORE_GROUP = "crm_relationship.group_relationship_user"
 # Who reads receivables, overdue amounts and credit: accounting users, heads, managers.
@@ -51,6 +52,26 @@ class ResPartner(models.Model):
         scoring.TIER_TRENDS,
         compute="_compute_relationship_score_id",
         string="Tier trend",
+        groups=SCORE_GROUP,
+    )
+
+    relationship_nps_score = fields.Integer(
+        compute="_compute_relationship_score_id", string="NPS", groups=SCORE_GROUP
+    )
+    relationship_nps_category = fields.Selection(
+        NPS_CATEGORIES,
+        compute="_compute_relationship_score_id",
+        string="NPS category",
+        groups=SCORE_GROUP,
+    )
+    relationship_nps_date = fields.Date(
+        compute="_compute_relationship_score_id",
+        string="NPS answered on",
+        groups=SCORE_GROUP,
+    )
+    relationship_nps_reason = fields.Text(
+        compute="_compute_relationship_score_id",
+        string="NPS reason",
         groups=SCORE_GROUP,
     )
 
@@ -191,6 +212,10 @@ class ResPartner(models.Model):
             partner.relationship_health_score = score.health_score
             partner.relationship_tier_trend = score.tier_trend
             partner.relationship_churn_state = score.churn_state
+            partner.relationship_nps_score = score.nps_score
+            partner.relationship_nps_category = score.nps_category
+            partner.relationship_nps_date = score.nps_date
+            partner.relationship_nps_reason = score.nps_reason
 
     # ------------------------------------------------------------
     # ACCOUNT TEAM AND HAND-OFFS

@@ -24,3 +24,4 @@ from . import test_handoff_tour
 from . import test_loyalty_portal
 from . import test_retention_tour
 from . import test_web_client
+from . import test_nps

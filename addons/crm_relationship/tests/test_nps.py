@@ -1,0 +1,196 @@
+"""The voice of the customer on Odoo's survey app: NPS answers on the score rows and
+the customer 360, the detractor's follow-up, the latest answer counting.
+
+Answers go through Odoo's own survey API (``_create_answer``, ``_save_lines``,
+``_mark_done``), as the portal page does.
+"""
+
+from datetime import date, datetime
+
+from freezegun import freeze_time
+
+from odoo.tests import new_test_user, tagged
+
+from ..models.survey_user_input import nps_category
+from .common import USER, RelationshipScoringCommon
+
+
+@tagged("post_install", "-at_install")
+class TestNps(RelationshipScoringCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.survey = cls.env.ref("crm_relationship.survey_relationship_nps")
+        cls.q_nps = cls.env.ref("crm_relationship.survey_question_nps")
+        cls.q_reason = cls.env.ref("crm_relationship.survey_question_nps_reason")
+        cls.service = cls.env["hr.department"].create({"name": "Service"})
+        cls.agent = new_test_user(cls.env, login="nps_agent", groups=USER)
+        cls.customers = cls.env["res.partner"].create(
+            [{"name": f"Customer {i}", "is_company": True} for i in range(4)]
+        )
+        for customer in cls.customers:
+            cls._invoice(customer, "2026-05-01", 100)
+
+    def _answer(self, partner, score, reason=None, when="2026-06-10 10:00"):
+        # sudo: as the survey's portal page does with the answer of its token
+        with freeze_time(when):
+            answer = self.survey.sudo()._create_answer(
+                partner=partner, check_attempts=False
+            )
+            answer._save_lines(self.q_nps, str(score))
+            if reason:
+                answer._save_lines(self.q_reason, reason)
+            answer._mark_done()
+        return answer
+
+    def _recompute(self, date_ref=date(2026, 6, 30)):
+        self.Score.recompute(company_ids=self.company.ids, date_ref=date_ref)
+
+    def test_categories(self):
+        self.assertEqual(
+            [nps_category(s) for s in range(11)],
+            ["detractor"] * 7 + ["passive"] * 2 + ["promoter"] * 2,
+        )
+        self.assertIsNone(nps_category(None))
+
+    def test_answer_on_the_score_row_at_once(self):
+        self._recompute()
+        answer = self._answer(self.customers[0], 9, "Fast deliveries")
+        self.assertRecordValues(
+            answer,
+            [
+                {
+                    "crm_partner_id": self.customers[0].id,
+                    "crm_company_id": self.company.id,
+                    "crm_nps": 9,
+                    "crm_nps_category": "promoter",
+                    "crm_nps_points": 100.0,
+                    "crm_responded": 100.0,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self._score(self.customers[0]),
+            [
+                {
+                    "nps_score": 9,
+                    "nps_category": "promoter",
+                    "nps_date": date(2026, 6, 10),
+                    "nps_reason": "Fast deliveries",
+                }
+            ],
+        )
+
+    def test_a_customer_who_never_answered_is_unknown(self):
+        self._answer(self.customers[0], 0)
+        self._recompute()
+        self.assertEqual(self._score(self.customers[0]).nps_category, "detractor")
+        self.assertEqual(self._score(self.customers[0]).nps_score, 0)
+        silent = self._score(self.customers[1])
+        self.assertFalse(silent.nps_category)
+        self.assertFalse(silent.nps_date)
+
+    def test_the_latest_answer_counts_and_supersedes(self):
+        first = self._answer(self.customers[0], 3, when="2026-03-01 10:00")
+        second = self._answer(self.customers[0], 10, when="2026-06-01 10:00")
+        self._recompute()
+        self.assertEqual(self._score(self.customers[0]).nps_score, 10)
+        self.assertEqual(first.crm_nps_next_date, datetime(2026, 6, 1, 10, 0))
+        self.assertFalse(second.crm_nps_next_date)
+        # back-testing: as of April, the March answer was the latest
+        self._recompute(date(2026, 5, 31))
+        self.assertEqual(self._score(self.customers[0]).nps_score, 3)
+
+    def test_a_contact_answers_for_the_company(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Buyer", "parent_id": self.customers[1].id}
+        )
+        self._recompute()
+        self._answer(contact, 7)
+        score = self._score(self.customers[1])
+        self.assertEqual((score.nps_score, score.nps_category), (7, "passive"))
+
+    def test_an_unfinished_answer_is_no_answer(self):
+        self._recompute()
+        answer = self.survey.sudo()._create_answer(
+            partner=self.customers[2], check_attempts=False
+        )
+        answer._save_lines(self.q_nps, "2")
+        self.assertFalse(answer.crm_nps_category)
+        self.assertEqual(answer.crm_responded, 0.0)
+        self.assertFalse(self._score(self.customers[2]).nps_category)
+
+    def test_a_detractor_gets_a_follow_up_from_the_account_team(self):
+        self.env["crm.account.team.member"].create(
+            {
+                "partner_id": self.customers[3].id,
+                "user_id": self.agent.id,
+                "department_id": self.service.id,
+                "is_primary": True,
+            }
+        )
+        self._answer(self.customers[3], 4, "Three late deliveries in a row")
+        activity = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", self.customers[3].id),
+                (
+                    "activity_type_id",
+                    "=",
+                    self.env.ref("crm_relationship.mail_activity_type_detractor").id,
+                ),
+            ]
+        )
+        self.assertEqual(activity.user_id, self.agent)
+        self.assertIn("4 out of 10", activity.summary)
+        self.assertIn("Three late deliveries", str(activity.note))
+        # a promoter and a passive get none
+        self._answer(self.customers[3], 9)
+        self._answer(self.customers[3], 8)
+        self.assertEqual(
+            self.env["mail.activity"].search_count(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", self.customers[3].id),
+                ]
+            ),
+            1,
+        )
+
+    def test_a_detractor_without_anyone_serving_is_logged(self):
+        self._answer(self.customers[2], 1, "Nobody calls back")
+        self.assertFalse(
+            self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", self.customers[2].id),
+                ]
+            )
+        )
+        self.assertTrue(
+            self.customers[2].message_ids.filtered(
+                lambda m: "Nobody calls back" in str(m.body)
+            )
+        )
+
+    def test_the_salesperson_follows_up_when_there_is_no_team(self):
+        self.customers[1].user_id = self.agent
+        self._answer(self.customers[1], 6)
+        activity = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.customers[1].id)]
+        )
+        self.assertEqual(activity.user_id, self.agent)
+
+    def test_answers_of_another_company_stay_there(self):
+        other = self.env["res.company"].create({"name": "Other Co"})
+        self._recompute()
+        with freeze_time("2026-06-10 10:00"):
+            answer = (
+                self.survey.sudo()
+                .with_company(other)
+                ._create_answer(partner=self.customers[0], check_attempts=False)
+            )
+            answer._save_lines(self.q_nps, "2")
+            answer._mark_done()
+        self.assertEqual(answer.crm_company_id, other)
+        self.assertFalse(self._score(self.customers[0]).nps_category)
