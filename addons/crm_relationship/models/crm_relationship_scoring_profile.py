@@ -1,11 +1,16 @@
+import hashlib
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
-from ..tools import scoring
+from ..tools import cron, scoring
 
 
 class CrmRelationshipScoringProfile(models.Model):
-    """How a company scores its customers: window, ABC shares, weights, tier thresholds.
+    """How a company scores and hears its customers: window, ABC shares, weights,
+    tier thresholds, and the schedule of the relationship NPS survey.
 
     One per company, created on first use with sensible defaults.
     """
@@ -96,6 +101,40 @@ class CrmRelationshipScoringProfile(models.Model):
         required=True,
         help="Score snapshots older than this are deleted by the daily recompute.",
     )
+
+    # Voice of the customer: the relationship NPS sent on a schedule
+    nps_survey_id = fields.Many2one(
+        "survey.survey",
+        "NPS survey",
+        default=lambda self: self.env.ref(
+            "crm_relationship.survey_relationship_nps", raise_if_not_found=False
+        ),
+        domain="[('crm_asks_nps', '=', True)]",
+        tracking=True,
+    )
+    nps_interval_days = fields.Integer(
+        "Ask the NPS every (days)",
+        default=0,
+        tracking=True,
+        help="0: the NPS survey is not sent on a schedule.",
+    )
+    nps_tiers = fields.Char(
+        "Tiers asked",
+        default="ABCDEF",
+        tracking=True,
+        help="The letters of the relationship tiers whose customers are asked, "
+        "e.g. ABC.",
+    )
+    nps_sample_percent = fields.Float(
+        "Customers asked per round (%)",
+        default=100.0,
+        tracking=True,
+        help="Share of the eligible customers drawn at random each round.",
+    )
+    nps_quiet_days = fields.Integer(
+        "Nobody asked twice within (days)", default=90, tracking=True
+    )
+    nps_last_date = fields.Date("Last NPS round", readonly=True)
 
     _sql_constraints = [
         (
@@ -210,6 +249,127 @@ class CrmRelationshipScoringProfile(models.Model):
         }
         missing = companies.filtered(lambda company: company.id not in have)
         return self.create([{"company_id": company.id} for company in missing])
+
+    @api.constrains(
+        "nps_tiers", "nps_sample_percent", "nps_interval_days", "nps_quiet_days"
+    )
+    def _check_nps_schedule(self):
+        for profile in self:
+            tiers = profile.nps_tiers or ""
+            if not tiers or set(tiers) - set(scoring.TIERS):
+                raise ValidationError(
+                    _(
+                        "The tiers asked for the NPS are letters among A, B, C, D, E "
+                        "and F, such as ABC (%(tiers)s is not).",
+                        tiers=tiers or "''",
+                    )
+                )
+            if not 0 < profile.nps_sample_percent <= 100:
+                raise ValidationError(
+                    _(
+                        "The NPS sample is a share of the customers: above 0, at most 100 %%."
+                    )
+                )
+            if profile.nps_interval_days < 0 or profile.nps_quiet_days < 0:
+                raise ValidationError(
+                    _(
+                        "The NPS interval and quiet period are numbers of days, 0 or more."
+                    )
+                )
+
+    def _nps_sample(self, partner_ids, day):
+        """The customers of ``partner_ids`` drawn for the round of ``day``: each is
+        kept when a hash of (company, day, customer) falls under the sample share,
+        so that a round drawn again picks the same customers and the next round
+        others (a Bernoulli sample, as a random draw without stored state)."""
+        self.ensure_one()
+        limit = self.nps_sample_percent / 100 * 0xFFFFFFFF
+        return [
+            partner_id
+            for partner_id in partner_ids
+            if int(
+                hashlib.sha256(
+                    f"{self.company_id.id}:{day}:{partner_id}".encode()
+                ).hexdigest()[:8],
+                16,
+            )
+            <= limit
+        ]
+
+    def _send_nps_surveys(self):
+        """Send the NPS survey of this company's round when it is due.
+
+        Eligible: the company's scored customers of the tiers asked, not asked the
+        NPS within the quiet period; of them, the sample. Each gets an answer of
+        Odoo's survey (its personal link) by e-mail; customers without an e-mail
+        address are counted and skipped. Returns ``{"sent": n, "without_email": m}``.
+        """
+        self.ensure_one()
+        result = {"sent": 0, "without_email": 0}
+        company = self.company_id
+        today = company._crm_today()
+        survey = self.nps_survey_id
+        if (
+            not survey
+            or self.nps_interval_days <= 0
+            or (
+                self.nps_last_date
+                and self.nps_last_date + timedelta(days=self.nps_interval_days) > today
+            )
+        ):
+            return result
+        Answer = self.env["survey.user_input"]
+        Answer.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT score.partner_id,
+                       partner.email IS NOT NULL AND partner.email != ''
+                  FROM crm_relationship_score score
+                  JOIN res_partner partner ON partner.id = score.partner_id
+                 WHERE score.company_id = %(company)s AND score.tier = ANY(%(tiers)s)
+                   AND partner.active
+                   AND NOT EXISTS (
+                        SELECT 1 FROM survey_user_input answer
+                         WHERE answer.crm_partner_id = score.partner_id
+                           AND answer.crm_company_id = score.company_id
+                           AND answer.crm_asks_nps
+                           AND answer.crm_sent_date >= %(quiet)s)
+                 ORDER BY score.partner_id
+                """,
+                company=company.id,
+                tiers=list(self.nps_tiers),
+                quiet=fields.Datetime.now() - timedelta(days=self.nps_quiet_days),
+            )
+        )
+        rows = self.env.cr.fetchall()
+        picked = set(self._nps_sample([partner for partner, _email in rows], today))
+        partners = self.env["res.partner"].browse(
+            [partner for partner, email in rows if partner in picked and email]
+        )
+        result["without_email"] = sum(
+            1 for partner, email in rows if partner in picked and not email
+        )
+        template = self.env.ref("crm_relationship.mail_template_nps_invitation")
+        # sudo: the round is the company's, run by the cron or a manager; answers
+        # and their e-mails are created as the survey's invitation wizard does
+        survey = survey.sudo().with_company(company)
+        for partner in partners:
+            answer = survey._create_answer(
+                partner=partner, check_attempts=False, crm_company_id=company.id
+            )
+            template.sudo().send_mail(answer.id)
+        result["sent"] = len(partners)
+        self.nps_last_date = today
+        return result
+
+    @api.model
+    def _cron_send_nps(self):
+        """Daily: the NPS rounds that are due, company by company, each committed."""
+        profiles = self.sudo().search([("nps_interval_days", ">", 0)])
+        for done, profile in enumerate(profiles, start=1):
+            profile._send_nps_surveys()
+            cron.commit_progress(self.env, done, len(profiles) - done)
 
     @api.model
     def _get_for_company(self, company):

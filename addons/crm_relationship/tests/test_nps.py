@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..models.survey_user_input import nps_category
@@ -194,3 +195,117 @@ class TestNps(RelationshipScoringCommon):
             answer._mark_done()
         self.assertEqual(answer.crm_company_id, other)
         self.assertFalse(self._score(self.customers[0]).nps_category)
+
+
+@tagged("post_install", "-at_install")
+class TestNpsSchedule(RelationshipScoringCommon):
+    """The relationship NPS sent on a schedule: every ``nps_interval_days``, to the
+    customers of the tiers asked, a sample of them, nobody twice in the quiet
+    period, by e-mail; customers without an address are counted, not asked."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.profile = cls.env["crm.relationship.scoring.profile"]._get_for_company(
+            cls.company
+        )
+        cls.profile.write(
+            {
+                "nps_interval_days": 90,
+                "nps_tiers": "AB",
+                "nps_sample_percent": 100,
+                "nps_quiet_days": 60,
+            }
+        )
+        cls.customers = cls.env["res.partner"].create(
+            [
+                {
+                    "name": f"Customer {i}",
+                    "is_company": True,
+                    "email": f"c{i}@x.example",
+                }
+                for i in range(6)
+            ]
+        )
+        cls.customers[5].email = False
+        cls.Score = cls.env["crm.relationship.score"].sudo()
+        for customer, tier in zip(cls.customers, "AABCAB", strict=True):
+            cls.Score.create(
+                {"partner_id": customer.id, "company_id": cls.company.id, "tier": tier}
+            )
+
+    def _sent(self):
+        return self.env["survey.user_input"].search(
+            [
+                ("survey_id", "=", self.profile.nps_survey_id.id),
+                ("crm_partner_id", "in", self.customers.ids),
+            ]
+        )
+
+    def test_sends_to_the_tiers_asked_once_per_interval(self):
+        with freeze_time("2026-06-01 08:00"):
+            report = self.profile._send_nps_surveys()
+        sent = self._sent()
+        # tiers A and B: customers 0, 1 (A), 2 (B), 4 (A); 5 (B) has no e-mail
+        self.assertEqual(sent.crm_partner_id, self.customers[:3] | self.customers[4])
+        self.assertEqual(report, {"sent": 4, "without_email": 1})
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "survey.user_input"), ("res_id", "in", sent.ids)]
+        )
+        self.assertEqual(len(mails), 4)
+        self.assertIn(sent[0].get_start_url(), "".join(mails.mapped("body_html")))
+        # the next day: not due yet
+        with freeze_time("2026-06-02 08:00"):
+            self.profile._send_nps_surveys()
+        self.assertEqual(len(self._sent()), 4)
+        self.assertEqual(self.profile.nps_last_date, date(2026, 6, 1))
+
+    def test_quiet_period(self):
+        with freeze_time("2026-06-01 08:00"):
+            self.profile._send_nps_surveys()
+        self.profile.nps_interval_days = 30
+        # 30 days later it is due, but everybody was asked within the 60 quiet days
+        with freeze_time("2026-07-01 08:00"):
+            self.assertEqual(self.profile._send_nps_surveys()["sent"], 0)
+        with freeze_time("2026-08-01 08:00"):
+            self.assertEqual(self.profile._send_nps_surveys()["sent"], 4)
+
+    def test_the_sample_is_a_share_and_repeatable(self):
+        many = self.env["res.partner"].create(
+            [
+                {"name": f"Many {i}", "is_company": True, "email": f"m{i}@x.example"}
+                for i in range(200)
+            ]
+        )
+        for customer in many:
+            self.Score.create(
+                {"partner_id": customer.id, "company_id": self.company.id, "tier": "A"}
+            )
+        self.profile.nps_sample_percent = 25
+        picked = self.profile._nps_sample(many.ids, date(2026, 6, 1))
+        self.assertEqual(picked, self.profile._nps_sample(many.ids, date(2026, 6, 1)))
+        self.assertTrue(30 <= len(picked) <= 70, len(picked))
+        self.assertNotEqual(
+            picked, self.profile._nps_sample(many.ids, date(2026, 9, 1))
+        )
+
+    def test_switched_off(self):
+        self.profile.nps_interval_days = 0
+        with freeze_time("2026-06-01 08:00"):
+            self.profile._send_nps_surveys()
+        self.assertFalse(self._sent())
+
+    def test_bad_settings_are_refused(self):
+        for values, message in (
+            ({"nps_tiers": "AZ"}, "tiers"),
+            ({"nps_sample_percent": 0}, "sample"),
+            ({"nps_sample_percent": 120}, "sample"),
+            ({"nps_interval_days": -1}, "days"),
+            ({"nps_quiet_days": -5}, "days"),
+        ):
+            with (
+                self.subTest(values=values),
+                self.assertRaisesRegex(ValidationError, message),
+                self.env.cr.savepoint(),
+            ):
+                self.profile.write(values)
