@@ -267,14 +267,12 @@ class CrmRelationshipScoringProfile(models.Model):
             if not 0 < profile.nps_sample_percent <= 100:
                 raise ValidationError(
                     _(
-                        "The NPS sample is a share of the customers: above 0, at most 100 %%."
+                        "The share of customers asked the NPS is above 0 and at most 100."
                     )
                 )
             if profile.nps_interval_days < 0 or profile.nps_quiet_days < 0:
                 raise ValidationError(
-                    _(
-                        "The NPS interval and quiet period are numbers of days, 0 or more."
-                    )
+                    _("The NPS interval and quiet period are days: 0 or more.")
                 )
 
     def _nps_sample(self, partner_ids, day):

@@ -298,8 +298,8 @@ class TestNpsSchedule(RelationshipScoringCommon):
     def test_bad_settings_are_refused(self):
         for values, message in (
             ({"nps_tiers": "AZ"}, "tiers"),
-            ({"nps_sample_percent": 0}, "sample"),
-            ({"nps_sample_percent": 120}, "sample"),
+            ({"nps_sample_percent": 0}, "share"),
+            ({"nps_sample_percent": 120}, "share"),
             ({"nps_interval_days": -1}, "days"),
             ({"nps_quiet_days": -5}, "days"),
         ):
