@@ -266,9 +266,7 @@ class CrmRelationshipScoringProfile(models.Model):
                 )
             if not 0 < profile.nps_sample_percent <= 100:
                 raise ValidationError(
-                    _(
-                        "The share of customers asked the NPS is above 0 and at most 100."
-                    )
+                    _("The share of customers asked is above 0 and at most 100.")
                 )
             if profile.nps_interval_days < 0 or profile.nps_quiet_days < 0:
                 raise ValidationError(
