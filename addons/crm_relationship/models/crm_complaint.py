@@ -748,9 +748,34 @@ class CrmComplaint(models.Model):
             )
         return True
 
+    def _send_satisfaction_survey(self):
+        Profile = self.env["crm.relationship.scoring.profile"]
+        template = self.env.ref("crm_relationship.mail_template_complaint_survey")
+        for complaint in self.filtered("partner_id"):
+            survey = Profile._get_for_company(complaint.company_id).complaint_survey_id
+            person = complaint._rating_get_partner()
+            if not survey or not person.email:
+                continue
+            # sudo: closing is the business action; the answer and its e-mail are
+            # created as the survey's invitation wizard does, whoever closes
+            answer = (
+                survey.sudo()
+                .with_company(complaint.company_id)
+                ._create_answer(
+                    partner=person,
+                    check_attempts=False,
+                    crm_company_id=complaint.company_id.id,
+                    crm_complaint_id=complaint.id,
+                )
+            )
+            template.sudo().send_mail(answer.id)
+
     def _request_rating(self):
         """Ask the customer to rate, in the company's name when the responsible has
-        no e-mail address (the shipped template falls back on the company's)."""
+        no e-mail address (the shipped template falls back on the company's); and
+        send the company's survey after a complaint (CSAT, CES) to the person who
+        complained, when they have an e-mail address."""
+        self._send_satisfaction_survey()
         for complaint in self.filtered("partner_id"):
             template = complaint.stage_id.rating_template_id
             if template:

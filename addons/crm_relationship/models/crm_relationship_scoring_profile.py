@@ -135,6 +135,16 @@ class CrmRelationshipScoringProfile(models.Model):
         "Nobody asked twice within (days)", default=90, tracking=True
     )
     nps_last_date = fields.Date("Last NPS round", readonly=True)
+    complaint_survey_id = fields.Many2one(
+        "survey.survey",
+        "Survey after a complaint",
+        default=lambda self: self.env.ref(
+            "crm_relationship.survey_complaint_satisfaction", raise_if_not_found=False
+        ),
+        tracking=True,
+        help="Sent with the rating request when a complaint is resolved (CSAT and "
+        "CES); empty: none.",
+    )
 
     _sql_constraints = [
         (

@@ -309,3 +309,70 @@ class TestNpsSchedule(RelationshipScoringCommon):
                 self.env.cr.savepoint(),
             ):
                 self.profile.write(values)
+
+
+@tagged("post_install", "-at_install")
+class TestComplaintSurvey(RelationshipScoringCommon):
+    """CSAT and CES asked when a complaint is resolved, beside Odoo's rating."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Acme", "is_company": True}
+        )
+        cls.buyer = cls.env["res.partner"].create(
+            {"name": "Anna", "parent_id": cls.customer.id, "email": "anna@acme.example"}
+        )
+        cls.survey = cls.env.ref("crm_relationship.survey_complaint_satisfaction")
+
+    def _close(self, partner):
+        complaint = self.env["crm.complaint"].create(
+            {"name": "Broken crates", "partner_id": partner.id}
+        )
+        complaint.action_close()
+        return complaint
+
+    def test_resolving_sends_the_survey_to_the_person_who_complained(self):
+        complaint = self._close(self.buyer)
+        answer = self.env["survey.user_input"].search(
+            [("crm_complaint_id", "=", complaint.id)]
+        )
+        self.assertRecordValues(
+            answer,
+            [
+                {
+                    "survey_id": self.survey.id,
+                    "partner_id": self.buyer.id,
+                    "crm_partner_id": self.customer.id,
+                    "crm_company_id": self.company.id,
+                }
+            ],
+        )
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "survey.user_input"), ("res_id", "=", answer.id)]
+        )
+        self.assertIn(answer.get_start_url(), mail.body_html)
+        with freeze_time("2026-06-10 10:00"):
+            answer._save_lines(
+                self.env.ref("crm_relationship.survey_question_csat"), "4"
+            )
+            answer._save_lines(
+                self.env.ref("crm_relationship.survey_question_ces"), "6"
+            )
+            answer._mark_done()
+        self.assertEqual((answer.crm_csat, answer.crm_ces), (4, 6))
+        self.assertFalse(answer.crm_nps_category)
+
+    def test_nobody_to_write_to_or_switched_off(self):
+        nobody = self.env["res.partner"].create({"name": "No mail", "is_company": True})
+        complaint = self._close(nobody)
+        self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.company
+        ).complaint_survey_id = False
+        other = self._close(self.buyer)
+        self.assertFalse(
+            self.env["survey.user_input"].search(
+                [("crm_complaint_id", "in", (complaint | other).ids)]
+            )
+        )
