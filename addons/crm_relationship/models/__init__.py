@@ -30,3 +30,4 @@ from . import crm_lead
 from . import survey_question
 from . import survey_survey
 from . import survey_user_input
+from . import hr_employee

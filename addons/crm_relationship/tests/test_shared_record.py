@@ -341,9 +341,11 @@ class TestHandoffRules(SharedRecordCase):
 
     def test_requester_keeps_it_after_changing_department(self):
         handoff = self._handoff()
+        # what he saw before the move is in the record rules' cache
+        from_finance = self._handoff(self.clerk, name="From finance")
+        self.assertFalse(self._seen_by(self.seller, from_finance))
         self.seller.employee_id.department_id = self.finance
         # the move counts at once: Finance's hand-offs are now his to see
-        from_finance = self._handoff(self.clerk, name="From finance")
         self.assertEqual(self._seen_by(self.seller, from_finance), from_finance)
         self.assertEqual(self._seen_by(self.seller, handoff), handoff)
         # what keeps it visible is having asked, not the new department
