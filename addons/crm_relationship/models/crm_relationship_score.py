@@ -612,13 +612,16 @@ class CrmRelationshipScore(models.Model):
                    COALESCE(c.severity_points, 0)::integer AS severity_points,
                    COALESCE(c.breaches, 0)::integer AS breach_count,
                    r.rating_avg::numeric AS rating_avg,
-                   COALESCE(r.ratings, 0)::integer AS rating_count
+                   COALESCE(r.ratings, 0)::integer AS rating_count,
+                   n.nps::numeric AS nps_latest, q.csat_avg::numeric AS csat_avg
               FROM (%(sales)s) s
               LEFT JOIN (%(margin)s) m ON m.partner_id = s.partner_id
               LEFT JOIN (%(payments)s) p ON p.partner_id = s.partner_id
               LEFT JOIN (%(deliveries)s) d ON d.partner_id = s.partner_id
               LEFT JOIN (%(complaints)s) c ON c.partner_id = s.partner_id
               LEFT JOIN (%(ratings)s) r ON r.partner_id = s.partner_id
+              LEFT JOIN (%(nps)s) n ON n.partner_id = s.partner_id
+              LEFT JOIN (%(csat)s) q ON q.partner_id = s.partner_id
             """,
             **sources,
         )
@@ -840,6 +843,42 @@ class CrmRelationshipScore(models.Model):
             end=end,
             partner_filter=partner_filter,
         )
+        # What the customer said in surveys: the latest NPS answer given by the end
+        # of the reference date, and the mean CSAT of the window
+        survey_partner_filter = (
+            SQL("TRUE")
+            if partners is None
+            else SQL("ui.crm_partner_id = ANY(%s)", partners)
+        )
+        nps = SQL(
+            """
+            SELECT DISTINCT ON (ui.crm_partner_id) ui.crm_partner_id AS partner_id,
+                   ui.crm_nps AS nps
+              FROM survey_user_input ui
+             WHERE ui.crm_company_id = %(company)s AND ui.state = 'done'
+               AND ui.crm_nps_category IS NOT NULL AND ui.end_datetime < %(end)s
+               AND %(partner_filter)s
+             ORDER BY ui.crm_partner_id, ui.end_datetime DESC, ui.id DESC
+            """,
+            company=company.id,
+            end=end,
+            partner_filter=survey_partner_filter,
+        )
+        csat = SQL(
+            """
+            SELECT ui.crm_partner_id AS partner_id, AVG(ui.crm_csat) AS csat_avg
+              FROM survey_user_input ui
+             WHERE ui.crm_company_id = %(company)s AND ui.state = 'done'
+               AND ui.crm_csat > 0
+               AND ui.end_datetime >= %(start)s AND ui.end_datetime < %(end)s
+               AND %(partner_filter)s
+             GROUP BY ui.crm_partner_id
+            """,
+            company=company.id,
+            start=start,
+            end=end,
+            partner_filter=survey_partner_filter,
+        )
         return {
             "sales": sales,
             "margin": margin,
@@ -847,6 +886,8 @@ class CrmRelationshipScore(models.Model):
             "deliveries": deliveries,
             "complaints": complaints,
             "ratings": ratings,
+            "nps": nps,
+            "csat": csat,
         }
 
     # ------------------------------------------------------------
@@ -956,10 +997,33 @@ class CrmRelationshipScore(models.Model):
                    THEN GREATEST(0, 100.0 - 10.0 * (complaint_severity_points
                                                     + complaint_breach_count)) END"""
             ),
-            "satisfaction": SQL(
+            "satisfaction": self._satisfaction_sql(company),
+        }
+
+    def _satisfaction_sql(self, company):
+        """SQL of ``tools.scoring.satisfaction``: the latest NPS, the window's CSAT
+        and the complaint ratings, weighted by the profile over the parts known."""
+        weights = (
+            self.env["crm.relationship.scoring.profile"]
+            ._get_for_company(company)
+            ._satisfaction_weights()
+        )
+        parts = {
+            "nps": SQL("nps_latest * 10.0"),
+            "csat": SQL("(csat_avg - 1) * 25.0"),
+            "rating": SQL(
                 "CASE WHEN rating_count > 0 THEN (satisfaction_rating - 1) * 25.0 END"
             ),
         }
+        known = SQL(" + ").join(
+            SQL("CASE WHEN %s IS NULL THEN 0 ELSE %s END", part, weights[name])
+            for name, part in parts.items()
+        )
+        points = SQL(" + ").join(
+            SQL("COALESCE(%s * %s, 0)", weights[name], part)
+            for name, part in parts.items()
+        )
+        return SQL("(%s) / NULLIF(%s, 0)", points, known)
 
     def _health_weights(self, company, profile):
         """``{name: weight}`` of the components of :meth:`_health_components`."""
@@ -1059,7 +1123,9 @@ class CrmRelationshipScore(models.Model):
                        s.breach_count AS complaint_breach_count,
                        s.complaint_count > 0 AS complaint_known,
                        s.rating_avg AS satisfaction_rating, s.rating_count,
-                       s.rating_count > 0 AS satisfaction_known,
+                       s.nps_latest, s.csat_avg,
+                       s.rating_count > 0 OR s.nps_latest IS NOT NULL
+                           OR s.csat_avg IS NOT NULL AS satisfaction_known,
                        s.purchase_days AS purchase_count,
                        (s.last_invoice_date - s.first_invoice_date)::numeric
                            / NULLIF(s.purchase_days - 1, 0) AS purchase_interval_days

@@ -58,7 +58,26 @@ class CrmRelationshipScoringProfile(models.Model):
         "Satisfaction weight",
         default=10.0,
         tracking=True,
-        help="Ratings the customer gave when their complaints closed.",
+        help="What the customer said: the latest NPS answer, the CSAT answers and "
+        "the ratings of closed complaints, weighted below.",
+    )
+    satisfaction_weight_nps = fields.Float(
+        "NPS in satisfaction",
+        default=scoring.SATISFACTION_WEIGHTS["nps"],
+        tracking=True,
+        help="Weight of the customer's latest NPS answer in the satisfaction score.",
+    )
+    satisfaction_weight_csat = fields.Float(
+        "CSAT in satisfaction",
+        default=scoring.SATISFACTION_WEIGHTS["csat"],
+        tracking=True,
+        help="Weight of the mean CSAT answer of the window.",
+    )
+    satisfaction_weight_rating = fields.Float(
+        "Ratings in satisfaction",
+        default=scoring.SATISFACTION_WEIGHTS["rating"],
+        tracking=True,
+        help="Weight of the mean rating of closed complaints in the window.",
     )
     threshold_a = fields.Float("Tier A from", default=80.0, tracking=True)
     threshold_b = fields.Float("Tier B from", default=65.0, tracking=True)
@@ -233,6 +252,29 @@ class CrmRelationshipScoringProfile(models.Model):
     def _weights(self):
         self.ensure_one()
         return {name: self[f"weight_{name}"] for name in scoring.COMPONENTS}
+
+    def _satisfaction_weights(self):
+        self.ensure_one()
+        return {
+            name: self[f"satisfaction_weight_{name}"]
+            for name in scoring.SATISFACTION_WEIGHTS
+        }
+
+    @api.constrains(
+        "satisfaction_weight_nps",
+        "satisfaction_weight_csat",
+        "satisfaction_weight_rating",
+    )
+    def _check_satisfaction_weights(self):
+        for profile in self:
+            weights = profile._satisfaction_weights().values()
+            if min(weights) < 0 or not sum(weights):
+                raise ValidationError(
+                    _(
+                        "The weights of the satisfaction score are 0 or more, and at "
+                        "least one of them is above 0."
+                    )
+                )
 
     def _churn_params(self):
         self.ensure_one()

@@ -5,14 +5,16 @@ Answers go through Odoo's own survey API (``_create_answer``, ``_save_lines``,
 ``_mark_done``), as the portal page does.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..models.survey_user_input import nps_category
+from ..tools import scoring
 from .common import USER, RelationshipScoringCommon
 
 
@@ -376,5 +378,133 @@ class TestComplaintSurvey(RelationshipScoringCommon):
         self.assertFalse(
             self.env["survey.user_input"].search(
                 [("crm_complaint_id", "in", (complaint | other).ids)]
+            )
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestSatisfactionInHealth(RelationshipScoringCommon):
+    """Satisfaction in the health score from the latest NPS, the CSAT answers of the
+    window and the complaint ratings together, weighted on the profile (50 / 25 / 25
+    by default) over the parts known; unknown when none is."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.profile = cls.env["crm.relationship.scoring.profile"]._get_for_company(
+            cls.company
+        )
+        # judge by satisfaction alone, so that the health score is the component
+        cls.profile.write(
+            {
+                "weight_recency": 0,
+                "weight_frequency": 0,
+                "weight_monetary": 0,
+                "weight_payment": 0,
+                "weight_delivery": 0,
+                "weight_complaint": 0,
+                "weight_satisfaction": 1,
+            }
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Heard", "is_company": True}
+        )
+        cls._invoice(cls.customer, fields.Date.today() - timedelta(days=10), 100.0)
+        cls.nps_survey = cls.env.ref("crm_relationship.survey_relationship_nps")
+        cls.csat_survey = cls.env.ref("crm_relationship.survey_complaint_satisfaction")
+
+    def _answer(self, survey, lines):
+        # sudo: as the survey's portal page does with the answer of its token
+        answer = survey.sudo()._create_answer(
+            partner=self.customer, check_attempts=False
+        )
+        for xmlid, value in lines:
+            answer._save_lines(self.env.ref(xmlid), str(value))
+        answer._mark_done()
+        return answer
+
+    def _rate(self, stars):
+        complaint = self.env["crm.complaint"].create(
+            {"name": "Rated", "partner_id": self.customer.id}
+        )
+        self.env["rating.rating"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("crm.complaint"),
+                "res_id": complaint.id,
+                "partner_id": self.customer.id,
+                "rating": stars,
+                "consumed": True,
+            }
+        )
+
+    def _satisfaction(self):
+        self.Score.recompute(partner_ids=self.customer.ids)
+        score = self._score(self.customer)
+        return (
+            score.satisfaction_known,
+            score.satisfaction_component,
+            score.health_score,
+        )
+
+    def test_nobody_answered_is_unknown(self):
+        self.assertEqual(self._satisfaction(), (False, 0.0, 0.0))
+
+    def test_nps_alone(self):
+        self._answer(self.nps_survey, [("crm_relationship.survey_question_nps", 9)])
+        self.assertEqual(self._satisfaction(), (True, 90.0, 90.0))
+
+    def test_nps_and_csat(self):
+        self._answer(self.nps_survey, [("crm_relationship.survey_question_nps", 9)])
+        self._answer(
+            self.csat_survey,
+            [
+                ("crm_relationship.survey_question_csat", 4),
+                ("crm_relationship.survey_question_ces", 5),
+            ],
+        )
+        # (50 x 90 + 25 x 75) / 75 = 85
+        self.assertEqual(self._satisfaction(), (True, 85.0, 85.0))
+
+    def test_nps_csat_and_ratings(self):
+        self._answer(self.nps_survey, [("crm_relationship.survey_question_nps", 9)])
+        self._answer(
+            self.csat_survey,
+            [
+                ("crm_relationship.survey_question_csat", 4),
+                ("crm_relationship.survey_question_ces", 5),
+            ],
+        )
+        self._rate(5)
+        # (50 x 90 + 25 x 75 + 25 x 100) / 100 = 88.75
+        self.assertEqual(self._satisfaction(), (True, 88.75, 88.75))
+
+    def test_ratings_alone_as_before(self):
+        self._rate(4)
+        self.assertEqual(self._satisfaction(), (True, 75.0, 75.0))
+
+    def test_a_zero_weight_leaves_its_part_out(self):
+        self.profile.satisfaction_weight_nps = 0
+        self._answer(self.nps_survey, [("crm_relationship.survey_question_nps", 2)])
+        self._rate(5)
+        self.assertEqual(self._satisfaction(), (True, 100.0, 100.0))
+
+    def test_weights_must_leave_something(self):
+        with self.assertRaisesRegex(ValidationError, "satisfaction"):
+            self.profile.write(
+                {
+                    "satisfaction_weight_nps": 0,
+                    "satisfaction_weight_csat": 0,
+                    "satisfaction_weight_rating": 0,
+                }
+            )
+
+    def test_reference_twin(self):
+        self.assertEqual(
+            scoring.satisfaction(9, 4.0, 5.0, {"nps": 50, "csat": 25, "rating": 25}),
+            88.75,
+        )
+        self.assertIsNone(
+            scoring.satisfaction(
+                None, None, None, {"nps": 50, "csat": 25, "rating": 25}
             )
         )

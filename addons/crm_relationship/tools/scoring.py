@@ -124,6 +124,31 @@ def abc_classes(monetary, a_share=80.0, b_share=95.0):
     return classes
 
 
+# how the parts of the satisfaction component weigh by default (scoring profile)
+SATISFACTION_WEIGHTS = {"nps": 50.0, "csat": 25.0, "rating": 25.0}
+
+
+def satisfaction(nps, csat_avg, rating_avg, weights=None):
+    """The 0-100 satisfaction of a customer from what they said: the latest NPS
+    answer (0-10, times 10), the mean CSAT of the window (1-5: 1 is 0, 5 is 100) and
+    the mean complaint rating (1-5 stars, likewise), each weighted by ``weights``
+    (``{"nps", "csat", "rating"}``) and renormalised over the parts known, as the
+    health score is over its components. None when no weighted part is known: a
+    customer who never answered is unknown, not unhappy.
+    """
+    weights = weights or SATISFACTION_WEIGHTS
+    parts = {
+        "nps": nps * 10.0 if nps is not None else None,
+        "csat": (csat_avg - 1) * 25.0 if csat_avg is not None else None,
+        "rating": (rating_avg - 1) * 25.0 if rating_avg is not None else None,
+    }
+    known = {k: v for k, v in parts.items() if v is not None and weights[k] > 0}
+    total = sum(weights[k] for k in known)
+    if not total:
+        return None
+    return sum(weights[k] * v for k, v in known.items()) / total
+
+
 def component_scores(
     r_score,
     f_score,
@@ -138,12 +163,15 @@ def component_scores(
     severity_points=0,
     breach_count=0,
     rating_avg=None,
+    nps=None,
+    csat_avg=None,
+    satisfaction_weights=None,
 ):
     """The 0-100 value of each component, None where there is nothing to judge by.
 
     Complaints are judged for customers who complained in the window (100 minus 10
-    per severity point and per SLA breach, not below 0); satisfaction from their
-    ratings (1 to 5 stars, 1 is 0 and 5 is 100).
+    per severity point and per SLA breach, not below 0); satisfaction from what
+    they said (see :func:`satisfaction`).
     """
     judged_payments = paid_count + overdue_count
     return {
@@ -167,7 +195,7 @@ def component_scores(
             if complaint_count
             else None
         ),
-        "satisfaction": (rating_avg - 1) * 25.0 if rating_avg is not None else None,
+        "satisfaction": satisfaction(nps, csat_avg, rating_avg, satisfaction_weights),
     }
 
 
