@@ -113,7 +113,7 @@ class CrmComplaint(models.Model):
     product_id = fields.Many2one("product.product", check_company=True)
     customer_tier = fields.Selection(
         scoring.TIER_SELECTION,
-        compute="_compute_sla_policy_id",
+        compute="_compute_customer_tier",
         store=True,
         help="The customer's relationship tier when the complaint was received.",
     )
@@ -136,8 +136,14 @@ class CrmComplaint(models.Model):
     resolution_warning_date = fields.Datetime(
         "Resolution warning", compute="_compute_deadlines", store=True
     )
-    response_warned = fields.Boolean(copy=False, readonly=True)
-    resolution_warned = fields.Boolean(copy=False, readonly=True)
+    # stored computes reset when their warning moves (a new severity, a pause), so
+    # that a moved deadline gets its own warning; the cron sets them
+    response_warned = fields.Boolean(
+        compute="_compute_warned", store=True, copy=False, readonly=True
+    )
+    resolution_warned = fields.Boolean(
+        compute="_compute_warned", store=True, copy=False, readonly=True
+    )
     sla_paused_since = fields.Datetime(
         "SLA paused since",
         copy=False,
@@ -249,8 +255,10 @@ class CrmComplaint(models.Model):
                 contact.email_formatted if contact.email else complaint.email_from
             )
 
-    @api.depends("category_id", "severity", "company_id", "partner_id")
-    def _compute_sla_policy_id(self):
+    @api.depends("partner_id", "company_id")
+    def _compute_customer_tier(self):
+        """The customer's tier when the complaint is received (or given another
+        customer): later changes of the tier do not move its deadlines."""
         # sudo: the tier decides the service level whoever records the complaint (a
         # portal customer, a service agent without access to the scores)
         rows = (
@@ -269,11 +277,19 @@ class CrmComplaint(models.Model):
             complaint.customer_tier = tier_of.get(
                 (complaint.commercial_partner_id.id, complaint.company_id.id)
             )
+
+    @api.depends("category_id", "severity", "company_id", "customer_tier")
+    def _compute_sla_policy_id(self):
         policies = self.env["crm.complaint.sla.policy"]._policy_for(
             self, {c.id: c.customer_tier for c in self}
         )
         for complaint in self:
             complaint.sla_policy_id = policies[complaint.id]
+
+    @api.depends("response_warning_date", "resolution_warning_date")
+    def _compute_warned(self):
+        self.response_warned = False
+        self.resolution_warned = False
 
     def _sla_calendar(self):
         """The working hours the SLA counts: the policy's, else the company's."""
@@ -331,6 +347,7 @@ class CrmComplaint(models.Model):
         "sla_policy_id",
         "response_paused_hours",
         "resolution_paused_hours",
+        "sla_paused_since",
     )
     def _compute_working_hours(self):
         Policy = self.env["crm.complaint.sla.policy"]
@@ -338,9 +355,17 @@ class CrmComplaint(models.Model):
             calendar = complaint._sla_calendar()
             start = complaint.date_received
             answered = complaint.date_first_response or complaint.date_closed
+            # a pause still running when the answer came counts up to the answer
+            since = complaint.sla_paused_since
+            running = (
+                Policy._count_hours(calendar, since, answered)
+                if since and answered
+                else 0.0
+            )
             complaint.response_working_hours = answered and max(
                 Policy._count_hours(calendar, start, answered)
-                - complaint.response_paused_hours,
+                - complaint.response_paused_hours
+                - running,
                 0.0,
             )
             complaint.resolution_working_hours = complaint.date_closed and max(
@@ -405,6 +430,12 @@ class CrmComplaint(models.Model):
                 vals["partner_id"] = self._partner_from_email(vals["email_from"]).id
             self._split_customer(vals)
         complaints = super().create(vals_list)
+        for complaint in complaints:
+            # created straight into a closing or a paused stage (kanban quick create)
+            if complaint.stage_id.is_closed and not complaint.date_closed:
+                complaint.date_closed = fields.Datetime.now()
+            elif complaint.stage_id.sla_paused and not complaint.sla_paused_since:
+                complaint.sla_paused_since = complaint.date_received
         complaints.filtered("partner_id")._message_subscribe_customer()
         complaints._mark_for_scoring()
         return complaints
@@ -634,7 +665,12 @@ class CrmComplaint(models.Model):
             )
 
     def _sla_activity(self, user, summary):
-        self.activity_schedule(
+        # the assignee is told by e-mail in the acting user's name, which Odoo
+        # refuses for someone without an address: the activity is then only shown
+        this = self
+        if not self.env.user.email:
+            this = self.with_context(mail_activity_quick_update=True)
+        this.activity_schedule(
             "mail.mail_activity_data_todo",
             date_deadline=fields.Date.context_today(self),
             summary=summary,

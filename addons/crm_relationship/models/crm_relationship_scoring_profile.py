@@ -349,8 +349,9 @@ class CrmRelationshipScoringProfile(models.Model):
 
         Eligible: the company's scored customers of the tiers asked, not asked the
         NPS within the quiet period; of them, the sample. Each gets an answer of
-        Odoo's survey (its personal link) by e-mail; customers without an e-mail
-        address are counted and skipped. Returns ``{"sent": n, "without_email": m}``.
+        Odoo's survey (its personal link) by e-mail, at its own address or, without
+        one, at its first contact's; customers nobody can be written to at are
+        counted and skipped. Returns ``{"sent": n, "without_email": m}``.
         """
         self.ensure_one()
         result = {"sent": 0, "without_email": 0}
@@ -366,15 +367,24 @@ class CrmRelationshipScoringProfile(models.Model):
             )
         ):
             return result
-        Answer = self.env["survey.user_input"]
-        Answer.flush_model()
+        # the query reads answers, customers' addresses and tiers written just before
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
                 SELECT score.partner_id,
-                       partner.email IS NOT NULL AND partner.email != ''
+                       -- the customer's own address, else its first contact's
+                       CASE WHEN partner.email IS NOT NULL AND partner.email != ''
+                            THEN partner.id ELSE contact.id END
                   FROM crm_relationship_score score
                   JOIN res_partner partner ON partner.id = score.partner_id
+                  LEFT JOIN LATERAL (
+                        SELECT child.id FROM res_partner child
+                         WHERE child.commercial_partner_id = partner.id
+                           AND child.id != partner.id AND child.active
+                           AND child.email IS NOT NULL AND child.email != ''
+                         ORDER BY child.type = 'contact' DESC, child.id
+                         LIMIT 1) contact ON TRUE
                  WHERE score.company_id = %(company)s AND score.tier = ANY(%(tiers)s)
                    AND partner.active
                    AND NOT EXISTS (
@@ -382,6 +392,7 @@ class CrmRelationshipScoringProfile(models.Model):
                          WHERE answer.crm_partner_id = score.partner_id
                            AND answer.crm_company_id = score.company_id
                            AND answer.crm_asks_nps
+                           AND answer.test_entry IS NOT TRUE
                            AND answer.crm_sent_date >= %(quiet)s)
                  ORDER BY score.partner_id
                 """,
@@ -391,12 +402,12 @@ class CrmRelationshipScoringProfile(models.Model):
             )
         )
         rows = self.env.cr.fetchall()
-        picked = set(self._nps_sample([partner for partner, _email in rows], today))
+        picked = set(self._nps_sample([partner for partner, _to in rows], today))
         partners = self.env["res.partner"].browse(
-            [partner for partner, email in rows if partner in picked and email]
+            [to for partner, to in rows if partner in picked and to]
         )
         result["without_email"] = sum(
-            1 for partner, email in rows if partner in picked and not email
+            1 for partner, to in rows if partner in picked and not to
         )
         template = self.env.ref("crm_relationship.mail_template_nps_invitation")
         # sudo: the round is the company's, run by the cron or a manager; answers

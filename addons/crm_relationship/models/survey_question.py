@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 CRM_MEASURES = [
     ("nps", "NPS (0-10)"),
@@ -18,3 +19,21 @@ class SurveyQuestion(models.Model):
         "relationship: the likelihood to recommend (NPS, a 0-10 scale), its reason "
         "(free text), satisfaction (CSAT, 1-5) or effort (CES, 1-7).",
     )
+
+    @api.constrains("crm_measure", "survey_id")
+    def _check_crm_measure(self):
+        """One question per measure and survey, else which answer counts would be a
+        matter of line order."""
+        for question in self.filtered("crm_measure"):
+            twins = question.survey_id.question_and_page_ids.filtered(
+                lambda q, m=question.crm_measure: q.crm_measure == m
+            )
+            if len(twins) > 1:
+                raise ValidationError(
+                    _(
+                        "The survey %(survey)s has more than one question measuring "
+                        "%(measure)s: keep one question per measure.",
+                        survey=question.survey_id.display_name,
+                        measure=dict(CRM_MEASURES)[question.crm_measure],
+                    )
+                )

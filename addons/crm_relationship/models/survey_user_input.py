@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import SQL
 
 from ..tools import scoring
 
@@ -120,6 +121,7 @@ class SurveyUserInput(models.Model):
 
     @api.depends(
         "state",
+        "test_entry",
         "user_input_line_ids.value_scale",
         "user_input_line_ids.value_text_box",
         "user_input_line_ids.skipped",
@@ -127,7 +129,8 @@ class SurveyUserInput(models.Model):
     )
     def _compute_crm_measures(self):
         for answer in self:
-            done = answer.state == "done"
+            # a test entry (the survey's "Test" button) measures nobody
+            done = answer.state == "done" and not answer.test_entry
             values = {}
             for line in answer.user_input_line_ids:
                 measure = line.question_id.crm_measure
@@ -150,46 +153,58 @@ class SurveyUserInput(models.Model):
             answer.crm_responded = 100.0 if done else 0.0
 
     def _mark_done(self):
+        # the chain and the score rows follow the state (see write)
         result = super()._mark_done()
-        self._crm_answered()
+        # sudo: the customer who answers (public or portal user) may read neither
+        # the account team nor the customer's activities
+        self.sudo().filtered(
+            lambda a: a.crm_nps_category == "detractor" and a.crm_partner_id
+        )._crm_follow_up()
         return result
 
-    def _crm_answered(self):
-        """An NPS answer: it supersedes the customer's previous one, updates the
-        customer's score row at once, and a detractor gets a follow-up."""
-        nps = self.filtered(
-            lambda a: a.crm_nps_category and a.crm_partner_id and not a.test_entry
-        )
-        if not nps:
+    def write(self, vals):
+        result = super().write(vals)
+        if {"state", "test_entry", "partner_id", "crm_company_id"} & set(vals):
+            self._crm_sync()
+        return result
+
+    def _crm_sync(self):
+        """After answers changed (done, reopened, edited): chain each customer's NPS
+        answers (each superseded by the next one), and write the latest on their
+        score rows at once. Set-based: one statement for the chain, one per
+        company for the rows."""
+        # sudo: the customer who answers may read neither the other answers nor the
+        # scores; the answers concerned were just written through Odoo's survey
+        answers = self.sudo().filtered("crm_partner_id")
+        if not answers:
             return
-        # sudo: the customer who answers (public or portal user) may read neither
-        # the other answers nor the scores; the answer itself was just validated
-        nps = nps.sudo()
-        previous = self.sudo().search(
-            [
-                ("crm_partner_id", "in", nps.crm_partner_id.ids),
-                ("crm_nps_category", "!=", False),
-                ("crm_nps_next_date", "=", False),
-                ("id", "not in", nps.ids),
-            ]
-        )
-        for answer in nps:
-            previous.filtered(
-                lambda p, a=answer: (
-                    p.crm_partner_id == a.crm_partner_id
-                    and p.crm_company_id == a.crm_company_id
-                    and p.end_datetime <= a.end_datetime
-                )
-            ).crm_nps_next_date = answer.end_datetime
-        Score = self.env["crm.relationship.score"].sudo()
-        for company in nps.crm_company_id:
-            Score._refresh_nps(
-                company,
-                nps.filtered(
-                    lambda a, c=company: a.crm_company_id == c
-                ).crm_partner_id.ids,
+        self.env.flush_all()
+        partners = answers.crm_partner_id.ids
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE survey_user_input ui
+                   SET crm_nps_next_date = chain.next_date
+                  FROM (SELECT a.id,
+                               CASE WHEN a.state = 'done'
+                                     AND a.crm_nps_category IS NOT NULL
+                               THEN LEAD(a.end_datetime) OVER (
+                                   PARTITION BY a.crm_partner_id, a.crm_company_id,
+                                                a.state = 'done'
+                                                AND a.crm_nps_category IS NOT NULL
+                                   ORDER BY a.end_datetime, a.id) END AS next_date
+                          FROM survey_user_input a
+                         WHERE a.crm_partner_id = ANY(%s)) chain
+                 WHERE ui.id = chain.id
+                   AND ui.crm_nps_next_date IS DISTINCT FROM chain.next_date
+                """,
+                partners,
             )
-        nps.filtered(lambda a: a.crm_nps_category == "detractor")._crm_follow_up()
+        )
+        self.env["survey.user_input"].invalidate_model(["crm_nps_next_date"])
+        Score = self.env["crm.relationship.score"].sudo()
+        for company in answers.crm_company_id:
+            Score._refresh_nps(company, partners)
 
     def _crm_follow_up(self):
         """A follow-up activity on the customer for its account team: the primary
@@ -219,7 +234,12 @@ class SurveyUserInput(models.Model):
             )
             note = answer.crm_nps_reason or _("No reason given.")
             if user:
-                customer.with_company(answer.crm_company_id).activity_schedule(
+                # the assignee is told by e-mail in the name of the person acting,
+                # which Odoo refuses for someone without an address (a public user)
+                target = customer.with_company(answer.crm_company_id)
+                if not self.env.user.email:
+                    target = target.with_context(mail_activity_quick_update=True)
+                target.activity_schedule(
                     "crm_relationship.mail_activity_type_detractor",
                     summary=summary,
                     note=note,
@@ -234,3 +254,32 @@ class SurveyUserInput(models.Model):
                         reason=note,
                     )
                 )
+
+
+class SurveyUserInputLine(models.Model):
+    _inherit = "survey.user_input.line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._crm_resync()
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        self._crm_resync()
+        return result
+
+    def unlink(self):
+        answers = self.user_input_id
+        result = super().unlink()
+        answers.filtered(lambda a: a.state == "done")._crm_sync()
+        return result
+
+    def _crm_resync(self):
+        """An answer edited after it was done moves the customer's NPS at once."""
+        done = self.user_input_id.filtered(
+            lambda a: a.state == "done" and a.crm_partner_id
+        )
+        if done:
+            done._crm_sync()

@@ -26,3 +26,4 @@ from . import test_retention_tour
 from . import test_web_client
 from . import test_nps
 from . import test_voice_tour
+from . import test_voice_sla_break
