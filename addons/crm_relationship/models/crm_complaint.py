@@ -259,20 +259,9 @@ class CrmComplaint(models.Model):
     def _compute_customer_tier(self):
         """The customer's tier when the complaint is received (or given another
         customer): later changes of the tier do not move its deadlines."""
-        # sudo: the tier decides the service level whoever records the complaint (a
-        # portal customer, a service agent without access to the scores)
-        rows = (
-            self.env["crm.relationship.score"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("partner_id", "in", self.commercial_partner_id.ids),
-                    ("company_id", "in", self.company_id.ids),
-                ],
-                ["partner_id", "company_id", "tier"],
-            )
+        tier_of = self.env["crm.relationship.score"]._tiers_of(
+            self.commercial_partner_id, self.company_id
         )
-        tier_of = {(r.partner_id.id, r.company_id.id): r.tier for r in rows}
         for complaint in self:
             complaint.customer_tier = tier_of.get(
                 (complaint.commercial_partner_id.id, complaint.company_id.id)

@@ -454,6 +454,18 @@ class CrmRelationshipScore(models.Model):
         self.env.invalidate_all()
         return True
 
+    @api.model
+    def _tiers_of(self, partners, companies):
+        """``{(partner id, company id): tier}`` of these customers' score rows, in
+        one query. Read as superuser: the tier decides the service a customer gets
+        (SLA policy, survey strata) whoever records the complaint or the answer (a
+        portal customer, a service agent without access to the scores)."""
+        rows = self.sudo().search_fetch(
+            [("partner_id", "in", partners.ids), ("company_id", "in", companies.ids)],
+            ["partner_id", "company_id", "tier"],
+        )
+        return {(r.partner_id.id, r.company_id.id): r.tier for r in rows}
+
     def _check_recompute_rights(self):
         if not (
             self.env.su

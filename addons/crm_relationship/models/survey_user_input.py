@@ -100,19 +100,9 @@ class SurveyUserInput(models.Model):
 
     @api.depends("partner_id")
     def _compute_crm_user_id(self):
-        # sudo: the tier is read for the answer, whoever answers (a portal customer)
-        rows = (
-            self.env["crm.relationship.score"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("partner_id", "in", self.crm_partner_id.ids),
-                    ("company_id", "in", self.crm_company_id.ids),
-                ],
-                ["partner_id", "company_id", "tier"],
-            )
+        tiers = self.env["crm.relationship.score"]._tiers_of(
+            self.crm_partner_id, self.crm_company_id
         )
-        tiers = {(r.partner_id.id, r.company_id.id): r.tier for r in rows}
         for answer in self:
             answer.crm_user_id = answer.crm_partner_id.user_id
             answer.crm_tier = tiers.get(
