@@ -52,6 +52,7 @@
         "views/survey_views.xml",
         "report/crm_winback_report_views.xml",
         "report/crm_complaint_sla_report_views.xml",
+        "report/crm_survey_report_views.xml",
         "wizard/res_partner_lost_views.xml",
         # after every view file: the menus open their actions
         "views/crm_relationship_menus.xml",

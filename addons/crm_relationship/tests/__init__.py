@@ -27,3 +27,5 @@ from . import test_web_client
 from . import test_nps
 from . import test_voice_tour
 from . import test_voice_sla_break
+from . import test_nps_maths
+from . import test_survey_report
