@@ -47,6 +47,7 @@
         "views/crm_complaint_sla_policy_views.xml",
         "views/crm_complaint_views.xml",
         "views/crm_complaint_portal_templates.xml",
+        "views/survey_portal_templates.xml",
         "views/crm_winback_strategy_views.xml",
         "views/crm_lead_views.xml",
         "views/survey_views.xml",

@@ -117,6 +117,49 @@ class ComplaintPortal(CustomerPortal):
         return request.redirect(f"/my/complaints/{complaint.id}")
 
 
+class SurveyPortal(CustomerPortal):
+    """The relationship surveys addressed to the portal user that wait for an
+    answer, each opening Odoo's own survey page with its answer token."""
+
+    def _crm_pending_surveys_domain(self):
+        return [
+            ("partner_id", "=", request.env.user.partner_id.id),
+            ("state", "in", ("new", "in_progress")),
+            ("test_entry", "=", False),
+            ("survey_id.active", "=", True),
+            "|",
+            ("crm_asks_nps", "=", True),
+            ("crm_complaint_id", "!=", False),
+            "|",
+            ("deadline", "=", False),
+            ("deadline", ">", fields.Datetime.now()),
+        ]
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "crm_survey_count" in counters:
+            # sudo: portal users cannot read survey answers in the backend; the
+            # domain keeps to the surveys addressed to the user's own contact
+            values["crm_survey_count"] = (
+                request.env["survey.user_input"]
+                .sudo()
+                .search_count(self._crm_pending_surveys_domain())
+            )
+        return values
+
+    @http.route("/my/surveys", type="http", auth="user", website=True)
+    def portal_my_surveys(self, **kw):
+        # sudo: as above, the user's own invitations only
+        answers = (
+            request.env["survey.user_input"]
+            .sudo()
+            .search(self._crm_pending_surveys_domain(), order="crm_sent_date desc")
+        )
+        values = self._prepare_portal_layout_values()
+        values.update(answers=answers, page_name="crm_survey")
+        return request.render("crm_relationship.portal_my_surveys", values)
+
+
 class LoyaltyPortal(CustomerPortalLoyalty):
     """A customer's membership is theirs as a company: the contacts of a company
     see its loyalty cards (as they see its orders and invoices), with the balance,

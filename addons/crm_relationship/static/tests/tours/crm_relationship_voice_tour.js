@@ -1,23 +1,22 @@
 import { registry } from "@web/core/registry";
 
-/** A customer answers the relationship NPS on the survey's page, as from the e-mail. */
-registry.category("web_tour.tours").add("crm_relationship_nps_answer_tour", {
-    steps: () => [
+/** The steps of the NPS page: start, answer ``score`` out of 10, say why, submit. */
+function npsAnswerSteps(score, reason) {
+    return [
         {
             trigger: "button.btn:contains('Start')",
             content: "Start the survey",
             run: "click",
         },
         {
-            trigger:
-                "div.js_question-wrapper:contains('recommend') label.o_survey_choice_btn:has(input[value='3'])",
-            content: "Answer 3 out of 10",
+            trigger: `div.js_question-wrapper:contains('recommend') label.o_survey_choice_btn:has(input[value='${score}'])`,
+            content: `Answer ${score} out of 10`,
             run: "click",
         },
         {
             trigger: "div.js_question-wrapper:contains('main reason') textarea",
             content: "Say why",
-            run: "edit Three late deliveries in a row",
+            run: `edit ${reason}`,
         },
         {
             trigger: "button[value='finish']",
@@ -28,6 +27,28 @@ registry.category("web_tour.tours").add("crm_relationship_nps_answer_tour", {
             trigger: "h1:contains('Thank you')",
             content: "The answer is in",
         },
+    ];
+}
+
+/** A customer answers the NPS from the link of the e-mail, without logging in. */
+registry.category("web_tour.tours").add("crm_relationship_nps_answer_tour", {
+    steps: () => npsAnswerSteps(3, "Three late deliveries in a row"),
+});
+
+/** A customer logged in to the portal finds the survey waiting and answers it. */
+registry.category("web_tour.tours").add("crm_relationship_portal_survey_tour", {
+    steps: () => [
+        {
+            trigger: "a[href='/my/surveys']:contains('Surveys')",
+            content: "The home of the portal shows the surveys to answer",
+            run: "click",
+        },
+        {
+            trigger: "td:contains('recommend us') ~ td a:contains('Answer')",
+            content: "Answer the waiting survey",
+            run: "click",
+        },
+        ...npsAnswerSteps(10, "Fast answers every time"),
     ],
 });
 
