@@ -117,6 +117,51 @@ class TestDemoGenerator(TransactionCase):
             [1.0, 3.0, 5.0],
         )
 
+    def test_voice_of_the_customer(self):
+        """A year of NPS rounds answered by tier, on the score rows; the resolved
+        complaints' surveys answered with CSAT and CES."""
+        self.env["crm.relationship.score"].recompute(
+            company_ids=self.env.company.ids, date_ref=DATE_REF
+        )
+        sent = self.generator.generate_voice()
+        answers = self.env["survey.user_input"].search(
+            [("crm_partner_id", "in", self.customers.ids), ("crm_asks_nps", "=", True)]
+        )
+        self.assertEqual(len(answers), sent)
+        self.assertEqual(
+            sorted({a.crm_sent_date.date() for a in answers}),
+            [DATE_REF - timedelta(days=d) for d in (330, 240, 150, 60)],
+        )
+        done = answers.filtered(lambda a: a.state == "done")
+        self.assertTrue(0 < len(done) < len(answers))
+        self.assertTrue(all(a.crm_tier for a in answers))
+        self.assertTrue(all(a.end_datetime >= a.crm_sent_date for a in done))
+        # each customer's latest answer is on its score row
+        latest = done.filtered(lambda a: not a.crm_nps_next_date)
+        scores = self.env["crm.relationship.score"].search(
+            [("partner_id", "in", latest.crm_partner_id.ids)]
+        )
+        self.assertEqual(
+            {(s.partner_id.id, s.nps_score) for s in scores},
+            {(a.crm_partner_id.id, a.crm_nps) for a in latest},
+        )
+        csat = self.env["survey.user_input"].search(
+            [("crm_complaint_id", "in", self.records["complaints"].ids)]
+        )
+        by_rating = {
+            a.crm_complaint_id.rating_last_value: (a.crm_csat, a.crm_ces)
+            for a in csat
+            if a.state == "done"
+        }
+        self.assertTrue(by_rating)
+        self.assertLessEqual(
+            set(by_rating.items()), {(5.0, (5, 6)), (3.0, (3, 4)), (1.0, (1, 2))}
+        )
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.env.company
+        )
+        self.assertEqual(profile.nps_interval_days, 91)
+
     def test_loyalty_members_hold_tiers(self):
         program = self.records["loyalty_program"]
         self.assertEqual(program.tier_ids.mapped("name")[:1], ["Silver"])
