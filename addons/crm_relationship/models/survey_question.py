@@ -6,6 +6,7 @@ CRM_MEASURES = [
     ("nps_reason", "Reason for the NPS"),
     ("csat", "CSAT (1-5)"),
     ("ces", "CES (1-7)"),
+    ("nps_topic", "Topic of the NPS"),
 ]
 
 
@@ -17,7 +18,9 @@ class SurveyQuestion(models.Model):
         "Relationship measure",
         help="What the answers to this question measure for the customer "
         "relationship: the likelihood to recommend (NPS, a 0-10 scale), its reason "
-        "(free text), satisfaction (CSAT, 1-5) or effort (CES, 1-7).",
+        "(free text), satisfaction (CSAT, 1-5), effort (CES, 1-7), or what the NPS "
+        "answer concerns most (a single choice whose choices name a complaint "
+        "category: a detractor's follow-up goes to that category's department).",
     )
 
     @api.constrains("crm_measure", "survey_id")
@@ -37,3 +40,15 @@ class SurveyQuestion(models.Model):
                         measure=dict(CRM_MEASURES)[question.crm_measure],
                     )
                 )
+
+
+class SurveyQuestionAnswer(models.Model):
+    _inherit = "survey.question.answer"
+
+    crm_category_id = fields.Many2one(
+        "crm.complaint.category",
+        "Concerns",
+        ondelete="set null",
+        help="For the topic of the NPS: the complaint category this choice speaks "
+        "of; a detractor who picks it is handed off to the category's department.",
+    )

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
 
 from ..tools import scoring
 
@@ -77,6 +77,20 @@ class SurveyUserInput(models.Model):
         "average over the answers is the Net Promoter Score.",
     )
     crm_nps_reason = fields.Text("Reason", compute="_compute_crm_measures", store=True)
+    crm_topic_category_id = fields.Many2one(
+        "crm.complaint.category",
+        "NPS topic",
+        compute="_compute_crm_measures",
+        store=True,
+        help="What the NPS answer concerns most, as the customer chose it.",
+    )
+    crm_handoff_id = fields.Many2one(
+        "crm.handoff",
+        "Detractor hand-off",
+        readonly=True,
+        index="btree_not_null",
+        help="The hand-off to the department the detractor's answer concerns.",
+    )
     crm_csat = fields.Integer(
         "CSAT", compute="_compute_crm_measures", store=True, aggregator="avg"
     )
@@ -115,6 +129,7 @@ class SurveyUserInput(models.Model):
         "user_input_line_ids.value_scale",
         "user_input_line_ids.value_text_box",
         "user_input_line_ids.skipped",
+        "user_input_line_ids.suggested_answer_id",
         "user_input_line_ids.question_id.crm_measure",
     )
     def _compute_crm_measures(self):
@@ -128,6 +143,8 @@ class SurveyUserInput(models.Model):
                     continue
                 if measure == "nps_reason":
                     values[measure] = line.value_text_box
+                elif measure == "nps_topic":
+                    values[measure] = line.suggested_answer_id.crm_category_id
                 else:
                     values[measure] = line.value_scale
             score = values.get("nps") if done else None
@@ -138,6 +155,7 @@ class SurveyUserInput(models.Model):
                 category, 0.0
             )
             answer.crm_nps_reason = values.get("nps_reason") if done else False
+            answer.crm_topic_category_id = values.get("nps_topic") if done else False
             answer.crm_csat = values.get("csat", 0) if done else 0
             answer.crm_ces = values.get("ces", 0) if done else 0
             answer.crm_responded = 100.0 if done else 0.0
@@ -235,6 +253,7 @@ class SurveyUserInput(models.Model):
                     note=note,
                     user_id=user.id,
                 )
+                answer._crm_hand_off(user, team[:1].department_id, summary, note)
             else:
                 customer.with_company(answer.crm_company_id)._message_log(
                     body=_(
@@ -244,6 +263,42 @@ class SurveyUserInput(models.Model):
                         reason=note,
                     )
                 )
+
+    def _crm_hand_off(self, user, from_department, summary, note):
+        """The detractor's hand-off, from the account team's department (else the
+        follow-up user's) to the department of the complaint category the
+        customer's answer concerns, when there is one and it is another."""
+        self.ensure_one()
+        company = self.crm_company_id
+        to_department = self.crm_topic_category_id.with_company(company).department_id
+        from_department = from_department or user.with_company(company).department_id
+        if not to_department or not from_department or to_department == from_department:
+            return
+        # sudo (the caller's): the customer who answered may create no hand-off; it
+        # is the account team's request, made in their name
+        Handoff = self.env["crm.handoff"]
+        if not self.env.user.email:
+            # the receivers are told in the name of the person acting (see above)
+            Handoff = Handoff.with_context(mail_activity_quick_update=True)
+        handoff = Handoff.create(
+            {
+                "name": summary,
+                "partner_id": self.crm_partner_id.id,
+                "company_id": company.id,
+                "from_department_id": from_department.id,
+                "to_department_id": to_department.id,
+                "requested_by_id": user.id,
+                "priority": "1",
+                "description": plaintext2html(
+                    _(
+                        "About: %(topic)s. Reason given: %(reason)s",
+                        topic=self.crm_topic_category_id.name,
+                        reason=note,
+                    )
+                ),  # fmt: skip
+            }
+        )
+        self.crm_handoff_id = handoff
 
 
 class SurveyUserInputLine(models.Model):

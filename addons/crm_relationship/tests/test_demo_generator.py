@@ -136,6 +136,15 @@ class TestDemoGenerator(TransactionCase):
         self.assertTrue(0 < len(done) < len(answers))
         self.assertTrue(all(a.crm_tier for a in answers))
         self.assertTrue(all(a.end_datetime >= a.crm_sent_date for a in done))
+        # detractors of the latest round who named a topic of another department
+        # are handed off to it
+        handed = done.filtered("crm_handoff_id")
+        self.assertTrue(handed)
+        self.assertTrue(all(a.crm_nps_category == "detractor" for a in handed))
+        self.assertEqual(
+            {a.crm_handoff_id.to_department_id for a in handed},
+            {a.crm_topic_category_id.department_id for a in handed},
+        )
         # each customer's latest answer is on its score row
         latest = done.filtered(lambda a: not a.crm_nps_next_date)
         scores = self.env["crm.relationship.score"].search(

@@ -34,15 +34,21 @@ class TestNps(RelationshipScoringCommon):
         for customer in cls.customers:
             cls._invoice(customer, "2026-05-01", 100)
 
-    def _answer(self, partner, score, reason=None, when="2026-06-10 10:00"):
+    def _answer(
+        self, partner, score, reason=None, when="2026-06-10 10:00", topic=None, by=None
+    ):
         # sudo: as the survey's portal page does with the answer of its token
         with freeze_time(when):
             answer = self.survey.sudo()._create_answer(
                 partner=partner, check_attempts=False
             )
+            if by:
+                answer = answer.with_user(by).sudo()
             answer._save_lines(self.q_nps, str(score))
             if reason:
                 answer._save_lines(self.q_reason, reason)
+            if topic:
+                answer._save_lines(topic.question_id, topic.id)
             answer._mark_done()
         return answer
 
@@ -158,6 +164,62 @@ class TestNps(RelationshipScoringCommon):
                 ]
             ),
             1,
+        )
+
+    def test_a_detractor_is_handed_off_to_the_department_of_the_topic(self):
+        logistics = self.env["hr.department"].create({"name": "Logistics"})
+        delivery = self.env.ref("crm_relationship.crm_complaint_category_delivery")
+        delivery.department_id = logistics
+        service = self.env.ref("crm_relationship.crm_complaint_category_service")
+        service.department_id = self.service
+        self.env["crm.account.team.member"].create(
+            {
+                "partner_id": self.customers[3].id,
+                "user_id": self.agent.id,
+                "department_id": self.service.id,
+                "is_primary": True,
+            }
+        )
+        topic = self.env.ref("crm_relationship.survey_answer_nps_topic_delivery")
+        # answered on the survey's page by a visitor (the public user, no e-mail)
+        answer = self._answer(
+            self.customers[3], 3, "Late again", topic=topic,
+            by=self.env.ref("base.public_user"),
+        )  # fmt: skip
+        self.assertEqual(answer.crm_topic_category_id, delivery)
+        self.assertRecordValues(
+            answer.crm_handoff_id,
+            [
+                {
+                    "partner_id": self.customers[3].id,
+                    "from_department_id": self.service.id,
+                    "to_department_id": logistics.id,
+                    "requested_by_id": self.agent.id,
+                    "state": "requested",
+                    "priority": "1",
+                }
+            ],
+        )
+        self.assertIn("Late again", str(answer.crm_handoff_id.description))
+        self.assertIn("Delivery", str(answer.crm_handoff_id.description))
+        # the account team's follow-up stays, to close the loop with the customer
+        self.assertEqual(
+            self.customers[3].activity_ids.activity_type_id,
+            self.env.ref("crm_relationship.mail_activity_type_detractor"),
+        )
+        Handoff = self.env["crm.handoff"]
+        before = Handoff.search_count([("partner_id", "=", self.customers[3].id)])
+        # a passive on the same topic, a detractor on a topic without department
+        # and one on the account team's own department: no hand-off
+        self._answer(self.customers[3], 8, topic=topic)
+        quality = self.env.ref("crm_relationship.survey_answer_nps_topic_quality")
+        self.assertFalse(
+            self._answer(self.customers[3], 2, topic=quality).crm_handoff_id
+        )
+        own = self.env.ref("crm_relationship.survey_answer_nps_topic_service")
+        self.assertFalse(self._answer(self.customers[3], 2, topic=own).crm_handoff_id)
+        self.assertEqual(
+            Handoff.search_count([("partner_id", "=", self.customers[3].id)]), before
         )
 
     def test_a_detractor_without_anyone_serving_is_logged(self):

@@ -40,6 +40,13 @@ COMPLAINTS = [
     ("Technician missed the visit", "service", "high", "phone", 20, "1"),
     ("Wrong spare part sent", "delivery", "low", "portal", 0, "open"),
 ]
+# complaint category, department that answers for it
+CATEGORY_DEPARTMENTS = [
+    ("delivery", "logistics"),
+    ("invoicing", "finance"),
+    ("quality", "service"),
+    ("service", "service"),
+]
 # from, to, subject, final state (overdue: accepted and past its due date), outcome
 HANDOFFS = [
     ("sales", "finance", "Review the credit limit", "requested", None),
@@ -226,7 +233,14 @@ class CollaborationDemoMixin:
         self.records["handoffs"] = handoffs.sudo()
 
     def _create_complaints(self, users):
-        """Complaints in every situation: open, past their SLA, resolved and rated."""
+        """Complaints in every situation: open, past their SLA, resolved and rated;
+        each category answered for by a department."""
+        for category, key in CATEGORY_DEPARTMENTS:
+            record = self.env.ref(
+                f"crm_relationship.crm_complaint_category_{category}"
+            ).with_company(self.company)
+            if not record.department_id:
+                record.department_id = users[key][:1].employee_id.department_id
         customers = self.records["customers"]
         Complaint = self.env["crm.complaint"]
         now = fields.Datetime.now()

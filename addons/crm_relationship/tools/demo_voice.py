@@ -17,20 +17,21 @@ NPS_ROUNDS = [330, 240, 150, 60]
 NPS_SAMPLE = 0.4
 # chance that a customer of the tier answers
 RESPONSE_RATE = {"A": 0.6, "B": 0.45, "C": 0.35, "D": 0.25, "E": 0.2, "F": 0.15}
+# reason, the topic chosen (a choice of survey_question_nps_topic)
 REASONS = {
     "promoter": [
-        "Deliveries always on time.",
-        "The account manager knows our business.",
-        "Quick answers when something goes wrong.",
+        ("Deliveries always on time.", "delivery"),
+        ("The account manager knows our business.", "service"),
+        ("Quick answers when something goes wrong.", "service"),
     ],
     "passive": [
-        "Good products, prices a little high.",
-        "Fine, but ordering takes too many e-mails.",
+        ("Good products, prices a little high.", "quality"),
+        ("Fine, but ordering takes too many e-mails.", "service"),
     ],
     "detractor": [
-        "Three late deliveries in a row.",
-        "Invoices are often wrong and take weeks to correct.",
-        "Nobody called back about the broken crates.",
+        ("Three late deliveries in a row.", "delivery"),
+        ("Invoices are often wrong and take weeks to correct.", "invoicing"),
+        ("Nobody called back about the broken crates.", "service"),
     ],
 }
 # CSAT (1-5) and CES (1-7) of the complaints' surveys, by the star rating given
@@ -84,8 +85,13 @@ class VoiceDemoMixin:
                     else "detractor"
                 )
                 if rng.random() < 0.7:
+                    reason, topic = rng.choice(REASONS[category])
+                    answer._save_lines(questions["nps_reason"], reason)
                     answer._save_lines(
-                        questions["nps_reason"], rng.choice(REASONS[category])
+                        questions["nps_topic"],
+                        self.env.ref(
+                            f"crm_relationship.survey_answer_nps_topic_{topic}"
+                        ).id,
                     )
                 answered_at = min(
                     sent_at + timedelta(days=rng.randint(0, 6), hours=2), now
