@@ -295,7 +295,7 @@ class SurveyUserInput(models.Model):
                         topic=self.crm_topic_category_id.name,
                         reason=note,
                     )
-                ),  # fmt: skip
+                ),
             }
         )
         self.crm_handoff_id = handoff
