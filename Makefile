@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences. Settings: see the README's table.
-.PHONY: run test setup lint format bench clean
+.PHONY: run test setup lint format bench upstream clean
 
 run:    ## set up what is missing, create the demo database once, start Odoo on :8069
 	scripts/run.sh
@@ -18,6 +18,9 @@ lint:   ## the lint of make test (ruff, pylint-odoo, OCA checks, prettier, gener
 
 format: ## rewrite what the formatters own: ruff format, prettier's XML, README.rst from readme/
 	WITH_BROWSER=0 scripts/setup.sh >/dev/null && scripts/lint.sh --fix
+
+upstream: ## Odoo's own tests of MODULES (e.g. survey,crm) without and with our addons, compared
+	scripts/upstream.sh $(MODULES)
 
 clean:  ## remove the virtual environment and rendered configs (databases are kept)
 	rm -rf .venv .local
