@@ -186,6 +186,17 @@ class ResPartner(models.Model):
     c360_complaint_count = fields.Integer(
         "Open complaints", compute="_compute_c360_service", groups=SCORE_GROUP
     )
+    c360_complaint_late_count = fields.Integer(
+        "Open complaints past their SLA",
+        compute="_compute_c360_service",
+        groups=SCORE_GROUP,
+    )
+    c360_complaint_next_deadline = fields.Datetime(
+        "Next resolution due",
+        compute="_compute_c360_service",
+        groups=SCORE_GROUP,
+        help="The earliest resolution deadline of the open complaints.",
+    )
     c360_currency_id = fields.Many2one(
         "res.currency", compute="_compute_c360_currency_id", groups=SCORE_GROUP
     )
@@ -325,6 +336,14 @@ class ResPartner(models.Model):
                 "crm.complaint",
                 [("company_id", "=", company.id), ("is_closed", "=", False)],
             ),
+            "complaints_late": (
+                "crm.complaint",
+                [
+                    ("company_id", "=", company.id),
+                    ("is_closed", "=", False),
+                    ("sla_breached", "=", True),
+                ],
+            ),
             "loyalty": (
                 "loyalty.card",
                 [
@@ -337,7 +356,8 @@ class ResPartner(models.Model):
         return model, expression.AND([customers, domain])
 
     def _c360_totals(self, figure, aggregates):
-        """Sum ``aggregates`` of one figure per commercial customer: one grouped query.
+        """Sum ``aggregates`` of one figure per commercial customer (``field:min``
+        ones: their minimum, 0 for none): one grouped query.
 
         The 360 is a summary every relationship user reads whatever their rights on
         sales, accounting or inventory, hence ``sudo``; the domain keeps it to the
@@ -351,11 +371,16 @@ class ResPartner(models.Model):
             .sudo()
             ._read_group(domain, ["partner_id"], ["__count", *aggregates])
         )
+        # contacts' groups add up to their customer's; a minimum stays the minimum
+        minimum = [False] + [spec.endswith(":min") for spec in aggregates]
         totals = defaultdict(lambda: [0] * (len(aggregates) + 1))
         for partner, *values in groups:
             total = totals[partner.commercial_partner_id.id]
             for index, value in enumerate(values):
-                total[index] += value or 0
+                if not minimum[index]:
+                    total[index] += value or 0
+                elif value and (not total[index] or value < total[index]):
+                    total[index] = value
         return totals
 
     @api.depends_context("company")
@@ -401,11 +426,14 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_c360_service(self):
-        complaints = self._c360_totals("complaints", [])
+        complaints = self._c360_totals("complaints", ["resolution_deadline:min"])
+        late = self._c360_totals("complaints_late", [])
         for partner in self:
-            partner.c360_complaint_count = complaints[partner.commercial_partner_id.id][
-                0
-            ]
+            key = partner.commercial_partner_id.id
+            count, deadline = complaints[key]
+            partner.c360_complaint_count = count
+            partner.c360_complaint_next_deadline = deadline or False
+            partner.c360_complaint_late_count = late[key][0]
 
     @api.depends_context("company")
     def _compute_c360_loyalty(self):
@@ -447,6 +475,7 @@ class ResPartner(models.Model):
             "late_deliveries": _("Late deliveries"),
             "loyalty": _("Loyalty cards"),
             "complaints": _("Open complaints"),
+            "complaints_late": _("Open complaints past their SLA"),
         }
         if figure not in titles:
             raise UserError(_("This figure has no records to open."))

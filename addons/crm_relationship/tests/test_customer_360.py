@@ -204,6 +204,58 @@ class TestCustomer360(Customer360Common):
         lines = self.env["account.move.line"].search(action["domain"])
         self.assertEqual(sum(lines.mapped("amount_residual")), 600.0)
 
+    def test_open_complaints_and_their_slas(self):
+        Complaint = self.env["crm.complaint"]
+        first, second, closed, other = Complaint.create(
+            [
+                {"name": "Late crates", "partner_id": self.acme.id},
+                {"name": "Wrong invoice", "partner_id": self.buyer.id},
+                {"name": "Old matter", "partner_id": self.acme.id},
+                {"name": "Not theirs", "partner_id": self.other.id},
+            ]
+        )
+        closed.action_close()
+        # the deadlines as the SLA would have set them, the first one breached
+        self.env.flush_all()
+        for complaint, deadline, breached in (
+            (first, "2026-03-05 10:00:00", True),
+            (second, "2026-03-02 09:00:00", False),
+            (closed, "2026-01-01 09:00:00", True),
+            (other, "2026-01-01 08:00:00", False),
+        ):
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE crm_complaint SET resolution_deadline = %s,
+                              resolution_breached = %s, sla_breached = %s
+                        WHERE id = %s""",
+                    deadline, breached, breached, complaint.id,
+                )
+            )  # fmt: skip
+        self.env.invalidate_all()
+        for partner in (self.acme, self.buyer):
+            partner.invalidate_recordset()
+            self.assertRecordValues(
+                partner,
+                [
+                    {
+                        "c360_complaint_count": 2,
+                        "c360_complaint_late_count": 1,
+                        "c360_complaint_next_deadline": fields.Datetime.to_datetime(
+                            "2026-03-02 09:00:00"
+                        ),
+                    }
+                ],
+            )
+        action = self.buyer.with_context(
+            c360_figure="complaints_late"
+        ).action_open_c360()
+        self.assertEqual(Complaint.search(action["domain"]), first)
+        # another company sees none of them
+        acme = self.acme.with_company(self.company_2)
+        self.assertEqual(
+            (acme.c360_complaint_count, acme.c360_complaint_next_deadline), (0, False)
+        )
+
     def test_unknown_figure_is_refused(self):
         with self.assertRaisesRegex(Exception, "no records"):
             self.acme.with_context(c360_figure="nonsense").action_open_c360()
