@@ -105,6 +105,12 @@ class SurveyUserInput(models.Model):
         help="100 for an answered survey, 0 for one sent and not answered: the "
         "average over the surveys sent is the response rate.",
     )
+    crm_followed_up = fields.Boolean(
+        "Detractor followed up",
+        readonly=True,
+        copy=False,
+        help="The account team was given a follow-up for this answer.",
+    )
     crm_nps_next_date = fields.Datetime(
         "Superseded on",
         readonly=True,
@@ -165,8 +171,14 @@ class SurveyUserInput(models.Model):
         result = super()._mark_done()
         # sudo: the customer who answers (public or portal user) may read neither
         # the account team nor the customer's activities
+        # once per answer: an answer reopened and submitted again is not followed
+        # up (nor handed off) twice
         self.sudo().filtered(
-            lambda a: a.crm_nps_category == "detractor" and a.crm_partner_id
+            lambda a: (
+                a.crm_nps_category == "detractor"
+                and a.crm_partner_id
+                and not a.crm_followed_up
+            )
         )._crm_follow_up()
         return result
 
@@ -226,6 +238,7 @@ class SurveyUserInput(models.Model):
             ],
             order="is_primary desc, id",
         )
+        self.crm_followed_up = True
         for answer in self:
             customer = answer.crm_partner_id
             team = members.filtered(
@@ -271,8 +284,23 @@ class SurveyUserInput(models.Model):
         self.ensure_one()
         company = self.crm_company_id
         to_department = self.crm_topic_category_id.with_company(company).department_id
-        from_department = from_department or user.with_company(company).department_id
-        if not to_department or not from_department or to_department == from_department:
+        if not from_department:
+            # the user's employee in the answer's company: ``res.users.department_id``
+            # is cached whatever the company, ``employee_ids`` keeps to the companies
+            # of the person acting
+            from_department = (
+                self.env["hr.employee"]
+                .search(
+                    [("user_id", "=", user.id), ("company_id", "=", company.id)],
+                    limit=1,
+                )
+                .department_id
+            )
+        if (
+            not to_department.active
+            or not from_department.active
+            or to_department == from_department
+        ):
             return
         # sudo (the caller's): the customer who answered may create no hand-off; it
         # is the account team's request, made in their name

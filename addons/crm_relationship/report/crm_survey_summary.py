@@ -132,10 +132,15 @@ class CrmSurveySummary(models.TransientModel):
                 domain, [], COUNTS + MEANS
             )
             total = nps.nps(*counts)
+            # each tier weighs by the customers asked, however often each was asked
             strata = [
                 (asked, promoters, passives, detractors)
-                for _tier, asked, _answered, promoters, passives, detractors in (
-                    Report._read_group(domain, ["customer_tier"], COUNTS)
+                for _tier, asked, promoters, passives, detractors in (
+                    Report._read_group(
+                        domain,
+                        ["customer_tier"],
+                        ["partner_id:count_distinct", *COUNTS[2:]],
+                    )
                 )
             ]
             weighted = nps.weighted_nps(strata)
@@ -166,10 +171,13 @@ class CrmSurveySummary(models.TransientModel):
         figures = nps.nps(promoters, passives, detractors)
         field = self.group_by.split(":")[0]
         if self.group_by == "date_sent:month":
+            # the start of the month in the user's zone, as a day: format_date would
+            # convert a datetime from UTC again
+            month = fields.Date.to_date(group)
             start, end = dates.utc_bounds(
-                group, group + relativedelta(months=1, days=-1), self.env.user.tz
+                month, month + relativedelta(months=1, days=-1), self.env.user.tz
             )
-            name = format_date(self.env, group, date_format="MMMM yyyy")
+            name = format_date(self.env, month, date_format="MMMM yyyy")
             group_domain = [
                 (field, ">=", fields.Datetime.to_string(start)),
                 (field, "<", fields.Datetime.to_string(end)),

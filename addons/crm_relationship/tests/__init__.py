@@ -30,3 +30,4 @@ from . import test_voice_sla_break
 from . import test_nps_maths
 from . import test_survey_report
 from . import test_survey_portal
+from . import test_voice_report_break
