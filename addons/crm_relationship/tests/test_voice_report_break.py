@@ -1,5 +1,6 @@
-"""What a fresh tester broke (and tried) in the NPS report, the portal's surveys, the detractor's hand-off and
-the 360's service line. Each asserts the right behaviour."""
+"""What a fresh tester broke (and tried) in the NPS report, the portal's surveys,
+the detractor's hand-off and the 360's service line. Each asserts the right
+behaviour."""
 
 from datetime import timedelta
 
