@@ -228,7 +228,7 @@ class CrmSurveySummaryLine(models.TransientModel):
     )
     name = fields.Char("Group", readonly=True)
     domain = fields.Char(readonly=True)
-    sent = fields.Integer("Sent", readonly=True)
+    sent = fields.Integer(readonly=True)
     answered = fields.Integer("Answers", readonly=True)
     response_rate = fields.Float("Response rate (%)", readonly=True, digits=(16, 1))
     promoters = fields.Integer(readonly=True)
