@@ -102,6 +102,12 @@ class CrmSurveySummary(models.TransientModel):
         summaries._summarize()
         return summaries
 
+    @api.model
+    def action_open_report(self):
+        """The menu's entry: a summary of the last twelve months, computed, in a
+        form whose filters can be changed (then *Update*)."""
+        return self.create({}).action_summarize()
+
     def action_summarize(self):
         """Recompute the figures for the filters as they now stand."""
         self._summarize()
@@ -109,7 +115,9 @@ class CrmSurveySummary(models.TransientModel):
             "type": "ir.actions.act_window",
             "res_model": self._name,
             "res_id": self.id,
+            "name": _("NPS Report"),
             "view_mode": "form",
+            "views": [(False, "form")],
             "target": "current",
         }
 

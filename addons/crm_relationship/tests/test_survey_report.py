@@ -201,6 +201,28 @@ class TestSurveyReport(DepartmentCase):
         with self.assertRefused(ValidationError, "must start before it ends"):
             self._summary(date_from="2026-07-01")
 
+    def test_the_menu_opens_a_computed_report(self):
+        self._sent_and_answered([10, 9, 7, 3])
+        with freeze_time("2026-07-15 12:00"):
+            action = (
+                self.env["crm.survey.summary"]
+                .with_user(self.seller)
+                .action_open_report()
+            )
+        summary = self.env["crm.survey.summary"].browse(action["res_id"])
+        self.assertEqual(action["res_model"], "crm.survey.summary")
+        # the last twelve months, from the first of the month
+        self.assertEqual(
+            (str(summary.date_from), str(summary.date_to)),
+            ("2025-08-01", "2026-07-15"),
+        )
+        self.assertEqual((summary.sent, summary.nps), (16, 25.0))
+        self.assertEqual(len(summary.line_ids), 2)
+        # changed filters, then Update
+        summary.group_by = "user_id"
+        summary.action_summarize()
+        self.assertEqual(summary.line_ids.mapped("name"), ["svr_seller", "svr_seller2"])
+
     def test_access(self):
         self._sent_and_answered([10, 3])
         summary = (
