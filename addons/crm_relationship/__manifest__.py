@@ -39,9 +39,10 @@
         "views/loyalty_program_views.xml",
         "views/loyalty_card_views.xml",
         "views/loyalty_portal_templates.xml",
-        "data/crm_complaint_data.xml",
         "data/crm_complaint_stage_data.xml",
         "data/survey_survey_data.xml",
+        # after the surveys: the profiles it creates for each company point at them
+        "data/crm_complaint_data.xml",
         "views/crm_complaint_stage_views.xml",
         "views/crm_complaint_category_views.xml",
         "views/crm_complaint_sla_policy_views.xml",

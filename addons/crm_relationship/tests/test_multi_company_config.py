@@ -127,6 +127,25 @@ class TestMultiCompanyConfig(DepartmentCase):
                 model._name,
             )
 
+    def test_every_profile_has_the_shipped_surveys(self):
+        """The profiles made at install (before the module's surveys were loaded
+        they had none: no survey after a complaint on a fresh installation), those of
+        companies created later, and those made at update."""
+        nps = self.env.ref("crm_relationship.survey_relationship_nps")
+        complaint = self.env.ref("crm_relationship.survey_complaint_satisfaction")
+        older = self.env["res.company"].create({"name": "Older Co 2"})
+        self.Profile.search([("company_id", "=", older.id)]).unlink()
+        self.env["res.company"]._create_missing_relationship_config()
+        profiles = self.Profile.search([])
+        self.assertIn(self.company_a, profiles.company_id)
+        self.assertIn(older, profiles.company_id)
+        for profile in profiles:
+            self.assertEqual(
+                (profile.nps_survey_id, profile.complaint_survey_id),
+                (nps, complaint),
+                profile.company_id.name,
+            )
+
     # ------------------------------------------------------------
     # SHARED CONFIGURATION
     # ------------------------------------------------------------
