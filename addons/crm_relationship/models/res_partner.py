@@ -542,6 +542,7 @@ class ResPartner(models.Model):
 
         return DemoDataGenerator(self.env, seed=seed).generate(customers=customers)
 
+    @api.model
     def _crm_relationship_generate_demo_voice(self, seed=42):
         """Demo: a year of NPS answers and the complaints' surveys, after the first
         scoring (called from demo XML)."""
