@@ -87,6 +87,10 @@ class CrmSurveySummary(models.TransientModel):
     ces = fields.Float("CES (1-7)", readonly=True, digits=(16, 2))
     note = fields.Char(readonly=True)
 
+    def _compute_display_name(self):
+        for summary in self:
+            summary.display_name = _("NPS Report")
+
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
         for summary in self:

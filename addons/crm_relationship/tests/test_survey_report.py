@@ -211,6 +211,7 @@ class TestSurveyReport(DepartmentCase):
             )
         summary = self.env["crm.survey.summary"].browse(action["res_id"])
         self.assertEqual(action["res_model"], "crm.survey.summary")
+        self.assertEqual(summary.display_name, "NPS Report")
         # the last twelve months, from the first of the month
         self.assertEqual(
             (str(summary.date_from), str(summary.date_to)),
