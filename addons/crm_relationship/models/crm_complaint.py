@@ -654,12 +654,10 @@ class CrmComplaint(models.Model):
             )
 
     def _sla_activity(self, user, summary):
-        # the assignee is told by e-mail in the acting user's name, which Odoo
-        # refuses for someone without an address: the activity is then only shown
-        this = self
-        if not self.env.user.email:
-            this = self.with_context(mail_activity_quick_update=True)
-        this.activity_schedule(
+        # sudo: the assignee is told by e-mail in the acting user's name, which Odoo
+        # refuses outside sudo to someone without an address (mail.thread's
+        # _message_compute_author); the caller has just recorded the SLA event
+        self.sudo().activity_schedule(
             "mail.mail_activity_data_todo",
             date_deadline=fields.Date.context_today(self),
             summary=summary,

@@ -255,12 +255,9 @@ class SurveyUserInput(models.Model):
             )
             note = answer.crm_nps_reason or _("No reason given.")
             if user:
-                # the assignee is told by e-mail in the name of the person acting,
-                # which Odoo refuses for someone without an address (a public user)
-                target = customer.with_company(answer.crm_company_id)
-                if not self.env.user.email:
-                    target = target.with_context(mail_activity_quick_update=True)
-                target.activity_schedule(
+                # in sudo (see _mark_done), the assignee is told by e-mail even when
+                # the person answering has no address (a public user)
+                customer.with_company(answer.crm_company_id).activity_schedule(
                     "crm_relationship.mail_activity_type_detractor",
                     summary=summary,
                     note=note,
@@ -304,11 +301,7 @@ class SurveyUserInput(models.Model):
             return
         # sudo (the caller's): the customer who answered may create no hand-off; it
         # is the account team's request, made in their name
-        Handoff = self.env["crm.handoff"]
-        if not self.env.user.email:
-            # the receivers are told in the name of the person acting (see above)
-            Handoff = Handoff.with_context(mail_activity_quick_update=True)
-        handoff = Handoff.create(
+        handoff = self.env["crm.handoff"].create(
             {
                 "name": summary,
                 "partner_id": self.crm_partner_id.id,

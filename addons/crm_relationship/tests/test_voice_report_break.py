@@ -306,7 +306,8 @@ class TestBreakVoiceHandoff(VoiceMixin, DepartmentCase):
             {"name": "BVH B Logistics", "company_id": self.company_b.id}
         )
         head_b = self._person("bvh_head_b", USER, log_b, self.company_b)
-        log_b.manager_id = head_b.employee_ids[:1]
+        # the head's employee is in company B, out of employee_ids' companies
+        log_b.manager_id = self.env["hr.employee"].search([("user_id", "=", head_b.id)])
         self.delivery.with_company(self.company_b).department_id = log_b
         agent_b = self._person("bvh_agent_b2", USER, team_b_dept, self.company_b)
         self.env["crm.account.team.member"].create(
@@ -331,6 +332,16 @@ class TestBreakVoiceHandoff(VoiceMixin, DepartmentCase):
                 }
             ],
         )
+        # the visitor has no e-mail address, yet the account team member (the
+        # follow-up) and the receiving head (the hand-off) are told
+        notified = (
+            self.env["mail.message"]
+            .search([("message_type", "=", "user_notification")])
+            .partner_ids
+        )
+        acts = self.customer.activity_ids
+        self.assertIn(agent_b.partner_id, notified)
+        self.assertIn(head_b.partner_id, notified)
 
     def test_salesperson_in_two_companies_hands_off_from_the_right_department(self):
         # no account team: the salesperson follows up, from their department in B

@@ -405,6 +405,13 @@ class TestBreakSla(DepartmentCase):
         self.assertTrue(c.response_breached)
         self.assertTrue(c.resolution_breached)
         self.assertTrue(self._activities(c, self.head))
+        # and the head is told, though the person acting has no address
+        self.assertIn(
+            self.head.partner_id,
+            self.env["mail.message"]
+            .search([("message_type", "=", "user_notification")])
+            .partner_ids,
+        )
 
     def test_responsible_without_email_answers_late_only_response(self):
         self.agent.partner_id.email = False
@@ -422,6 +429,8 @@ class TestBreakSla(DepartmentCase):
             c.with_user(self.agent).write(
                 {"date_first_response": utc("2026-06-17 12:00")}
             )
+        self.assertTrue(c.response_breached)
+        self.assertTrue(self._activities(c, self.head))
 
     def test_responsible_without_email_closes_late(self):
         self.agent.partner_id.email = False
@@ -446,6 +455,7 @@ class TestBreakSla(DepartmentCase):
         other = self._person("b_other", USER, self.service)
         c = self._complaint(utc("2026-06-15 09:00"))
         c.with_user(self.agent).user_id = other
+        self.assertEqual(c.user_id, other)
 
 
 @tagged("post_install", "-at_install")
