@@ -339,7 +339,6 @@ class TestBreakVoiceHandoff(VoiceMixin, DepartmentCase):
             .search([("message_type", "=", "user_notification")])
             .partner_ids
         )
-        acts = self.customer.activity_ids
         self.assertIn(agent_b.partner_id, notified)
         self.assertIn(head_b.partner_id, notified)
 
