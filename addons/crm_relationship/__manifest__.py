@@ -1,6 +1,6 @@
 {
     "name": "Relationship CRM",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/CRM",
     "summary": "Customer scoring, shared customer record, retention and win-back",
     "author": "Collaborative CRM",
@@ -56,6 +56,8 @@
         "report/crm_complaint_sla_report_views.xml",
         "report/crm_survey_report_views.xml",
         "wizard/res_partner_lost_views.xml",
+        "wizard/sale_order_hold_release_views.xml",
+        "views/crm_tier_policy_views.xml",
         # after every view file: the menus open their actions
         "views/crm_relationship_menus.xml",
     ],

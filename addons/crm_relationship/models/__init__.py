@@ -2,9 +2,11 @@ from . import crm_relationship_scoring_profile
 from . import crm_relationship_score
 from . import crm_relationship_score_history
 from . import crm_relationship_score_queue
+from . import crm_tier_policy
 from . import account_move
 from . import account_partial_reconcile
 from . import stock_picking
+from . import stock_move
 from . import res_company
 from . import res_partner
 from . import resource_calendar

@@ -118,6 +118,12 @@ class CrmHandoff(models.Model):
         string="Document",
         help="The order, invoice, transfer or opportunity the request is about.",
     )
+    hold_order_id = fields.Many2one(
+        "sale.order",
+        compute="_compute_hold_order_id",
+        help="The order on credit hold the hand-off is about.",
+    )
+    can_release_hold = fields.Boolean(compute="_compute_hold_order_id")
     date_accepted = fields.Datetime("Accepted on", readonly=True, copy=False)
     date_closed = fields.Datetime("Closed on", readonly=True, copy=False)
     is_overdue = fields.Boolean(
@@ -321,6 +327,28 @@ class CrmHandoff(models.Model):
         return super(CrmHandoff, self.sudo())._message_auto_subscribe_notify(
             partner_ids, template
         )
+
+    # ------------------------------------------------------------
+    # CREDIT HOLDS
+    # ------------------------------------------------------------
+    @api.depends("document_ref")
+    @api.depends_context("uid")
+    def _compute_hold_order_id(self):
+        for handoff in self:
+            order = handoff.document_ref
+            held = (
+                order
+                and order._name == "sale.order"
+                # sudo: whether the order is held, read for whoever handles the
+                # hand-off (a finance head may not read the salesperson's order)
+                and order.sudo().crm_credit_hold
+            )
+            handoff.hold_order_id = order.id if held else False
+            handoff.can_release_hold = bool(held) and order._crm_can_release_hold()
+
+    def action_open_release_hold(self):
+        self.ensure_one()
+        return self.hold_order_id.action_crm_open_release_hold()
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -284,6 +284,36 @@ class CrmRelationshipScore(models.Model):
         )
 
     # ------------------------------------------------------------
+    # CRUD: TIER CHANGES WRITTEN THROUGH THE ORM
+    # ------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        rows = super().create(vals_list)
+        rows._tier_changed({row: None for row in rows})
+        return rows
+
+    def write(self, vals):
+        """The recompute writes rows in SQL and applies tier policies itself; a tier
+        written through the ORM (an import, a correction) applies them too."""
+        before = {row: row.tier for row in self} if "tier" in vals else {}
+        res = super().write(vals)
+        self._tier_changed(before)
+        return res
+
+    def _tier_changed(self, before):
+        """``before``: ``{row: previous tier}``; rows whose tier moved get their
+        tier's policy."""
+        moved = [row for row, tier in before.items() if row.tier and row.tier != tier]
+        for company in {row.company_id for row in moved}:
+            rows = [row for row in moved if row.company_id == company]
+            self.env["res.partner"]._crm_apply_tier_policies(
+                company, {row.partner_id.id: (before[row], row.tier) for row in rows}
+            )
+            self.env["stock.picking"]._refresh_crm_tier(
+                company, [row.partner_id.id for row in rows]
+            )
+
+    # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
     @api.depends_context("lang")
@@ -926,8 +956,25 @@ class CrmRelationshipScore(models.Model):
                 scope,
             )
         )
+        current = date_ref >= company._crm_today()
+        if current:
+            cr.execute(SQL("DROP TABLE IF EXISTS pg_temp.crm_tier_before"))
+            cr.execute(
+                SQL(
+                    """
+                    CREATE TEMPORARY TABLE crm_tier_before ON COMMIT DROP AS
+                    SELECT score.partner_id, score.tier
+                      FROM crm_relationship_score score
+                     WHERE score.company_id = %s AND %s
+                    """,
+                    company.id,
+                    scope,
+                )
+            )
         cr.execute(self._upsert_sql(company, profile, date_ref))
         self._snapshot(company, date_ref, scope)
+        if current:
+            self._apply_tier_policies(company, scope, targets)
         cr.execute(
             SQL(
                 """
@@ -942,6 +989,29 @@ class CrmRelationshipScore(models.Model):
         )
         self.invalidate_model()
         self._refresh_nps(company, targets, date_ref)
+
+    def _apply_tier_policies(self, company, scope, targets):
+        """After a recompute as of today: the customers who changed tier get their
+        new tier's payment terms and credit limit, and open transfers the tier."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT score.partner_id, before.tier, score.tier
+                  FROM crm_relationship_score score
+                  LEFT JOIN crm_tier_before before
+                    ON before.partner_id = score.partner_id
+                 WHERE score.company_id = %s AND %s
+                   AND score.tier IS DISTINCT FROM before.tier
+                """,
+                company.id,
+                scope,
+            )
+        )
+        changes = {pid: (previous, tier) for pid, previous, tier in cr.fetchall()}
+        cr.execute(SQL("DROP TABLE pg_temp.crm_tier_before"))
+        self.env["res.partner"]._crm_apply_tier_policies(company, changes)
+        self.env["stock.picking"]._refresh_crm_tier(company, targets)
 
     def _refresh_nps(self, company, partner_ids=None, date_ref=None):
         """Write on the company's score rows (of ``partner_ids``, or all) the latest

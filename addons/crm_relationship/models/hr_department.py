@@ -4,6 +4,31 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 SCORE_GROUP = "crm_relationship.group_relationship_user"
+#: what a department does for customers: the tier policies route credit holds to
+#: finance and priority deliveries to logistics
+CRM_FUNCTIONS = [
+    ("sales", "Sales"),
+    ("finance", "Finance"),
+    ("logistics", "Logistics"),
+    ("service", "Customer service"),
+]
+#: words of a department's name that tell its function, when none is given
+#: (English and Chinese, as the first users write)
+FUNCTION_WORDS = {
+    "finance": ("financ", "account", "credit", "财务", "会计"),
+    "logistics": ("logistic", "warehouse", "shipping", "supply", "物流", "仓"),
+    "service": ("service", "support", "服务", "客服"),
+    "sales": ("sale", "销售"),
+}
+
+
+def guess_function(name):
+    """The function a department's name tells (``None`` when it tells none)."""
+    name = (name or "").lower()
+    for function, words in FUNCTION_WORDS.items():
+        if any(word in name for word in words):
+            return function
+    return None
 
 
 class HrDepartment(models.Model):
@@ -11,6 +36,13 @@ class HrDepartment(models.Model):
 
     _inherit = "hr.department"
 
+    crm_function = fields.Selection(
+        CRM_FUNCTIONS,
+        "Function for customers",
+        help="What the department does for customers: a finance department's heads "
+        "release orders on credit hold; a logistics department's dashboard shows the "
+        "deliveries of priority customers. Guessed from the name when left empty.",
+    )
     crm_customer_count = fields.Integer(
         "Customers served", compute="_compute_crm_dashboard", groups=SCORE_GROUP
     )
@@ -32,11 +64,33 @@ class HrDepartment(models.Model):
     crm_tier_down_count = fields.Integer(
         "Downgrades this month", compute="_compute_crm_dashboard", groups=SCORE_GROUP
     )
+    crm_priority_delivery_count = fields.Integer(
+        "Open deliveries of A and B customers",
+        compute="_compute_crm_service_dashboard",
+        groups=SCORE_GROUP,
+    )
+    crm_priority_delivery_late_count = fields.Integer(
+        "Late deliveries of A and B customers",
+        compute="_compute_crm_service_dashboard",
+        groups=SCORE_GROUP,
+    )
+    crm_credit_hold_count = fields.Integer(
+        "Quotations on credit hold",
+        compute="_compute_crm_service_dashboard",
+        groups=SCORE_GROUP,
+    )
     is_my_department = fields.Boolean(
         compute="_compute_is_my_department",
         search="_search_is_my_department",
         groups=SCORE_GROUP,
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "crm_function" not in vals:
+                vals["crm_function"] = guess_function(vals.get("name"))
+        return super().create(vals_list)
 
     @api.depends_context("uid", "company")
     def _compute_crm_dashboard(self):
@@ -99,6 +153,54 @@ class HrDepartment(models.Model):
                 if direction == "down" and partner.id in partners
             )
 
+    def _crm_service_domain(self, figure):
+        """The records behind a logistics or finance counter of the department's
+        company: open deliveries of tier A and B customers (late ones: past their
+        scheduled date or deadline, as Odoo's "Late" filter), quotations that met a
+        credit hold and were not released."""
+        company = [("company_id", "=", self.company_id.id or self.env.company.id)]
+        now = fields.Datetime.now()
+        deliveries = [
+            *company,
+            ("picking_type_code", "=", "outgoing"),
+            ("state", "in", ("confirmed", "waiting", "assigned")),
+            ("crm_tier", "in", ("A", "B")),
+        ]
+        return {
+            "priority_deliveries": deliveries,
+            "priority_late": [
+                *deliveries,
+                "|",
+                ("scheduled_date", "<", now),
+                ("date_deadline", "<", now),
+            ],
+            "credit_holds": [
+                *company,
+                ("state", "in", ("draft", "sent")),
+                ("crm_hold_date", "!=", False),
+                ("crm_hold_release_date", "=", False),
+            ],
+        }[figure]
+
+    @api.depends_context("uid", "company")
+    def _compute_crm_service_dashboard(self):
+        self.crm_priority_delivery_count = 0
+        self.crm_priority_delivery_late_count = 0
+        self.crm_credit_hold_count = 0
+        for department in self:
+            if department.crm_function == "logistics":
+                Picking = self.env["stock.picking"]
+                department.crm_priority_delivery_count = Picking.search_count(
+                    department._crm_service_domain("priority_deliveries")
+                )
+                department.crm_priority_delivery_late_count = Picking.search_count(
+                    department._crm_service_domain("priority_late")
+                )
+            elif department.crm_function == "finance":
+                department.crm_credit_hold_count = self.env["sale.order"].search_count(
+                    department._crm_service_domain("credit_holds")
+                )
+
     @api.depends_context("uid", "company")
     def _compute_is_my_department(self):
         mine = self.env.user.department_id
@@ -160,6 +262,18 @@ class HrDepartment(models.Model):
                 ("date", ">=", self._crm_month_start()),
                 ("direction", "=", "up" if figure == "tier_up" else "down"),
             ]
+            action["context"] = {}
+        elif figure in ("priority_deliveries", "priority_late"):
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "stock.action_picking_tree_all"
+            )
+            action["domain"] = self._crm_service_domain(figure)
+            action["context"] = {"search_default_group_crm_tier": 1}
+        elif figure == "credit_holds":
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "sale.action_quotations_with_onboarding"
+            )
+            action["domain"] = self._crm_service_domain(figure)
             action["context"] = {}
         else:
             raise UserError(_("This counter has no records to open."))

@@ -1,9 +1,13 @@
 from collections import defaultdict
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import SQL, float_compare, float_round, formatLang
 
 from ..tools import dates, scoring
 from .survey_user_input import NPS_CATEGORIES
@@ -24,6 +28,21 @@ class ResPartner(models.Model):
         "partner_id",
         string="Relationship scores (all companies)",
         groups=SCORE_GROUP,
+    )
+    crm_policy_payment_term_id = fields.Many2one(
+        "account.payment.term",
+        "Payment terms set by the tier policy",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
+        help="The terms the tier policy last wrote on the customer: other terms were "
+        "set by hand, and the policy keeps them.",
+    )
+    crm_policy_credit_limit = fields.Float(
+        "Credit limit set by the tier policy",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
     )
     relationship_score_id = fields.Many2one(
         "crm.relationship.score",
@@ -571,6 +590,166 @@ class ResPartner(models.Model):
             if companies:
                 self.env["stock.picking"]._refresh_delivered_on_time(companies)
         return res
+
+    # ------------------------------------------------------------
+    # SERVICE BY TIER: PAYMENT TERMS AND CREDIT LIMIT
+    # ------------------------------------------------------------
+    @api.model
+    def _crm_apply_tier_policies(self, company, changes):
+        """Customers who changed tier in ``company`` get the payment terms and
+        credit limit of their new tier's policy on Odoo's own fields, the previous
+        values logged in their chatter; values a person set by hand are kept.
+
+        A value follows the policy when it is empty (Odoo's default), is the one
+        the policy last wrote, or is the previous tier's; anything else was set
+        by hand.
+
+        :param changes: ``{commercial partner id: (previous tier or None, tier)}``
+        """
+        Policy = self.env["crm.tier.policy"]
+        policies = Policy._policies_of(company)
+        acting = {
+            key: policy
+            for key, policy in policies.items()
+            if policy.payment_term_id or policy.credit_limit_mode != "none"
+        }
+        changes = {
+            pid: tiers
+            for pid, tiers in changes.items()
+            if (company.id, tiers[1]) in acting
+        }
+        if not changes:
+            return
+        # sudo: the policy writes the customer's terms, whoever triggered the change
+        partners = self.sudo().with_company(company).browse(list(changes))
+        invoicing = self._crm_monthly_invoicing(company, partners)
+        fallback = self._fields["credit_limit"].get_company_dependent_fallback(partners)
+        currency = company.currency_id
+        none = _("none")
+        for partner in partners:
+            previous, tier = changes[partner.id]
+            policy = acting[(company.id, tier)]
+            before = policies.get((company.id, previous), Policy)
+            vals, lines = {}, []
+            terms = partner.property_payment_term_id
+            wanted = policy.payment_term_id
+            if wanted and terms != wanted:
+                if (
+                    not terms
+                    or terms == partner.crm_policy_payment_term_id
+                    or terms == before.payment_term_id
+                ):
+                    vals["property_payment_term_id"] = wanted.id
+                    vals["crm_policy_payment_term_id"] = wanted.id
+                    lines.append(
+                        _(
+                            "Tier %(tier)s policy: payment terms set to %(new)s "
+                            "(were %(old)s).",
+                            tier=tier,
+                            new=wanted.display_name,
+                            old=terms.display_name or none,
+                        )
+                    )
+                else:
+                    lines.append(
+                        _(
+                            "Tier %(tier)s policy: payment terms %(old)s kept, set by "
+                            "hand (the policy proposes %(new)s).",
+                            tier=tier,
+                            new=wanted.display_name,
+                            old=terms.display_name,
+                        )
+                    )
+            if policy.credit_limit_mode != "none":
+                limit = (
+                    policy.credit_limit
+                    if policy.credit_limit_mode == "amount"
+                    else float_round(
+                        policy.credit_limit_months * invoicing.get(partner.id, 0.0),
+                        precision_rounding=currency.rounding,
+                    )
+                )
+                current = partner.credit_limit
+                rounding = currency.rounding
+                if float_compare(current, limit, precision_rounding=rounding):
+                    follows = (
+                        not float_compare(
+                            current, fallback, precision_rounding=rounding
+                        )
+                        or not float_compare(
+                            current,
+                            partner.crm_policy_credit_limit,
+                            precision_rounding=rounding,
+                        )
+                        or (
+                            before.credit_limit_mode == "amount"
+                            and not float_compare(
+                                current,
+                                before.credit_limit,
+                                precision_rounding=rounding,
+                            )
+                        )
+                    )
+                    old = formatLang(self.env, current, currency_obj=currency)
+                    new = formatLang(self.env, limit, currency_obj=currency)
+                    if follows:
+                        vals["credit_limit"] = limit
+                        vals["crm_policy_credit_limit"] = limit
+                        lines.append(
+                            _(
+                                "Tier %(tier)s policy: credit limit set to %(new)s "
+                                "(was %(old)s).",
+                                tier=tier,
+                                new=new,
+                                old=old,
+                            )
+                        )
+                    else:
+                        lines.append(
+                            _(
+                                "Tier %(tier)s policy: credit limit %(old)s kept, set "
+                                "by hand (the policy proposes %(new)s).",
+                                tier=tier,
+                                new=new,
+                                old=old,
+                            )
+                        )
+            if vals:
+                partner.write(vals)
+            if lines:
+                partner._message_log(body=Markup("<br/>").join(lines))
+
+    @api.model
+    def _crm_monthly_invoicing(self, company, partners):
+        """``{commercial partner id: amount}``: what each customer was invoiced by
+        ``company`` per month on average over the twelve months to today (in the
+        company's time zone): posted invoices less credit notes, taxes included,
+        in the company's currency. One query."""
+        today = company._crm_today()
+        self.env["account.move"].flush_model(
+            ["amount_total_signed", "state", "invoice_date", "commercial_partner_id"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT commercial_partner_id, SUM(amount_total_signed) / 12.0
+                  FROM account_move
+                 WHERE company_id = %s AND state = 'posted'
+                   AND move_type IN ('out_invoice', 'out_refund')
+                   AND commercial_partner_id = ANY(%s)
+                   AND invoice_date > %s AND invoice_date <= %s
+                 GROUP BY commercial_partner_id
+                """,
+                company.id,
+                partners.ids,
+                today - relativedelta(years=1),
+                today,
+            )
+        )
+        return {
+            pid: max(float(amount or 0.0), 0.0)
+            for pid, amount in self.env.cr.fetchall()
+        }
 
     def _loyalty_entities_before(self, vals):
         """A contact that changes commercial entity (moved to another company, made

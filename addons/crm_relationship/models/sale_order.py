@@ -1,13 +1,71 @@
-from odoo import api, models
-from odoo.osv import expression
-from odoo.tools import float_compare, float_round
+from datetime import timedelta
 
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
+from odoo.tools import SQL, float_compare, float_round, format_date, formatLang
+
+from ..tools import scoring
 from ..tools.dates import local_date
 from .loyalty_card import LEDGER_DONE, POINTS_DIGITS
+
+FINANCE_MANAGER = "account.group_account_manager"
+DEPARTMENT_HEAD = "crm_relationship.group_department_head"
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    # ------------------------------------------------------------
+    # FIELDS: SERVICE BY TIER
+    # ------------------------------------------------------------
+    crm_tier = fields.Selection(
+        scoring.TIER_SELECTION,
+        "Customer tier",
+        readonly=True,
+        copy=False,
+        help="The customer's tier when the order was made, then when it was "
+        "confirmed: the tier whose service policy the order got.",
+    )
+    crm_credit_hold = fields.Boolean(
+        "On credit hold",
+        compute="_compute_crm_credit_hold",
+        help="The customer's tier policy holds orders while part of their balance "
+        "is overdue for too long, and this order was not released.",
+    )
+    crm_credit_hold_message = fields.Text(compute="_compute_crm_credit_hold")
+    crm_can_release_hold = fields.Boolean(compute="_compute_crm_credit_hold")
+    crm_hold_date = fields.Date(
+        "Held on",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The day a credit hold was first met on this order.",
+    )
+    crm_hold_released_by_id = fields.Many2one(
+        "res.users", "Hold released by", readonly=True, copy=False
+    )
+    crm_hold_release_date = fields.Datetime(
+        "Hold released on", readonly=True, copy=False
+    )
+    crm_hold_release_reason = fields.Text(
+        "Hold release reason", readonly=True, copy=False
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+    @api.depends("partner_id", "company_id", "state", "crm_hold_release_date")
+    @api.depends_context("uid")
+    def _compute_crm_credit_hold(self):
+        holds = self._crm_credit_holds()
+        for order in self:
+            hold = holds.get(order)
+            order.crm_credit_hold = bool(hold)
+            order.crm_credit_hold_message = hold and hold["message"]
+            order.crm_can_release_hold = bool(hold) and order._crm_can_release_hold()
 
     # ------------------------------------------------------------
     # COMPUTE METHODS
@@ -112,13 +170,370 @@ class SaleOrder(models.Model):
         return super()._apply_program_reward(reward, coupon, **kwargs)
 
     # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        orders._crm_stamp_service()
+        return orders
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "partner_id" in vals or "company_id" in vals:
+            self._crm_stamp_service()
+        return res
+
+    # ------------------------------------------------------------
+    # SERVICE BY TIER: CREDIT HOLDS
+    # ------------------------------------------------------------
+    def _crm_stamp_service(self):
+        """Record the customer's tier on new quotations, and the day a hold was
+        first met (the service report counts holds by tier and month)."""
+        drafts = self.filtered(lambda o: o.state in ("draft", "sent") and o.partner_id)
+        if not drafts:
+            return
+        # sudo: the tier decides the service, whoever makes the quotation
+        tiers = self.env["crm.relationship.score"]._tiers_of(
+            drafts.partner_id.commercial_partner_id, drafts.company_id
+        )
+        holds = drafts._crm_credit_holds()
+        for order in drafts:
+            tier = tiers.get(
+                (order.partner_id.commercial_partner_id.id, order.company_id.id)
+            )
+            vals = {}
+            if tier != order.crm_tier:
+                vals["crm_tier"] = tier
+            if order in holds and not order.crm_hold_date:
+                vals["crm_hold_date"] = order.company_id._crm_today()
+            if vals:
+                # sudo: service fields, stamped whoever edits the quotation
+                super(SaleOrder, order.sudo()).write(vals)
+
+    def _crm_delivery_priorities(self):
+        """``{order id: "0" or "1"}``: the delivery priority of each order's
+        customer tier policy, ``"0"`` without one. Three queries for any number."""
+        # sudo: the tier and its policy decide the service, whoever confirms
+        orders = self.sudo()
+        tiers = self.env["crm.relationship.score"]._tiers_of(
+            orders.partner_id.commercial_partner_id, orders.company_id
+        )
+        policies = self.env["crm.tier.policy"]._policies_of(orders.company_id)
+        result = {}
+        for order in orders:
+            key = (order.partner_id.commercial_partner_id.id, order.company_id.id)
+            policy = policies.get((order.company_id.id, tiers.get(key)))
+            result[order.id] = policy.delivery_priority if policy else "0"
+        return result
+
+    def _crm_credit_holds(self):
+        """``{order: hold}`` of these orders held by their customer's tier policy:
+        draft or sent, not released, the policy of the customer's tier in the
+        order's company holds orders, and the customer owes an amount overdue for
+        more than the policy's days, net of their unapplied credits (payments and
+        credit notes not yet matched). Each hold is a dict: ``amount`` (company
+        currency), ``since`` (oldest due date of that amount), ``days`` overdue,
+        ``policy`` and the ``message`` the user reads. One query per company."""
+        orders = self.filtered(
+            lambda o: (
+                o.state in ("draft", "sent")
+                and o.partner_id
+                and not o.crm_hold_release_date
+            )
+        )
+        if not orders:
+            return {}
+        # sudo: the customer's tier, policy and overdue balance decide the hold,
+        # whoever sells to them; the user is only told the total and the date
+        orders = orders.sudo()
+        customers = orders.partner_id.commercial_partner_id
+        tiers = self.env["crm.relationship.score"]._tiers_of(
+            customers, orders.company_id
+        )
+        policies = self.env["crm.tier.policy"]._policies_of(orders.company_id)
+        holds = {}
+        for company, company_orders in orders.grouped("company_id").items():
+            held_by = {}
+            for order in company_orders:
+                key = (order.partner_id.commercial_partner_id.id, company.id)
+                policy = policies.get((company.id, tiers.get(key)))
+                if policy and policy.credit_hold:
+                    held_by[order] = policy
+            if not held_by:
+                continue
+            today = company._crm_today()
+            overdue = self._crm_overdue(
+                company,
+                today,
+                {o.partner_id.commercial_partner_id.id: p for o, p in held_by.items()},
+            )
+            for order, policy in held_by.items():
+                found = overdue.get(order.partner_id.commercial_partner_id.id)
+                if not found:
+                    continue
+                amount, since = found
+                hold = {
+                    "amount": amount,
+                    "since": since,
+                    "days": (today - since).days,
+                    "policy": policy,
+                }
+                hold["message"] = order._crm_hold_message(hold)
+                holds[order.with_env(self.env)] = hold
+        return holds
+
+    @api.model
+    def _crm_overdue(self, company, today, policies):
+        """``{commercial partner id: (amount, oldest due date)}``: what each customer
+        owes the company past their policy's days (``policies``: ``{partner id:
+        policy}``), less their unapplied credits; customers who owe nothing past
+        their days are left out. Due dates are days in the company's time zone."""
+        # the balance moves through invoices, payments and reconciliations, each
+        # with its own pending writes: all of them, as Odoo's SQL reports do
+        self.env.flush_all()
+        partner_ids = list(policies)
+        limits = [
+            today - timedelta(days=policies[p].credit_hold_days) for p in partner_ids
+        ]
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT am.commercial_partner_id,
+                       COALESCE(SUM(aml.amount_residual)
+                           FILTER (WHERE aml.amount_residual > 0
+                                     AND COALESCE(aml.date_maturity, aml.date)
+                                         < lim.due_before), 0) AS overdue,
+                       MIN(COALESCE(aml.date_maturity, aml.date))
+                           FILTER (WHERE aml.amount_residual > 0
+                                     AND COALESCE(aml.date_maturity, aml.date)
+                                         < lim.due_before) AS since,
+                       COALESCE(SUM(aml.amount_residual)
+                           FILTER (WHERE aml.amount_residual < 0), 0) AS credits
+                  FROM account_move_line aml
+                  JOIN account_move am ON am.id = aml.move_id
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN unnest(%(partners)s::int[], %(limits)s::date[])
+                       AS lim(partner_id, due_before)
+                    ON lim.partner_id = am.commercial_partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND NOT aml.reconciled
+                 GROUP BY am.commercial_partner_id
+                """,
+                partners=partner_ids,
+                limits=limits,
+                company=company.id,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        rounding = company.currency_id.rounding
+        return {
+            partner_id: (float(overdue + credits), since)
+            for partner_id, overdue, since, credits in rows
+            if since
+            and float_compare(overdue + credits, 0, precision_rounding=rounding) > 0
+        }
+
+    def _crm_hold_message(self, hold):
+        self.ensure_one()
+        return _(
+            "%(customer)s is on credit hold: %(amount)s has been overdue since "
+            "%(since)s (%(days)s days; the policy of tier %(tier)s holds orders past "
+            "%(limit)s days). A finance department head or an accounting manager can "
+            'release this order: use "Request release" to ask Finance.',
+            customer=self.partner_id.commercial_partner_id.display_name,
+            amount=formatLang(
+                self.env, hold["amount"], currency_obj=self.company_id.currency_id
+            ),
+            since=format_date(self.env, hold["since"]),
+            days=hold["days"],
+            tier=hold["policy"].tier,
+            limit=hold["policy"].credit_hold_days,
+        )
+
+    def _crm_can_release_hold(self):
+        """Accounting managers, and the heads of a finance department of the
+        order's company, release credit holds."""
+        self.ensure_one()
+        user = self.env.user
+        if self.env.su or user.has_group(FINANCE_MANAGER):
+            return True
+        if not user.has_group(DEPARTMENT_HEAD):
+            return False
+        # sudo: the user's own employee records, in the order's company (Odoo's
+        # user.employee_ids only holds those of the current companies)
+        employees = (
+            self.env["hr.employee"]
+            .sudo()
+            .search(
+                [
+                    ("user_id", "=", user.id),
+                    ("company_id", "=", self.sudo().company_id.id),
+                ]
+            )
+        )
+        return "finance" in employees.department_id.mapped("crm_function")
+
+    def _crm_check_credit_hold(self):
+        """Refuse to confirm orders held by their customer's tier policy. Orders
+        paid online to their confirmation amount are never held: the customer has
+        paid (as Odoo's payment flow confirms them)."""
+        holds = self._crm_credit_holds()
+        held = [
+            hold
+            for order, hold in holds.items()
+            if not order.sudo()._is_confirmation_amount_reached()
+            or not order.sudo().transaction_ids
+        ]
+        if held:
+            raise UserError("\n\n".join(hold["message"] for hold in held))
+
+    def action_crm_release_hold(self, reason):
+        """Release the credit hold of these orders, for the reason given: logged on
+        each order and its customer; the hand-offs asking for the release are done.
+
+        :param str reason: why the orders may be confirmed (required)
+        :raises UserError: without a reason
+        :raises AccessError: for users other than accounting managers and heads
+            of the order's company's finance department
+        """
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(
+                _("Say why the hold is released: the customer's record keeps it.")
+            )
+        for order in self:
+            if not order._crm_can_release_hold():
+                raise AccessError(
+                    _(
+                        "Only a head of the finance department or an accounting "
+                        "manager can release the credit hold of %(order)s.",
+                        order=order.sudo().name,
+                    )
+                )
+        # sudo: the releaser may not read the salesperson's order; rights checked above
+        orders = self.sudo()
+        now = fields.Datetime.now()
+        for order in orders:
+            super(SaleOrder, order).write(
+                {
+                    "crm_hold_released_by_id": self.env.uid,
+                    "crm_hold_release_date": now,
+                    "crm_hold_release_reason": reason,
+                    "crm_hold_date": order.crm_hold_date
+                    or order.company_id._crm_today(),
+                }
+            )
+            body = Markup("<p>%s</p><p>%s</p>") % (
+                _(
+                    "%(user)s released the credit hold of %(order)s.",
+                    user=self.env.user.name,
+                    order=order.name,
+                ),
+                reason,
+            )
+            order._message_log(body=body)
+            order.partner_id.commercial_partner_id._message_log(body=body)
+            handoffs = (
+                self.env["crm.handoff"]
+                .sudo()
+                .search(
+                    [
+                        ("document_ref", "=", f"sale.order,{order.id}"),
+                        ("state", "in", ("requested", "accepted")),
+                        ("to_department_id.crm_function", "=", "finance"),
+                    ]
+                )
+            )
+            if handoffs:
+                handoffs.write({"result": body})
+                handoffs.action_done()
+        return True
+
+    def action_crm_open_release_hold(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Release the credit hold"),
+            "res_model": "sale.order.hold.release",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_order_id": self.id},
+        }
+
+    def action_crm_request_release(self):
+        """Open a hand-off to the finance department asking to release the hold,
+        filled from the order."""
+        self.ensure_one()
+        company = self.company_id
+        # sudo: any salesperson may find which department is finance
+        finance = (
+            self.env["hr.department"]
+            .sudo()
+            .search(
+                [
+                    ("crm_function", "=", "finance"),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                limit=1,
+            )
+        )
+        if not finance:
+            raise UserError(
+                _(
+                    "No department of %(company)s is marked as Finance: set its "
+                    '"Function for customers" in Employees > Departments.',
+                    company=company.name,
+                )
+            )
+        hold = self._crm_credit_holds().get(self)
+        if hold and not self.crm_hold_date:
+            # sudo: service field, stamped whoever asks
+            super(SaleOrder, self.sudo()).write({"crm_hold_date": company._crm_today()})
+        employee = (
+            self.env["hr.employee"]
+            .sudo()
+            .search(
+                [("user_id", "=", self.env.uid), ("company_id", "=", company.id)],
+                limit=1,
+            )
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Request a release"),
+            "res_model": "crm.handoff",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_partner_id": self.partner_id.commercial_partner_id.id,
+                "default_company_id": company.id,
+                "default_to_department_id": finance.id,
+                "default_from_department_id": employee.department_id.id,
+                "default_priority": "1",
+                "default_document_ref": f"sale.order,{self.id}",
+                "default_name": _(
+                    "Release the credit hold on %(order)s", order=self.name
+                ),
+                "default_description": Markup("<p>%s</p>")
+                % (hold["message"] if hold else ""),
+            },
+        }
+
+    # ------------------------------------------------------------
     # POINTS LEDGER
     # ------------------------------------------------------------
 
     def action_confirm(self):
-        """sale_loyalty moves the cards' balances itself; the ledger records what
-        each order gave and took, from the order's history lines."""
+        """A credit hold stops the confirmation (see ``_crm_credit_holds``); the
+        customer's tier is recorded. sale_loyalty moves the cards' balances itself;
+        the ledger records what each order gave and took, from the order's history
+        lines."""
         to_confirm = self.filtered(lambda o: o.state != "sale")
+        to_confirm._crm_check_credit_hold()
+        to_confirm._crm_stamp_service()
         res = super(
             SaleOrder, self.with_context(**{LEDGER_DONE: True})
         ).action_confirm()

@@ -1,7 +1,10 @@
 from odoo import api, fields, models
-from odoo.tools.sql import SQL, column_exists, create_column
+from odoo.tools.sql import SQL, column_exists, create_column, table_exists
 
-from ..tools import dates
+from ..tools import dates, scoring
+
+#: deliveries still to make, as Odoo's "Late" filter counts them
+OPEN_DELIVERY_STATES = ("confirmed", "waiting", "assigned")
 
 
 class StockPicking(models.Model):
@@ -15,11 +18,95 @@ class StockPicking(models.Model):
         "score's delivery component and the on-time KPIs read it.",
     )
 
+    crm_tier = fields.Selection(
+        scoring.TIER_SELECTION,
+        "Customer tier",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        help="The customer's relationship tier: kept current while the transfer is "
+        "open, then the tier it was served in.",
+    )
+
     def _auto_init(self):
-        if not column_exists(self.env.cr, "stock_picking", "delivered_on_time"):
-            create_column(self.env.cr, "stock_picking", "delivered_on_time", "boolean")
+        cr = self.env.cr
+        if not column_exists(cr, "stock_picking", "delivered_on_time"):
+            create_column(cr, "stock_picking", "delivered_on_time", "boolean")
             self._fill_delivered_on_time()
-        return super()._auto_init()
+        tier_missing = not column_exists(cr, "stock_picking", "crm_tier")
+        res = super()._auto_init()
+        if tier_missing and table_exists(cr, "crm_relationship_score"):
+            # every transfer gets its customer's tier in one statement at install,
+            # where the ORM would write the transfers one by one
+            self._refresh_crm_tier(open_only=False)
+        return res
+
+    @api.model
+    def _refresh_crm_tier(self, company=None, partner_ids=None, open_only=True):
+        """Write on transfers the tier of their customer's score row in their company
+        (of ``company`` and ``partner_ids`` when given; open transfers only unless
+        ``open_only`` is false): done transfers keep the tier they were served in.
+        One statement."""
+        self.env["crm.relationship.score"].flush_model(["tier"])
+        self.flush_model(["crm_tier", "partner_id", "company_id", "state"])
+        conditions = [SQL("TRUE")]
+        if open_only:
+            conditions.append(SQL("sp.state NOT IN ('done', 'cancel')"))
+        if company:
+            conditions.append(SQL("sp.company_id = %s", company.id))
+        if partner_ids is not None:
+            conditions.append(
+                SQL("p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE stock_picking sp
+                   SET crm_tier = t.tier
+                  FROM (
+                    SELECT sp.id,
+                           (SELECT score.tier FROM crm_relationship_score score
+                             WHERE score.partner_id = p.commercial_partner_id
+                               AND score.company_id = sp.company_id) AS tier
+                      FROM stock_picking sp
+                      JOIN res_partner p ON p.id = sp.partner_id
+                     WHERE %s
+                  ) t
+                 WHERE t.id = sp.id AND sp.crm_tier IS DISTINCT FROM t.tier
+                """,
+                SQL(" AND ").join(conditions),
+            )
+        )
+        self.invalidate_model(["crm_tier"])
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        pickings = super().create(vals_list)
+        pickings._crm_stamp_tier()
+        return pickings
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "partner_id" in vals or "company_id" in vals:
+            self._crm_stamp_tier()
+        return res
+
+    def _crm_stamp_tier(self):
+        pickings = self.filtered(lambda p: p.partner_id and p.company_id)
+        if not pickings:
+            return
+        tiers = self.env["crm.relationship.score"]._tiers_of(
+            pickings.partner_id.commercial_partner_id, pickings.company_id
+        )
+        for tier, group in pickings.grouped(
+            lambda p: tiers.get(
+                (p.partner_id.commercial_partner_id.id, p.company_id.id)
+            )
+        ).items():
+            group = group.filtered(lambda p, tier=tier: p.crm_tier != tier)
+            if group:
+                # sudo: the tier is the service's, written whoever moves the goods
+                super(StockPicking, group.sudo()).write({"crm_tier": tier})
 
     @api.model
     def _fill_delivered_on_time(self, companies=None):

@@ -31,3 +31,4 @@ from . import test_nps_maths
 from . import test_survey_report
 from . import test_survey_portal
 from . import test_voice_report_break
+from . import test_tier_policy

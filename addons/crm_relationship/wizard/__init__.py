@@ -1,3 +1,4 @@
 from . import crm_handoff_refuse
 from . import res_partner_lost
 from . import loyalty_card_update_balance
+from . import sale_order_hold_release
