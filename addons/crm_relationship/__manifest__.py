@@ -55,6 +55,7 @@
         "report/crm_winback_report_views.xml",
         "report/crm_complaint_sla_report_views.xml",
         "report/crm_survey_report_views.xml",
+        "report/crm_tier_service_report_views.xml",
         "wizard/res_partner_lost_views.xml",
         "wizard/sale_order_hold_release_views.xml",
         "views/crm_tier_policy_views.xml",

@@ -1,7 +1,10 @@
+from collections import defaultdict
 from datetime import date
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 SCORE_GROUP = "crm_relationship.group_relationship_user"
 #: what a department does for customers: the tier policies route credit holds to
@@ -84,6 +87,29 @@ class HrDepartment(models.Model):
         search="_search_is_my_department",
         groups=SCORE_GROUP,
     )
+
+    def _auto_init(self):
+        """Departments made before the module (Odoo's own, or an earlier version
+        of ours) get the function their name tells, as new ones do."""
+        cr = self.env.cr
+        missing = not column_exists(cr, "hr_department", "crm_function")
+        res = super()._auto_init()
+        if missing:
+            cr.execute(SQL("SELECT id, name->>'en_US', name::text FROM hr_department"))
+            guessed = defaultdict(list)
+            for department_id, english, names in cr.fetchall():
+                function = guess_function(english) or guess_function(names)
+                if function:
+                    guessed[function].append(department_id)
+            for function, ids in guessed.items():
+                cr.execute(
+                    SQL(
+                        "UPDATE hr_department SET crm_function = %s WHERE id = ANY(%s)",
+                        function,
+                        ids,
+                    )
+                )
+        return res
 
     @api.model_create_multi
     def create(self, vals_list):

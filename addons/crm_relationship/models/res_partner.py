@@ -569,6 +569,14 @@ class ResPartner(models.Model):
 
         return DemoDataGenerator(self.env, seed=seed).generate_voice()
 
+    @api.model
+    def _crm_relationship_generate_demo_service(self, seed=42):
+        """Demo: the tier policies at work after the first scoring (called from
+        demo XML)."""
+        from ..tools.demo_generator import DemoDataGenerator
+
+        return len(DemoDataGenerator(self.env, seed=seed).generate_service())
+
     # ------------------------------------------------------------
     # LOYALTY MEMBERSHIP
     # ------------------------------------------------------------

@@ -658,3 +658,90 @@ class TestCreditHold(TierPolicyCommon):
         self.assertFalse(
             Department.create({"name": "Finance", "crm_function": False}).crm_function
         )
+
+
+@tagged("post_install", "-at_install")
+class TestTierServiceReport(TierPolicyCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Policy.create({"tier": "F", "credit_hold": True, "credit_hold_days": 30})
+        cls._tier(cls.customer_a, "A")
+        cls._tier(cls.customer_c, "C")
+        cls._tier(cls.customer_f, "F")
+        cls.Report = cls.env["crm.tier.service.report"]
+
+    def _figures(self, kind, measures):
+        self.env.flush_all()
+        return {
+            tier: values
+            for tier, *values in self.Report._read_group(
+                [("kind", "=", kind), ("partner_id", "in", self.customers.ids)],
+                ["tier"],
+                measures,
+            )
+        }
+
+    @property
+    def customers(self):
+        return self.customer_a | self.customer_c | self.customer_f
+
+    def test_on_time_delivery_by_tier(self):
+        # A: one on time, one a day late: 50 %; C: one on time: 100 %
+        self._deliver(self.customer_a, "2026-05-04 10:00", "2026-05-04 12:00")
+        self._deliver(self.customer_a, "2026-05-06 10:00", "2026-05-05 12:00")
+        self._deliver(self.customer_c, "2026-05-04 10:00", "2026-05-05 12:00")
+        self._confirmed_delivery(self.customer_c, "2026-05-04")  # not done
+        figures = self._figures(
+            "delivery", ["delivery_count:sum", "on_time_count:sum", "on_time_rate:avg"]
+        )
+        self.assertEqual(figures, {"A": [2, 1, 50.0], "C": [1, 1, 100.0]})
+
+    def test_days_to_pay_by_tier_at_invoice_time(self):
+        """The customer was in C when invoiced (snapshot of 30 April) and is A now:
+        the invoice counts for C; one invoiced before any snapshot counts for A."""
+        # sudo: history rows are written by the recompute only
+        self.env["crm.relationship.score.history"].sudo().create(
+            {
+                "partner_id": self.customer_a.id,
+                "company_id": self.company.id,
+                "snapshot_date": "2026-04-30",
+                "tier": "C",
+            }
+        )
+        in_c = self._invoice(self.customer_a, "2026-05-01", 100.0)
+        self._pay(in_c, "2026-05-21")  # 20 days
+        before = self._invoice(self.customer_a, "2026-03-01", 100.0)
+        self._pay(before, "2026-04-10")  # 40 days
+        unpaid = self._invoice(self.customer_c, "2026-05-01", 100.0)
+        self._pay(unpaid, "2026-05-11", amount=50.0)  # partly: not counted
+        figures = self._figures("payment", ["paid_count:sum", "days_to_pay:avg"])
+        self.assertEqual(figures, {"A": [1, 40.0], "C": [1, 20.0]})
+        rows = self.Report.search([("kind", "=", "payment"), ("tier", "=", "C")])
+        self.assertEqual(rows.date, fields.Date.to_date("2026-05-21"))
+
+    def test_credit_holds_by_tier(self):
+        due = fields.Date.today() - timedelta(days=45)
+        self._invoice(self.customer_f, due - timedelta(days=30), 300.0)
+        released = self._order(self.customer_f)
+        self._order(self.customer_f)
+        self._order(self.customer_c)  # never held
+        released.action_crm_release_hold("Paid at the counter")
+        figures = self._figures(
+            "hold", ["hold_count:sum", "released_count:sum", "days_to_release:avg"]
+        )
+        self.assertEqual(figures, {"F": [2, 1, 0.0]})
+
+    def test_report_reads_one_company(self):
+        other = self.setup_other_company(name="Report Co")["company"]
+        self._deliver(self.customer_a, "2026-05-04 10:00", "2026-05-04 12:00")
+        user = new_test_user(
+            self.env,
+            login="rel.report",
+            groups="base.group_user,crm_relationship.group_relationship_user",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        self.env.flush_all()
+        self.assertFalse(self.Report.with_user(user).search([]))
+        self.assertTrue(self.Report.search([("kind", "=", "delivery")]))

@@ -86,6 +86,7 @@ class CollaborationDemoMixin:
                 [("name", "=", name), ("company_id", "in", (self.company.id, False))],
                 limit=1,
             ) or Department.create({"name": name, "company_id": self.company.id})
+            department.crm_function = key
             if login:
                 user = Users.search([("login", "=", login)]) or Users.create(
                     {

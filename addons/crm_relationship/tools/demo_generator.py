@@ -33,6 +33,7 @@ from odoo import Command, fields
 from odoo.tools import SQL, float_round
 
 from .demo_collaboration import CollaborationDemoMixin
+from .demo_service import ServiceDemoMixin
 from .demo_voice import VoiceDemoMixin
 
 # Reference, name, list price, cost, usual quantity on an order line (min, max).
@@ -275,7 +276,7 @@ class DemoPlan:
         return quantities
 
 
-class DemoDataGenerator(CollaborationDemoMixin, VoiceDemoMixin):
+class DemoDataGenerator(CollaborationDemoMixin, VoiceDemoMixin, ServiceDemoMixin):
     """Plan (pure Python, deterministic), then write (ORM, batched) a B2B company."""
 
     def __init__(self, env, seed=42, date_ref=None):
