@@ -33,3 +33,4 @@ from . import test_survey_portal
 from . import test_voice_report_break
 from . import test_tier_policy
 from . import test_credit_hold_tour
+from . import test_tier_policy_break
