@@ -62,7 +62,10 @@ class CrmTierPolicy(models.Model):
         "Credit limit amount",
         tracking=True,
         help="The customer's credit limit while in the tier (Odoo warns on orders "
-        "above it when the credit limit is enabled in the Accounting settings).",
+        "above it when the credit limit is enabled in the Accounting settings); "
+        "with months of invoicing, the least limit given (a customer invoiced "
+        "nothing gets it, or the smallest amount of the currency: Odoo reads a "
+        "limit of zero as no limit).",
     )
     credit_limit_months = fields.Float(
         "Months of invoicing",
@@ -108,7 +111,15 @@ class CrmTierPolicy(models.Model):
     @api.constrains("credit_limit_mode", "credit_limit", "credit_limit_months")
     def _check_credit_limit(self):
         for policy in self:
-            if policy.credit_limit_mode == "amount" and policy.credit_limit < 0:
+            if policy.credit_limit_mode == "amount" and policy.credit_limit <= 0:
+                raise ValidationError(
+                    _(
+                        "The credit limit of tier %(tier)s must be above zero: Odoo "
+                        "reads a credit limit of zero as no limit at all.",
+                        tier=policy.tier,
+                    )
+                )
+            if policy.credit_limit < 0:
                 raise ValidationError(
                     _(
                         "The credit limit of tier %(tier)s cannot be negative.",
@@ -133,7 +144,11 @@ class CrmTierPolicy(models.Model):
 
     def action_apply_now(self):
         """Apply the payment terms and credit limit of these policies to the
-        customers now in their tiers (terms set by hand are kept)."""
+        customers now in their tiers (terms set by hand are kept).
+
+        :raises AccessError: for users who may not edit the policies
+        """
+        self.check_access("write")
         Score = self.env["crm.relationship.score"]
         for policy in self:
             # sudo: the tier decides the terms, whoever may read the score rows

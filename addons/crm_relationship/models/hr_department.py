@@ -18,7 +18,7 @@ CRM_FUNCTIONS = [
 #: words of a department's name that tell its function, when none is given
 #: (English and Chinese, as the first users write)
 FUNCTION_WORDS = {
-    "finance": ("financ", "account", "credit", "财务", "会计"),
+    "finance": ("financ", "accounting", "treasury", "credit control", "财务", "会计"),
     "logistics": ("logistic", "warehouse", "shipping", "supply", "物流", "仓"),
     "service": ("service", "support", "服务", "客服"),
     "sales": ("sale", "销售"),
@@ -200,12 +200,7 @@ class HrDepartment(models.Model):
                 ("scheduled_date", "<", now),
                 ("date_deadline", "<", now),
             ],
-            "credit_holds": [
-                *company,
-                ("state", "in", ("draft", "sent")),
-                ("crm_hold_date", "!=", False),
-                ("crm_hold_release_date", "=", False),
-            ],
+            "credit_holds": [*company, ("crm_credit_hold", "=", True)],
         }[figure]
 
     @api.depends_context("uid", "company")

@@ -672,9 +672,14 @@ class ResPartner(models.Model):
                 limit = (
                     policy.credit_limit
                     if policy.credit_limit_mode == "amount"
-                    else float_round(
-                        policy.credit_limit_months * invoicing.get(partner.id, 0.0),
-                        precision_rounding=currency.rounding,
+                    else max(
+                        float_round(
+                            policy.credit_limit_months * invoicing.get(partner.id, 0.0),
+                            precision_rounding=currency.rounding,
+                        ),
+                        # Odoo reads zero as no limit: a customer invoiced nothing
+                        # gets the least limit, at worst the smallest amount
+                        policy.credit_limit or currency.rounding,
                     )
                 )
                 current = partner.credit_limit

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -32,6 +30,7 @@ class SaleOrder(models.Model):
     crm_credit_hold = fields.Boolean(
         "On credit hold",
         compute="_compute_crm_credit_hold",
+        search="_search_crm_credit_hold",
         help="The customer's tier policy holds orders while part of their balance "
         "is overdue for too long, and this order was not released.",
     )
@@ -179,17 +178,55 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
+        if "partner_id" not in vals and "company_id" not in vals:
+            return super().write(vals)
+        before = {o: (o.partner_id.commercial_partner_id, o.company_id) for o in self}
         res = super().write(vals)
-        if "partner_id" in vals or "company_id" in vals:
-            self._crm_stamp_service()
+        moved = self.filtered(
+            lambda o: before[o] != (o.partner_id.commercial_partner_id, o.company_id)
+        )
+        # a release was given for one customer in one company: it lapses when the
+        # quotation goes to another
+        moved.filtered("crm_hold_release_date")._crm_lapse_release(
+            _("The release of the credit hold lapsed: the quotation changed customer.")
+        )
+        moved._crm_stamp_service(restamp=True)
         return res
+
+    def action_draft(self):
+        """A cancelled order set back to quotation is a new sale: its release,
+        which let one confirmation through, lapses."""
+        released = self.filtered(
+            lambda o: o.state == "cancel" and o.crm_hold_release_date
+        )
+        res = super().action_draft()
+        released._crm_lapse_release(
+            _("The release of the credit hold lapsed: the order is a quotation again.")
+        )
+        return res
+
+    def _crm_lapse_release(self, message):
+        if not self:
+            return
+        # sudo: service fields, reset whoever edits the quotation
+        super(SaleOrder, self.sudo()).write(
+            {
+                "crm_hold_released_by_id": False,
+                "crm_hold_release_date": False,
+                "crm_hold_release_reason": False,
+            }
+        )
+        for order in self:
+            order.sudo()._message_log(body=message)
 
     # ------------------------------------------------------------
     # SERVICE BY TIER: CREDIT HOLDS
     # ------------------------------------------------------------
-    def _crm_stamp_service(self):
+    def _crm_stamp_service(self, restamp=False):
         """Record the customer's tier on new quotations, and the day a hold was
-        first met (the service report counts holds by tier and month)."""
+        first met (the service report counts holds by tier and month). With
+        ``restamp`` (the quotation changed customer), a hold met for the previous
+        customer is forgotten when the new one is not held."""
         drafts = self.filtered(lambda o: o.state in ("draft", "sent") and o.partner_id)
         if not drafts:
             return
@@ -207,6 +244,13 @@ class SaleOrder(models.Model):
                 vals["crm_tier"] = tier
             if order in holds and not order.crm_hold_date:
                 vals["crm_hold_date"] = order.company_id._crm_today()
+            elif (
+                restamp
+                and order not in holds
+                and order.crm_hold_date
+                and not order.crm_hold_release_date
+            ):
+                vals["crm_hold_date"] = False
             if vals:
                 # sudo: service fields, stamped whoever edits the quotation
                 super(SaleOrder, order.sudo()).write(vals)
@@ -228,17 +272,16 @@ class SaleOrder(models.Model):
         return result
 
     def _crm_credit_holds(self):
-        """``{order: hold}`` of these orders held by their customer's tier policy:
-        draft or sent, not released, the policy of the customer's tier in the
-        order's company holds orders, and the customer owes an amount overdue for
-        more than the policy's days, net of their unapplied credits (payments and
-        credit notes not yet matched). Each hold is a dict: ``amount`` (company
+        """``{order: hold}`` of these orders held by their customer's tier policy
+        (see ``_crm_held_sql``). Each hold is a dict: ``amount`` (company
         currency), ``since`` (oldest due date of that amount), ``days`` overdue,
-        ``policy`` and the ``message`` the user reads. One query per company."""
+        ``policy`` and the ``message`` the user reads. One query, also for new
+        records (a quotation being written)."""
         orders = self.filtered(
             lambda o: (
                 o.state in ("draft", "sent")
                 and o.partner_id
+                and o.company_id
                 and not o.crm_hold_release_date
             )
         )
@@ -246,95 +289,133 @@ class SaleOrder(models.Model):
             return {}
         # sudo: the customer's tier, policy and overdue balance decide the hold,
         # whoever sells to them; the user is only told the total and the date
-        orders = orders.sudo()
-        customers = orders.partner_id.commercial_partner_id
-        tiers = self.env["crm.relationship.score"]._tiers_of(
-            customers, orders.company_id
+        sudo_orders = orders.sudo()
+        candidates = SQL(
+            "SELECT * FROM unnest(%s::int[], %s::int[], %s::int[])",
+            list(range(len(orders))),
+            sudo_orders.mapped(lambda o: o.partner_id.id),
+            sudo_orders.mapped(lambda o: o.company_id.id),
         )
-        policies = self.env["crm.tier.policy"]._policies_of(orders.company_id)
+        self.env.cr.execute(self._crm_held_sql(candidates, sudo_orders.company_id))
+        rows = self.env.cr.fetchall()
+        Policy = self.env["crm.tier.policy"].sudo()
         holds = {}
-        for company, company_orders in orders.grouped("company_id").items():
-            held_by = {}
-            for order in company_orders:
-                key = (order.partner_id.commercial_partner_id.id, company.id)
-                policy = policies.get((company.id, tiers.get(key)))
-                if policy and policy.credit_hold:
-                    held_by[order] = policy
-            if not held_by:
-                continue
-            today = company._crm_today()
-            overdue = self._crm_overdue(
-                company,
-                today,
-                {o.partner_id.commercial_partner_id.id: p for o, p in held_by.items()},
-            )
-            for order, policy in held_by.items():
-                found = overdue.get(order.partner_id.commercial_partner_id.id)
-                if not found:
-                    continue
-                amount, since = found
-                hold = {
-                    "amount": amount,
-                    "since": since,
-                    "days": (today - since).days,
-                    "policy": policy,
-                }
-                hold["message"] = order._crm_hold_message(hold)
-                holds[order.with_env(self.env)] = hold
+        for index, policy_id, amount, since in rows:
+            order = orders[index]
+            company = sudo_orders[index].company_id
+            hold = {
+                "amount": float(amount),
+                "since": since,
+                "days": (company._crm_today() - since).days,
+                "policy": Policy.browse(policy_id),
+            }
+            hold["message"] = order._crm_hold_message(hold)
+            holds[order] = hold
         return holds
 
     @api.model
-    def _crm_overdue(self, company, today, policies):
-        """``{commercial partner id: (amount, oldest due date)}``: what each customer
-        owes the company past their policy's days (``policies``: ``{partner id:
-        policy}``), less their unapplied credits; customers who owe nothing past
-        their days are left out. Due dates are days in the company's time zone."""
+    def _crm_held_sql(self, candidates, companies):
+        """SQL: the candidate orders held by a credit hold, as rows ``(candidate,
+        policy id, amount, oldest due date)``.
+
+        ``candidates``: SQL of rows ``(ord, partner_id, company_id)`` (quotations
+        not released). A candidate is held when the policy of its customer's tier
+        (the commercial entity's score row in the order's company) holds orders and
+        the customer owes the company an amount due more than the policy's days
+        ago (days in the company's time zone), net of their unapplied credits
+        (payments and credit notes not yet matched), as Odoo's receivable counts
+        it: open receivable lines of posted entries of the customer or any of its
+        contacts, in the company's currency. The same SQL decides the banner, the
+        refusal, the dashboard counter, the record rule and the report.
+        """
         # the balance moves through invoices, payments and reconciliations, each
         # with its own pending writes: all of them, as Odoo's SQL reports do
         self.env.flush_all()
-        partner_ids = list(policies)
-        limits = [
-            today - timedelta(days=policies[p].credit_hold_days) for p in partner_ids
-        ]
-        self.env.cr.execute(
+        # sudo: each company's today and currency, whoever asks
+        days = SQL(", ").join(
             SQL(
-                """
-                SELECT am.commercial_partner_id,
-                       COALESCE(SUM(aml.amount_residual)
+                "(%s, %s::date, %s::numeric)",
+                company.id,
+                company._crm_today(),
+                company.currency_id.rounding / 2,
+            )
+            for company in companies.sudo()
+        ) or SQL("(0, NULL::date, 0::numeric)")
+        return SQL(
+            """
+            WITH day(company_id, today, half_unit) AS (VALUES %(days)s),
+            held AS (
+                SELECT c.ord, pol.id AS policy_id, c.company_id,
+                       p.commercial_partner_id AS partner_id, day.half_unit,
+                       day.today - pol.credit_hold_days AS due_before
+                  FROM (%(candidates)s) AS c(ord, partner_id, company_id)
+                  JOIN day ON day.company_id = c.company_id
+                  JOIN res_partner p ON p.id = c.partner_id
+                  JOIN crm_relationship_score s
+                    ON s.partner_id = p.commercial_partner_id
+                   AND s.company_id = c.company_id
+                  JOIN crm_tier_policy pol
+                    ON pol.company_id = c.company_id AND pol.tier = s.tier
+                   AND pol.credit_hold
+            )
+            SELECT held.ord, held.policy_id, o.overdue + o.credits, o.since
+              FROM held
+              CROSS JOIN LATERAL (
+                SELECT COALESCE(SUM(aml.amount_residual)
                            FILTER (WHERE aml.amount_residual > 0
                                      AND COALESCE(aml.date_maturity, aml.date)
-                                         < lim.due_before), 0) AS overdue,
+                                         < held.due_before), 0) AS overdue,
                        MIN(COALESCE(aml.date_maturity, aml.date))
                            FILTER (WHERE aml.amount_residual > 0
                                      AND COALESCE(aml.date_maturity, aml.date)
-                                         < lim.due_before) AS since,
+                                         < held.due_before) AS since,
                        COALESCE(SUM(aml.amount_residual)
                            FILTER (WHERE aml.amount_residual < 0), 0) AS credits
                   FROM account_move_line aml
-                  JOIN account_move am ON am.id = aml.move_id
                   JOIN account_account acc ON acc.id = aml.account_id
-                  JOIN unnest(%(partners)s::int[], %(limits)s::date[])
-                       AS lim(partner_id, due_before)
-                    ON lim.partner_id = am.commercial_partner_id
-                 WHERE aml.company_id = %(company)s
+                 WHERE aml.partner_id IN (
+                           SELECT id FROM res_partner
+                            WHERE commercial_partner_id = held.partner_id)
+                   AND aml.company_id = held.company_id
                    AND aml.parent_state = 'posted'
                    AND acc.account_type = 'asset_receivable'
                    AND NOT aml.reconciled
-                 GROUP BY am.commercial_partner_id
-                """,
-                partners=partner_ids,
-                limits=limits,
-                company=company.id,
-            )
+              ) o
+             WHERE o.since IS NOT NULL
+               AND o.overdue + o.credits >= held.half_unit
+            """,
+            days=days,
+            candidates=candidates,
         )
-        rows = self.env.cr.fetchall()
-        rounding = company.currency_id.rounding
-        return {
-            partner_id: (float(overdue + credits), since)
-            for partner_id, overdue, since, credits in rows
-            if since
-            and float_compare(overdue + credits, 0, precision_rounding=rounding) > 0
-        }
+
+    def _search_crm_credit_hold(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on 'On credit hold'."))
+        # sudo: which quotations are held, whoever searches; the caller's own
+        # rules still apply to the orders found
+        companies = self.env["res.company"].sudo().search([])
+        candidates = SQL(
+            """
+            SELECT so.id, so.partner_id, so.company_id FROM sale_order so
+             WHERE so.state IN ('draft', 'sent') AND so.crm_hold_release_date IS NULL
+            """
+        )
+        self.env.cr.execute(self._crm_held_sql(candidates, companies))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", ids)]
+
+    @api.model
+    def _cron_stamp_credit_holds(self):
+        """Daily: quotations that came under a hold since they were made (their
+        customer fell overdue) are recorded as held, for the service report and so
+        that department heads can open them."""
+        held = self.search(
+            [("crm_credit_hold", "=", True), ("crm_hold_date", "=", False)]
+        )
+        for company, orders in held.grouped("company_id").items():
+            super(SaleOrder, orders).write({"crm_hold_date": company._crm_today()})
+        return len(held)
 
     def _crm_hold_message(self, hold):
         self.ensure_one()
@@ -358,7 +439,11 @@ class SaleOrder(models.Model):
         order's company, release credit holds."""
         self.ensure_one()
         user = self.env.user
-        if self.env.su or user.has_group(FINANCE_MANAGER):
+        if self.env.su:
+            return True
+        if self.sudo().company_id not in user.company_ids:
+            return False
+        if user.has_group(FINANCE_MANAGER):
             return True
         if not user.has_group(DEPARTMENT_HEAD):
             return False
@@ -415,6 +500,15 @@ class SaleOrder(models.Model):
                 )
         # sudo: the releaser may not read the salesperson's order; rights checked above
         orders = self.sudo()
+        holds = orders._crm_credit_holds()
+        free = orders.filtered(lambda o: o not in holds)
+        if free:
+            raise UserError(
+                _(
+                    "%(order)s is not on credit hold: there is nothing to release.",
+                    order=free[0].name,
+                )
+            )
         now = fields.Datetime.now()
         for order in orders:
             super(SaleOrder, order).write(

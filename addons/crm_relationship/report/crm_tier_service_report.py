@@ -15,8 +15,9 @@ class CrmTierServiceReport(models.Model):
       its invoice date to its last payment, dated that payment, in the tier of the
       customer's last score snapshot on or before the invoice date (the current
       tier when there is none);
-    - a **credit hold** met on a quotation: dated the day it was met, in the tier
-      recorded on the order, released or not, and the days it took.
+    - a **credit hold** met on a quotation: dated the day it was met (today for a
+      quotation held now and not yet recorded), in the tier recorded on the
+      order, released or not, and the days it took.
 
     The measures are shaped for the pivot: *On-time delivery (%)* averages 100 for
     a delivery on time and 0 for a late one, so it is the on-time rate of any group.
@@ -125,7 +126,9 @@ class CrmTierServiceReport(models.Model):
              WHERE paid.paid_date IS NOT NULL
             UNION ALL
             SELECT so.id * 3 + 2, 'hold', so.company_id, p.commercial_partner_id,
-                   so.user_id, so.crm_tier, so.crm_hold_date,
+                   so.user_id, so.crm_tier,
+                   COALESCE(so.crm_hold_date,
+                            %(today)s),
                    0, 0, NULL,
                    0, NULL,
                    1,
@@ -135,8 +138,20 @@ class CrmTierServiceReport(models.Model):
               JOIN res_partner p ON p.id = so.partner_id
               JOIN zone ON zone.company_id = so.company_id
              WHERE so.crm_hold_date IS NOT NULL
+                OR so.id IN (SELECT held.ord FROM (%(held)s) held)
             """,
             zones=zones,
+            today=dates.local_date_sql(
+                SQL("now() AT TIME ZONE 'UTC'"), SQL("zone.name")
+            ),
+            held=self.env["sale.order"]._crm_held_sql(
+                SQL(
+                    """SELECT so.id, so.partner_id, so.company_id FROM sale_order so
+                        WHERE so.state IN ('draft', 'sent')
+                          AND so.crm_hold_release_date IS NULL"""
+                ),
+                companies,
+            ),
             done=dates.local_date_sql(SQL("sp.date_done"), SQL("zone.name")),
             released=dates.local_date_sql(
                 SQL("so.crm_hold_release_date"), SQL("zone.name")

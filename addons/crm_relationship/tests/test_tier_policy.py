@@ -311,8 +311,9 @@ class TestTierTerms(TierPolicyCommon):
         self._tier(customer, "A")
         customer.invalidate_recordset()
         self.assertEqual(customer.property_payment_term_id, self.term_45)
-        # no invoicing in the last twelve months: three months of nothing
-        self.assertEqual(customer.credit_limit, 0.0)
+        # no invoicing in the last twelve months: the smallest amount (Odoo reads 0
+        # as no limit)
+        self.assertEqual(customer.credit_limit, 0.01)
         body = self._log(customer)
         self.assertIn("payment terms set to 45 Days (were 30 Days)", body)
         # new orders and invoices propose the new terms
@@ -504,9 +505,11 @@ class TestCreditHold(TierPolicyCommon):
 
     def test_accounting_manager_releases(self):
         self._overdue_invoice(self.customer_f, 45)
-        order = self._order(self.customer_f)
+        order = self._order(self.customer_f, user=self.salesperson)
         order.with_user(self.accountant).action_crm_release_hold("Guarantee received")
-        order.action_confirm()
+        # the salesperson confirms: sale_loyalty's confirmation reads the loyalty
+        # programs, which Odoo opens to sales users only
+        order.with_user(self.salesperson).action_confirm()
         self.assertEqual(order.state, "sale")
 
     def test_other_heads_and_empty_reason_are_refused(self):
@@ -629,6 +632,18 @@ class TestCreditHold(TierPolicyCommon):
         self.assertIn("rest next week", str(handoff.result))
         order.with_user(self.salesperson).action_confirm()
         self.assertEqual(order.state, "sale")
+
+    def test_department_heads_read_held_orders_only(self):
+        """A finance head reads and writes the orders that met a hold, whoever sells
+        them; other orders of other salespeople stay out of reach."""
+        self._overdue_invoice(self.customer_f, 45)
+        held = self._order(self.customer_f, user=self.salesperson)
+        other = self._order(self.customer_c, user=self.salesperson)
+        Order = self.env["sale.order"].with_user(self.finance_head)
+        visible = Order.search([("id", "in", (held | other).ids)])
+        self.assertEqual(visible, held)
+        with self.assertRaises(AccessError):
+            other.with_user(self.finance_head).read(["name"])
 
     def test_request_release_without_finance_department(self):
         self.finance.crm_function = False
