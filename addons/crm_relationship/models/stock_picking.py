@@ -43,15 +43,19 @@ class StockPicking(models.Model):
 
     @api.model
     def _refresh_crm_tier(self, company=None, partner_ids=None, open_only=True):
-        """Write on transfers the tier of their customer's score row in their company
-        (of ``company`` and ``partner_ids`` when given; open transfers only unless
-        ``open_only`` is false): done transfers keep the tier they were served in.
-        One statement."""
+        """Write on transfers the tier of their customer (of ``company`` and
+        ``partner_ids`` when given): open transfers get the customer's tier now;
+        done ones keep the tier they were served in, and those served before the
+        customer had one (or all, without ``open_only``) get the tier of the
+        customer's last score snapshot on or before the day they were done, else
+        the tier now. One statement."""
         self.env["crm.relationship.score"].flush_model(["tier"])
-        self.flush_model(["crm_tier", "partner_id", "company_id", "state"])
-        conditions = [SQL("TRUE")]
+        self.env["crm.relationship.score.history"].flush_model(["tier"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.flush_model(["crm_tier", "partner_id", "company_id", "state", "date_done"])
+        conditions = [SQL("sp.state != 'cancel'")]
         if open_only:
-            conditions.append(SQL("sp.state NOT IN ('done', 'cancel')"))
+            conditions.append(SQL("(sp.state != 'done' OR sp.crm_tier IS NULL)"))
         if company:
             conditions.append(SQL("sp.company_id = %s", company.id))
         if partner_ids is not None:
@@ -64,10 +68,17 @@ class StockPicking(models.Model):
                 UPDATE stock_picking sp
                    SET crm_tier = t.tier
                   FROM (
-                    SELECT sp.id,
+                    SELECT sp.id, COALESCE(
+                           CASE WHEN sp.state = 'done' THEN (
+                               SELECT h.tier FROM crm_relationship_score_history h
+                                WHERE h.partner_id = p.commercial_partner_id
+                                  AND h.company_id = sp.company_id
+                                  AND h.snapshot_date <= sp.date_done::date
+                                ORDER BY h.snapshot_date DESC LIMIT 1)
+                           END,
                            (SELECT score.tier FROM crm_relationship_score score
                              WHERE score.partner_id = p.commercial_partner_id
-                               AND score.company_id = sp.company_id) AS tier
+                               AND score.company_id = sp.company_id)) AS tier
                       FROM stock_picking sp
                       JOIN res_partner p ON p.id = sp.partner_id
                      WHERE %s

@@ -31,8 +31,14 @@ class CrmTierServiceReport(models.Model):
     _depends = {
         "stock.picking": ["state", "date_done", "crm_tier", "delivered_on_time"],
         "account.move": ["payment_state", "invoice_date", "state"],
-        "sale.order": ["crm_hold_date", "crm_hold_release_date", "crm_tier"],
-    }
+        "sale.order": [
+            "crm_hold_date", "crm_hold_release_date", "crm_tier", "state",
+            "partner_id", "user_id",
+        ],
+        "res.partner": ["commercial_partner_id"],
+        "crm.relationship.score": ["tier"],
+        "crm.relationship.score.history": ["tier", "snapshot_date"],
+    }  # fmt: skip
 
     company_id = fields.Many2one("res.company", readonly=True)
     partner_id = fields.Many2one("res.partner", "Customer", readonly=True)

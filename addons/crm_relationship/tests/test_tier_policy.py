@@ -253,6 +253,29 @@ class TestTierDelivery(TierPolicyCommon):
         )
         self.assertEqual(ordered, open_delivery | done_delivery)
 
+    def test_delivery_served_before_any_tier_gets_the_first_known(self):
+        """Deliveries done before the customer was ever scored (history at install,
+        a new customer) take the tier of the snapshot of their day, else the first
+        tier the customer gets; later changes leave them alone."""
+        newcomer = self.env["res.partner"].create({"name": "Newcomer Ltd"})
+        early = self._deliver(newcomer, "2026-03-02 10:00", "2026-03-02 12:00")
+        later = self._deliver(newcomer, "2026-05-02 10:00", "2026-05-02 12:00")
+        self.assertFalse(early.crm_tier)
+        # sudo: history rows are written by the recompute only
+        self.env["crm.relationship.score.history"].sudo().create(
+            {
+                "partner_id": newcomer.id,
+                "company_id": self.company.id,
+                "snapshot_date": "2026-04-30",
+                "tier": "D",
+            }
+        )
+        self._tier(newcomer, "B")
+        self.assertEqual(early.crm_tier, "B", "no snapshot by 2 March: the tier now")
+        self.assertEqual(later.crm_tier, "D", "the snapshot of 30 April")
+        self._tier(newcomer, "A")
+        self.assertEqual((early | later).mapped("crm_tier"), ["B", "D"])
+
     def test_logistics_dashboard_counts_open_and_late_a_b_deliveries(self):
         self.assertEqual(self.logistics.crm_function, "logistics")
         self.assertEqual(self.finance.crm_function, "finance")
