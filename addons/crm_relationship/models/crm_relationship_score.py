@@ -957,7 +957,13 @@ class CrmRelationshipScore(models.Model):
             )
         )
         current = date_ref >= company._crm_today()
-        if current:
+        # the tiers before the recompute, only when a policy of the company writes
+        # terms or limits on tier changes (at 100k customers a copy of the column)
+        track = current and any(
+            p.payment_term_id or p.credit_limit_mode != "none"
+            for p in self.env["crm.tier.policy"]._policies_of(company).values()
+        )
+        if track:
             cr.execute(SQL("DROP TABLE IF EXISTS pg_temp.crm_tier_before"))
             cr.execute(
                 SQL(
@@ -973,8 +979,10 @@ class CrmRelationshipScore(models.Model):
             )
         cr.execute(self._upsert_sql(company, profile, date_ref))
         self._snapshot(company, date_ref, scope)
+        if track:
+            self._apply_tier_policies(company, scope)
         if current:
-            self._apply_tier_policies(company, scope, targets)
+            self.env["stock.picking"]._refresh_crm_tier(company, targets)
         cr.execute(
             SQL(
                 """
@@ -990,9 +998,9 @@ class CrmRelationshipScore(models.Model):
         self.invalidate_model()
         self._refresh_nps(company, targets, date_ref)
 
-    def _apply_tier_policies(self, company, scope, targets):
+    def _apply_tier_policies(self, company, scope):
         """After a recompute as of today: the customers who changed tier get their
-        new tier's payment terms and credit limit, and open transfers the tier."""
+        new tier's payment terms and credit limit."""
         cr = self.env.cr
         cr.execute(
             SQL(
@@ -1011,7 +1019,6 @@ class CrmRelationshipScore(models.Model):
         changes = {pid: (previous, tier) for pid, previous, tier in cr.fetchall()}
         cr.execute(SQL("DROP TABLE pg_temp.crm_tier_before"))
         self.env["res.partner"]._crm_apply_tier_policies(company, changes)
-        self.env["stock.picking"]._refresh_crm_tier(company, targets)
 
     def _refresh_nps(self, company, partner_ids=None, date_ref=None):
         """Write on the company's score rows (of ``partner_ids``, or all) the latest

@@ -290,6 +290,8 @@ class SaleOrder(models.Model):
         # sudo: the customer's tier, policy and overdue balance decide the hold,
         # whoever sells to them; the user is only told the total and the date
         sudo_orders = orders.sudo()
+        if not self._crm_hold_policies(sudo_orders.company_id):
+            return {}
         candidates = SQL(
             "SELECT * FROM unnest(%s::int[], %s::int[], %s::int[])",
             list(range(len(orders))),
@@ -312,6 +314,16 @@ class SaleOrder(models.Model):
             hold["message"] = order._crm_hold_message(hold)
             holds[order] = hold
         return holds
+
+    @api.model
+    def _crm_hold_policies(self, companies):
+        """The credit-holding tier policies of these companies (one query): without
+        any, nothing is held and nothing needs to be read."""
+        return [
+            policy
+            for policy in self.env["crm.tier.policy"]._policies_of(companies).values()
+            if policy.credit_hold
+        ]
 
     @api.model
     def _crm_held_sql(self, candidates, companies):
@@ -394,6 +406,9 @@ class SaleOrder(models.Model):
         # sudo: which quotations are held, whoever searches; the caller's own
         # rules still apply to the orders found
         companies = self.env["res.company"].sudo().search([])
+        positive = (operator == "=") == value
+        if not self._crm_hold_policies(companies):
+            return [("id", "in" if positive else "not in", [])]
         candidates = SQL(
             """
             SELECT so.id, so.partner_id, so.company_id FROM sale_order so
@@ -402,7 +417,6 @@ class SaleOrder(models.Model):
         )
         self.env.cr.execute(self._crm_held_sql(candidates, companies))
         ids = [row[0] for row in self.env.cr.fetchall()]
-        positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", ids)]
 
     @api.model
