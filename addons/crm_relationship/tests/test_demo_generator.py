@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo.tests import TransactionCase, tagged
 
+from ..tools.dates import local_date
 from ..tools.demo_generator import DemoDataGenerator
 
 DATE_REF = date(2025, 6, 30)
@@ -256,6 +257,18 @@ class TestDemoGenerator(TransactionCase):
             len(deliveries - late), len(late), "most deliveries are on time"
         )
         self.assertTrue(all(p.date_done.date() < DATE_REF for p in deliveries))
+        # the stored flag the scores and the service report read follows the dates
+        # the generator wrote (in SQL, after the ORM judged them "done now")
+        deliveries.invalidate_recordset(["delivered_on_time"])
+        tz = self.env.company._crm_tz()
+        for picking in deliveries:
+            self.assertEqual(
+                picking.delivered_on_time,
+                local_date(picking.date_done, tz)
+                <= local_date(picking.date_deadline, tz),
+                picking.name,
+            )
+        self.assertTrue(deliveries.filtered("delivered_on_time"))
         for picking in deliveries:
             self.assertEqual(picking.date_deadline, picking.sale_id.commitment_date)
             self.assertEqual(set(picking.move_ids.mapped("date")), {picking.date_done})

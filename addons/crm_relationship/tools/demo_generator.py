@@ -914,6 +914,10 @@ class DemoDataGenerator(CollaborationDemoMixin, VoiceDemoMixin, ServiceDemoMixin
             ["date"],
             [(line.id, dates[line.picking_id.id][0]) for line in moves.move_line_ids],
         )
+        # the stored on-time flag was judged on the ORM's dates: judge it again
+        Picking = self.env["stock.picking"]
+        Picking.invalidate_model(["date_done", "scheduled_date", "date_deadline"])
+        Picking._fill_delivered_on_time(self.company)
 
     def _create_invoices(self, plan):
         """One invoice per delivered order, dated after its delivery, posted at once."""
