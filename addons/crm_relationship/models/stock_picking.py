@@ -59,8 +59,14 @@ class StockPicking(models.Model):
         if company:
             conditions.append(SQL("sp.company_id = %s", company.id))
         if partner_ids is not None:
+            # through the contacts, so that the index on the transfer's partner
+            # serves an incremental recompute
             conditions.append(
-                SQL("p.commercial_partner_id = ANY(%s)", list(partner_ids))
+                SQL(
+                    "sp.partner_id IN (SELECT id FROM res_partner"
+                    " WHERE commercial_partner_id = ANY(%s))",
+                    list(partner_ids),
+                )
             )
         self.env.cr.execute(
             SQL(
