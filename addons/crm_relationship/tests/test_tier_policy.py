@@ -555,6 +555,17 @@ class TestCreditHold(TierPolicyCommon):
         order.with_user(self.salesperson).action_confirm()
         self.assertEqual(order.state, "sale")
 
+    def test_banner_shows_on_a_quotation_being_written(self):
+        """The salesperson sees the hold as soon as the customer is chosen, before
+        the quotation is saved."""
+        self._overdue_invoice(self.customer_f, 45)
+        form = Form(self.env["sale.order"].with_user(self.salesperson))
+        form.partner_id = self.customer_c
+        self.assertFalse(form.crm_credit_hold)
+        form.partner_id = self.contact_f
+        self.assertTrue(form.crm_credit_hold)
+        self.assertIn("Fritz Ltd is on credit hold", form.crm_credit_hold_message)
+
     def test_hold_starts_the_day_after_the_policy_days(self):
         self._overdue_invoice(self.customer_f, 30)
         order = self._order(self.customer_f)
