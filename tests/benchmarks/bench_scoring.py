@@ -157,6 +157,37 @@ def main():
         cr.execute(figures)
         result["incremental_matches_full"] = cr.fetchall() == before and bool(before)
 
+        # the customers' tier on their transfers (issue 15): filled once for every
+        # transfer when the module is installed on an existing database, then kept
+        # current by each recompute (the marked customers', then everyone's)
+        Picking = env["stock.picking"]
+        cr.execute(SQL("UPDATE stock_picking SET crm_tier = NULL"))
+        Picking.invalidate_model(["crm_tier"])
+        start = time.perf_counter()
+        Picking._refresh_crm_tier(open_only=False)
+        result["transfer_tier_fill_s"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        Picking._refresh_crm_tier(company, marked)
+        result["transfer_tier_incremental_s"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        Picking._refresh_crm_tier(company)
+        result["transfer_tier_all_s"] = round(time.perf_counter() - start, 3)
+        cr.execute(SQL("SELECT count(*) FROM stock_picking"))
+        result["transfers"] = cr.fetchone()[0]
+        cr.execute(
+            SQL(
+                """
+                SELECT count(*) FROM stock_picking sp
+                  JOIN res_partner p ON p.id = sp.partner_id
+                  JOIN crm_relationship_score s
+                    ON s.partner_id = p.commercial_partner_id
+                   AND s.company_id = sp.company_id
+                 WHERE sp.state != 'cancel' AND sp.crm_tier IS NULL
+                """
+            )
+        )
+        result["scored_transfers_without_tier"] = cr.fetchone()[0]
+
         result["full_vs_floor"] = round(result["full_s"] / result["floor_s"], 2)
         result["peak_rss_mb"] = round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1

@@ -21,7 +21,13 @@ class TestScoringBenchmark(BenchmarkCase):
         self.assertGreaterEqual(result["scored_customers"], 300)
         self.assertEqual(result["incremental_customers"], 50)
         self.assertTrue(result["incremental_matches_full"])
-        for key in ("floor_s", "full_s", "incremental_s", "peak_rss_mb"):
+        self.assertGreater(result["transfers"], 0)
+        self.assertEqual(result["scored_transfers_without_tier"], 0)
+        for key in (
+            "floor_s", "full_s", "incremental_s", "peak_rss_mb",
+            "transfer_tier_incremental_s", "transfer_tier_all_s",
+            "transfer_tier_fill_s",
+        ):  # fmt: skip
             self.assertGreater(result[key], 0, key)
         self.assertAlmostEqual(
             result["full_vs_floor"], result["full_s"] / result["floor_s"], delta=0.05

@@ -634,6 +634,8 @@ class ResPartner(models.Model):
         fallback = self._fields["credit_limit"].get_company_dependent_fallback(partners)
         currency = company.currency_id
         none = _("none")
+        writes = defaultdict(lambda: self.browse())
+        logs = {}
         for partner in partners:
             previous, tier = changes[partner.id]
             policy = acting[(company.id, tier)]
@@ -728,9 +730,13 @@ class ResPartner(models.Model):
                             )
                         )
             if vals:
-                partner.write(vals)
+                writes[tuple(sorted(vals.items()))] |= partner
             if lines:
-                partner._message_log(body=Markup("<br/>").join(lines))
+                logs[partner.id] = Markup("<br/>").join(lines)
+        for vals, group in writes.items():
+            group.write(dict(vals))
+        if logs:
+            partners.browse(list(logs))._message_log_batch(bodies=logs)
 
     @api.model
     def _crm_monthly_invoicing(self, company, partners):

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -235,6 +237,7 @@ class SaleOrder(models.Model):
             drafts.partner_id.commercial_partner_id, drafts.company_id
         )
         holds = drafts._crm_credit_holds()
+        writes = defaultdict(lambda: self.browse())
         for order in drafts:
             tier = tiers.get(
                 (order.partner_id.commercial_partner_id.id, order.company_id.id)
@@ -252,8 +255,10 @@ class SaleOrder(models.Model):
             ):
                 vals["crm_hold_date"] = False
             if vals:
-                # sudo: service fields, stamped whoever edits the quotation
-                super(SaleOrder, order.sudo()).write(vals)
+                writes[tuple(sorted(vals.items()))] |= order
+        for vals, orders in writes.items():
+            # sudo: service fields, stamped whoever edits the quotation
+            super(SaleOrder, orders.sudo()).write(dict(vals))
 
     def _crm_delivery_priorities(self):
         """``{order id: "0" or "1"}``: the delivery priority of each order's

@@ -103,6 +103,12 @@ class TierPolicyCommon(RelationshipScoringCommon):
             )
 
     @classmethod
+    def _overdue_invoice(cls, customer, days, amount=1000.0, **values):
+        """A posted invoice due ``days`` days ago (30-day terms)."""
+        due = fields.Date.today() - timedelta(days=days)
+        return cls._invoice(customer, due - timedelta(days=30), amount, **values)
+
+    @classmethod
     def _order(cls, customer, user=None, qty=1, company=None):
         env = cls.env(user=user) if user else cls.env
         company = company or cls.company
@@ -481,11 +487,6 @@ class TestCreditHold(TierPolicyCommon):
             company_ids=[Command.set(cls.company.ids)],
         )
 
-    def _overdue_invoice(self, customer, days, amount=1000.0):
-        """A posted invoice due ``days`` days ago (30-day terms)."""
-        due = fields.Date.today() - timedelta(days=days)
-        return self._invoice(customer, due - timedelta(days=30), amount)
-
     def test_f_customer_overdue_45_days_is_held_then_released(self):
         invoice = self._overdue_invoice(self.customer_f, 45)
         order = self._order(self.customer_f, user=self.salesperson)
@@ -565,6 +566,39 @@ class TestCreditHold(TierPolicyCommon):
         form.partner_id = self.contact_f
         self.assertTrue(form.crm_credit_hold)
         self.assertIn("Fritz Ltd is on credit hold", form.crm_credit_hold_message)
+
+    def test_order_paid_online_is_not_held(self):
+        """A customer who pays the quotation online is not held (Odoo's payment flow
+        confirms the order); a payment that failed holds it as before."""
+        self._overdue_invoice(self.customer_f, 45)
+        provider = self.env["payment.provider"].create(
+            {"name": "Test provider", "state": "test"}
+        )
+
+        def pay(order, state):
+            return self.env["payment.transaction"].create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": self.env.ref(
+                        "payment.payment_method_unknown"
+                    ).id,
+                    "reference": f"{order.name}-{state}",
+                    "amount": order.amount_total,
+                    "currency_id": order.currency_id.id,
+                    "partner_id": order.partner_id.id,
+                    "sale_order_ids": [Command.set(order.ids)],
+                    "state": state,
+                }
+            )
+
+        failed = self._order(self.customer_f)
+        pay(failed, "cancel")
+        with self.assertRaisesRegex(UserError, "on credit hold"):
+            failed.action_confirm()
+        paid = self._order(self.customer_f)
+        pay(paid, "done")
+        paid.action_confirm()
+        self.assertEqual(paid.state, "sale")
 
     def test_hold_starts_the_day_after_the_policy_days(self):
         self._overdue_invoice(self.customer_f, 30)

@@ -56,11 +56,6 @@ class TierBreakCommon(TierPolicyCommon):
         cls.env.user.company_ids |= other
         return other
 
-    def _overdue_invoice(self, customer, days, amount=1000.0, **values):
-        """A posted invoice due ``days`` days ago (30-day terms)."""
-        due = fields.Date.today() - timedelta(days=days)
-        return self._invoice(customer, due - timedelta(days=30), amount, **values)
-
     def _hold_rows(self, customers):
         self.env.flush_all()
         return self.Report.search(
