@@ -34,3 +34,4 @@ from . import test_voice_report_break
 from . import test_tier_policy
 from . import test_credit_hold_tour
 from . import test_tier_policy_break
+from . import test_uplift_maths
