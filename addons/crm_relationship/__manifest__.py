@@ -16,6 +16,7 @@
         "portal",
         "rating",
         "survey",
+        "base_automation",
     ],
     "data": [
         "security/crm_relationship_groups.xml",
@@ -24,6 +25,8 @@
         "data/ir_cron_data.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
+        "data/crm_next_action_rule_data.xml",
+        "data/base_automation_data.xml",
         "views/res_partner_views.xml",
         "wizard/crm_handoff_refuse_views.xml",
         "views/crm_handoff_views.xml",
@@ -59,6 +62,11 @@
         "wizard/res_partner_lost_views.xml",
         "wizard/sale_order_hold_release_views.xml",
         "views/crm_tier_policy_views.xml",
+        "wizard/crm_next_action_dismiss_views.xml",
+        "views/crm_next_action_views.xml",
+        "views/crm_next_action_rule_views.xml",
+        "views/crm_relationship_event_views.xml",
+        "report/crm_next_action_uplift_views.xml",
         # after every view file: the menus open their actions
         "views/crm_relationship_menus.xml",
     ],

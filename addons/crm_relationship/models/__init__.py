@@ -33,3 +33,6 @@ from . import survey_question
 from . import survey_survey
 from . import survey_user_input
 from . import hr_employee
+from . import crm_next_action_rule
+from . import crm_next_action
+from . import crm_relationship_event

@@ -957,19 +957,21 @@ class CrmRelationshipScore(models.Model):
             )
         )
         current = date_ref >= company._crm_today()
-        # the tiers before the recompute, only when a policy of the company writes
-        # terms or limits on tier changes (at 100k customers a copy of the column)
+        # the rows before a recompute as of today: the tier policies apply to the
+        # customers who changed tier, and each change becomes an event record that
+        # Automation Rules can act on (at 100k customers a copy of three columns)
         track = current and any(
             p.payment_term_id or p.credit_limit_mode != "none"
             for p in self.env["crm.tier.policy"]._policies_of(company).values()
         )
-        if track:
-            cr.execute(SQL("DROP TABLE IF EXISTS pg_temp.crm_tier_before"))
+        if current:
+            cr.execute(SQL("DROP TABLE IF EXISTS pg_temp.crm_score_before"))
             cr.execute(
                 SQL(
                     """
-                    CREATE TEMPORARY TABLE crm_tier_before ON COMMIT DROP AS
-                    SELECT score.partner_id, score.tier
+                    CREATE TEMPORARY TABLE crm_score_before ON COMMIT DROP AS
+                    SELECT score.partner_id, score.tier, score.churn_state,
+                           score.health_score
                       FROM crm_relationship_score score
                      WHERE score.company_id = %s AND %s
                     """,
@@ -983,6 +985,10 @@ class CrmRelationshipScore(models.Model):
             self._apply_tier_policies(company, scope)
         if current:
             self.env["stock.picking"]._refresh_crm_tier(company, targets)
+            self.env["crm.relationship.event"]._create_from_recompute(
+                company, date_ref, profile.health_drop_points
+            )
+            cr.execute(SQL("DROP TABLE pg_temp.crm_score_before"))
         cr.execute(
             SQL(
                 """
@@ -1007,7 +1013,7 @@ class CrmRelationshipScore(models.Model):
                 """
                 SELECT score.partner_id, before.tier, score.tier
                   FROM crm_relationship_score score
-                  LEFT JOIN crm_tier_before before
+                  LEFT JOIN crm_score_before before
                     ON before.partner_id = score.partner_id
                  WHERE score.company_id = %s AND %s
                    AND score.tier IS DISTINCT FROM before.tier
@@ -1017,7 +1023,6 @@ class CrmRelationshipScore(models.Model):
             )
         )
         changes = {pid: (previous, tier) for pid, previous, tier in cr.fetchall()}
-        cr.execute(SQL("DROP TABLE pg_temp.crm_tier_before"))
         self.env["res.partner"]._crm_apply_tier_policies(company, changes)
 
     def _refresh_nps(self, company, partner_ids=None, date_ref=None):

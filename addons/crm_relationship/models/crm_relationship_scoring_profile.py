@@ -107,6 +107,13 @@ class CrmRelationshipScoringProfile(models.Model):
     churn_single_lost_days = fields.Integer(
         "One purchase: lost after (days)", default=365, tracking=True
     )
+    health_drop_points = fields.Float(
+        "Health drop event from (points)",
+        default=10.0,
+        tracking=True,
+        help="A recompute as of today records a health drop event (for Automation "
+        "Rules) when a customer's health score falls by at least these points.",
+    )
     winback_cooldown_days = fields.Integer(
         "New win-back after (days)",
         default=180,

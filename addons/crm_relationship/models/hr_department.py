@@ -55,6 +55,11 @@ class HrDepartment(models.Model):
     crm_handoff_unassigned_count = fields.Integer(
         "Hand-offs to dispatch", compute="_compute_crm_dashboard", groups=SCORE_GROUP
     )
+    crm_next_action_count = fields.Integer(
+        "Next best actions to do",
+        compute="_compute_crm_dashboard",
+        groups=SCORE_GROUP,
+    )
     crm_handoff_out_count = fields.Integer(
         "Hand-offs awaited", compute="_compute_crm_dashboard", groups=SCORE_GROUP
     )
@@ -145,6 +150,15 @@ class HrDepartment(models.Model):
             [("from_department_id", "in", self.ids), *open_states],
             "from_department_id",
         )
+        actions = count(
+            "crm.next.action",
+            [
+                ("department_id", "in", self.ids),
+                ("state", "in", ("proposed", "accepted")),
+                ("is_control", "=", False),
+            ],
+            "department_id",
+        )
         members = self.env["crm.account.team.member"]._read_group(
             [("department_id", "in", self.ids)],
             ["department_id"],
@@ -168,6 +182,7 @@ class HrDepartment(models.Model):
             department.crm_handoff_unassigned_count = unassigned.get(department.id, 0)
             department.crm_handoff_overdue_count = overdue.get(department.id, 0)
             department.crm_handoff_out_count = outgoing.get(department.id, 0)
+            department.crm_next_action_count = actions.get(department.id, 0)
             department.crm_tier_up_count = sum(
                 total
                 for partner, direction, total in changes
@@ -268,6 +283,12 @@ class HrDepartment(models.Model):
             )
             action["domain"] = handoff_domains[figure]
             action["context"] = {"default_from_department_id": self.id}
+        elif figure == "next_actions":
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "crm_relationship.crm_next_action_action"
+            )
+            action["domain"] = [("department_id", "=", self.id)]
+            action["context"] = {"search_default_open": 1}
         elif figure == "customers":
             action = self.env["ir.actions.act_window"]._for_xml_id(
                 "crm_relationship.crm_relationship_score_action"

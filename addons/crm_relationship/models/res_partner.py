@@ -110,6 +110,13 @@ class ResPartner(models.Model):
     handoff_ids = fields.One2many(
         "crm.handoff", "partner_id", string="Hand-offs", groups=SCORE_GROUP
     )
+    crm_next_action_ids = fields.One2many(
+        "crm.next.action",
+        "partner_id",
+        string="Next best actions",
+        domain=[("state", "in", ("proposed", "accepted")), ("is_control", "=", False)],
+        groups=SCORE_GROUP,
+    )
     handoff_open_count = fields.Integer(
         compute="_compute_handoff_open_count",
         string="Open hand-offs",

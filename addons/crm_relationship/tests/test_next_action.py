@@ -1,0 +1,575 @@
+"""Next best actions: generation, routing, control groups, states, uplift; events for
+Automation Rules. Every figure is worked out by hand."""
+
+from datetime import timedelta
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
+
+from ..tools import uplift
+from .common import HEAD, MANAGER, USER, RelationshipScoringCommon
+
+
+@tagged("post_install", "-at_install")
+class TestNextAction(RelationshipScoringCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Action = cls.env["crm.next.action"]
+        cls.Rule = cls.env["crm.next.action.rule"]
+        # only the rules of each test
+        cls.Rule.search([]).active = False
+        Department = cls.env["hr.department"]
+        cls.finance = Department.create({"name": "Finance", "crm_function": "finance"})
+        cls.sales = Department.create({"name": "Sales", "crm_function": "sales"})
+        cls.logistics = Department.create(
+            {"name": "Logistics", "crm_function": "logistics"}
+        )
+        cls.finance_head = cls._person("nba_finhead", HEAD, cls.finance)
+        cls.clerk = cls._person("nba_clerk", USER, cls.finance)
+        cls.seller = cls._person("nba_seller", USER, cls.sales)
+        cls.logistics_head = cls._person("nba_loghead", HEAD, cls.logistics)
+        cls.finance.manager_id = cls.finance_head.employee_id
+        cls.logistics.manager_id = cls.logistics_head.employee_id
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Overdue Ltd", "is_company": True, "user_id": cls.seller.id}
+        )
+        cls.today = cls.company._crm_today()
+        cls.overdue_rule = cls.Rule.create(
+            {
+                "name": "Collect",
+                "kind": "overdue_payment",
+                "control_share": 0,
+                "outcome": "activity",
+            }
+        )
+
+    @classmethod
+    def _person(cls, login, groups, department):
+        user = new_test_user(
+            cls.env,
+            login=login,
+            name=login,
+            groups=groups,
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+        cls.env["hr.employee"].create(
+            {
+                "name": login,
+                "user_id": user.id,
+                "department_id": department.id,
+                "company_id": cls.company.id,
+            }
+        )
+        return user
+
+    def _generate(self):
+        self.Action._cron_generate(self.company)
+
+    def _actions(self, rule=None, partner=None):
+        domain = [("rule_id", "=", (rule or self.overdue_rule).id)]
+        if partner:
+            domain.append(("partner_id", "=", partner.id))
+        return self.Action.search(domain)
+
+    def _overdue_invoice(self, partner, amount, days_late=10):
+        # 30-day terms: invoiced 40 days ago is 10 days overdue
+        return self._invoice(
+            partner, self.today - timedelta(days=30 + days_late), amount
+        )
+
+    # ------------------------------------------------------------------
+    # Overdue payment: finance, and none once paid
+    # ------------------------------------------------------------------
+    def test_overdue_customer_gets_a_finance_action_and_none_when_paid(self):
+        invoice = self._overdue_invoice(self.customer, 1200.0)
+        self._generate()
+        action = self._actions(partner=self.customer)
+        self.assertEqual(len(action), 1)
+        self.assertEqual(action.kind, "overdue_payment")
+        self.assertEqual(action.state, "proposed")
+        self.assertEqual(action.department_id, self.finance)
+        # no account team member in finance: the head of the department
+        self.assertEqual(action.user_id, self.finance_head)
+        self.assertFalse(action.is_control)
+        self.assertAlmostEqual(action.amount, 1200.0)
+        self.assertEqual(action.count, 1)
+        self.assertIn("overdue on 1 invoices", action.reason)
+        # a second run proposes nothing new
+        self._generate()
+        self.assertEqual(len(self._actions(partner=self.customer)), 1)
+        # paid: the proposal no longer applies, and no new one comes
+        self._pay(invoice, self.today)
+        self._generate()
+        self.assertEqual(action.state, "expired")
+        self.assertEqual(action.date_closed, self.today)
+        self.assertFalse(
+            self._actions(partner=self.customer).filtered(
+                lambda a: a.state == "proposed"
+            )
+        )
+
+    def test_paid_before_the_generation_gets_nothing(self):
+        invoice = self._overdue_invoice(self.customer, 500.0)
+        self._pay(invoice, self.today)
+        not_due = self._invoice(self.customer, self.today - timedelta(days=5), 800.0)
+        self._generate()
+        self.assertFalse(self._actions(partner=self.customer))
+        self.assertTrue(not_due.amount_residual)
+
+    def test_threshold_partial_payment_and_open_credit(self):
+        self.overdue_rule.threshold = 300.0
+        invoice = self._overdue_invoice(self.customer, 1000.0)
+        # 1,000 overdue less 750 paid: 250, under the threshold
+        self._pay(invoice, self.today, amount=750.0)
+        other = self.env["res.partner"].create({"name": "Credit Co"})
+        self._overdue_invoice(other, 1000.0)
+        # an open credit note of 800 leaves 200 owed, under the threshold
+        self._invoice(other, self.today, 800.0, move_type="out_refund")
+        third = self.env["res.partner"].create({"name": "Owes Co"})
+        self._overdue_invoice(third, 400.0)
+        self._generate()
+        self.assertFalse(self._actions(partner=self.customer))
+        self.assertFalse(self._actions(partner=other))
+        self.assertAlmostEqual(self._actions(partner=third).amount, 400.0)
+
+    def test_contact_invoices_count_for_the_company(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Buyer", "parent_id": self.customer.id}
+        )
+        self._overdue_invoice(contact, 300.0)
+        self._generate()
+        action = self._actions()
+        self.assertEqual(action.partner_id, self.customer)
+
+    def test_account_team_member_of_the_department_is_responsible(self):
+        self.env["crm.account.team.member"].create(
+            {"partner_id": self.customer.id, "user_id": self.clerk.id}
+        )
+        self._overdue_invoice(self.customer, 100.0)
+        self._generate()
+        self.assertEqual(self._actions().user_id, self.clerk)
+
+    def test_priority_from_the_customer_value(self):
+        self._overdue_invoice(self.customer, 100.0)
+        self.Score.recompute(company_ids=self.company.ids)
+        score = self._score(self.customer)
+        self._generate()
+        action = self._actions()
+        expected = {"A": "3", "B": "2", "C": "1"}[score.abc_class]
+        self.assertEqual(action.priority, expected)
+        self.assertAlmostEqual(action.value, score.clv_historical)
+
+    # ------------------------------------------------------------------
+    # Control group
+    # ------------------------------------------------------------------
+    def _at_risk_customers(self, count):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Risk {i}", "is_company": True} for i in range(count)]
+        )
+        # sudo: score rows are the recompute's; here made by hand
+        self.Score.sudo().create(
+            [
+                {
+                    "partner_id": p.id,
+                    "company_id": self.company.id,
+                    "churn_state": "at_risk",
+                }
+                for p in partners
+            ]
+        )
+        return partners
+
+    def test_control_share_holds_back_exactly_twenty_of_a_hundred(self):
+        self._at_risk_customers(100)
+        rule = self.Rule.create(
+            {
+                "name": "Win back",
+                "kind": "churn_risk",
+                "control_share": 20,
+                "outcome": "opportunity",
+            }
+        )
+        self._generate()
+        actions = self._actions(rule)
+        self.assertEqual(len(actions), 100)
+        control = actions.filtered("is_control")
+        self.assertEqual(len(control), 20)
+        # the control group receives no action: nobody sees them, nobody can act
+        seller_sees = self.Action.with_user(self.seller).search(
+            [("rule_id", "=", rule.id)]
+        )
+        self.assertEqual(len(seller_sees), 80)
+        self.assertFalse(seller_sees.filtered("is_control"))
+        with self.assertRaises(UserError):
+            control[:1].action_accept()
+        # deterministic per rule and customer: drawn again, the same customers
+        held = set(control.partner_id.ids)
+        self.env.cr.execute(
+            SQL("DELETE FROM crm_next_action WHERE rule_id = %s", rule.id)
+        )
+        self.Action.invalidate_model()
+        self._generate()
+        self.assertEqual(
+            set(self._actions(rule).filtered("is_control").partner_id.ids), held
+        )
+
+    def test_control_share_stays_exact_over_small_batches(self):
+        rule = self.Rule.create(
+            {"name": "Win back", "kind": "churn_risk", "control_share": 20}
+        )
+        # one new eligible customer a day: a batch of one would never be held back
+        for _day in range(10):
+            self._at_risk_customers(1)
+            self._generate()
+        actions = self._actions(rule)
+        self.assertEqual(len(actions), 10)
+        self.assertEqual(len(actions.filtered("is_control")), 2)
+
+    def test_control_share_must_be_a_share(self):
+        for share in (-1, 100, 150):
+            with self.assertRaises(ValidationError):
+                self.Rule.create(
+                    {"name": "Bad", "kind": "churn_risk", "control_share": share}
+                )
+
+    # ------------------------------------------------------------------
+    # States: accept, dismiss, done, expire
+    # ------------------------------------------------------------------
+    def test_dismissing_records_the_reason_and_pauses_the_rule(self):
+        self._overdue_invoice(self.customer, 100.0)
+        self._generate()
+        action = self._actions()
+        wizard = (
+            self.env["crm.next.action.dismiss"]
+            .with_user(self.finance_head)
+            .with_context(active_model="crm.next.action", active_ids=action.ids)
+            .create({"reason": "Customer disputes the invoice"})
+        )
+        wizard.action_dismiss()
+        self.assertEqual(action.state, "dismissed")
+        self.assertEqual(action.dismiss_reason, "Customer disputes the invoice")
+        self.assertIn("Customer disputes the invoice", action.message_ids[0].body)
+        with self.assertRaises(UserError):
+            action.action_dismiss("again")
+        with self.assertRaises(UserError):
+            self._actions().action_dismiss("  ")
+        # still overdue, but dismissed less than the pause ago: nothing new
+        self._generate()
+        self.assertEqual(len(self._actions()), 1)
+
+    def test_accepting_creates_the_activity(self):
+        self._overdue_invoice(self.customer, 100.0)
+        self._generate()
+        action = self._actions().with_user(self.finance_head)
+        action.action_accept()
+        self.assertEqual(action.state, "accepted")
+        self.assertEqual(action.accepted_by_id, self.finance_head)
+        activity = self.customer.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.finance_head)
+        self.assertEqual(activity.summary, "Collect")
+        with self.assertRaises(UserError):
+            action.action_accept()
+        action.action_done()
+        self.assertEqual(action.state, "done")
+
+    def test_accepting_creates_the_handoff_for_the_receiving_department(self):
+        customer = self.env["res.partner"].create({"name": "Late Co"})
+        picking = self._deliver(
+            customer, self.today - timedelta(days=2), self.today - timedelta(days=5)
+        )
+        self.assertFalse(picking.delivered_on_time)
+        rule = self.Rule.create(
+            {
+                "name": "Explain the late delivery",
+                "kind": "late_delivery",
+                "control_share": 0,
+                "outcome": "handoff",
+                "handoff_department_id": self.sales.id,
+            }
+        )
+        self._generate()
+        action = self._actions(rule)
+        self.assertEqual(action.department_id, self.logistics)
+        self.assertEqual(action.count, 1)
+        queue = self.Action.with_user(self.logistics_head).search(
+            [("department_id.manager_id.user_id", "=", self.logistics_head.id)]
+        )
+        self.assertEqual(queue, action)
+        queue.action_accept()
+        handoff = action.handoff_id
+        self.assertEqual(handoff.from_department_id, self.logistics)
+        self.assertEqual(handoff.to_department_id, self.sales)
+        self.assertEqual(handoff.partner_id, customer)
+        # the receiving department sees it
+        self.assertIn(
+            handoff, self.env["crm.handoff"].with_user(self.seller).search([])
+        )
+
+    def test_accepting_creates_the_opportunity(self):
+        partners = self._at_risk_customers(1)
+        partners.user_id = self.seller
+        rule = self.Rule.create(
+            {
+                "name": "Win back",
+                "kind": "churn_risk",
+                "control_share": 0,
+                "outcome": "opportunity",
+            }
+        )
+        self._generate()
+        action = self._actions(rule)
+        self.assertEqual(action.department_id, self.sales)
+        self.assertEqual(action.user_id, self.seller)
+        action.with_user(self.seller).action_accept()
+        self.assertEqual(action.lead_id.partner_id, partners)
+        self.assertEqual(action.lead_id.type, "opportunity")
+        self.assertEqual(action.lead_id.user_id, self.seller)
+
+    def test_unaccepted_proposals_expire(self):
+        self._overdue_invoice(self.customer, 100.0)
+        self._generate()
+        action = self._actions()
+        action.date_expiry = self.today - timedelta(days=1)
+        self._generate()
+        self.assertEqual(action.state, "expired")
+        # still overdue and not paused by an expiry: a new proposal
+        self.assertEqual(
+            len(self._actions().filtered(lambda a: a.state == "proposed")), 1
+        )
+
+    # ------------------------------------------------------------------
+    # Access
+    # ------------------------------------------------------------------
+    def test_access_per_group_and_company(self):
+        self._overdue_invoice(self.customer, 100.0)
+        self._generate()
+        action = self._actions()
+        # finance sees it, sales does not (another department, not theirs)
+        self.assertEqual(self.Action.with_user(self.clerk).search([]), action)
+        self.assertFalse(self.Action.with_user(self.seller).search([]))
+        with self.assertRaises(AccessError):
+            self.Action.with_user(self.clerk).create(
+                {
+                    "partner_id": self.customer.id,
+                    "company_id": self.company.id,
+                    "rule_id": self.overdue_rule.id,
+                    "kind": "overdue_payment",
+                }
+            )
+        with self.assertRaises(AccessError):
+            self.overdue_rule.with_user(self.finance_head).write({"threshold": 5})
+        other = self.env["res.company"].create({"name": "Other Co"})
+        stranger = new_test_user(
+            self.env,
+            login="nba_stranger",
+            groups=MANAGER,
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        self.assertFalse(self.Action.with_user(stranger).search([]))
+
+    def test_other_company_documents_do_not_leak(self):
+        other = self.env["res.company"].create({"name": "Other Co"})
+        self.env.user.company_ids += other
+        self._generate()
+        self.Action._cron_generate(other)
+        self.assertFalse(self.Action.search([("company_id", "=", other.id)]))
+
+    # ------------------------------------------------------------------
+    # Uplift: constructed revenues
+    # ------------------------------------------------------------------
+    def test_uplift_of_constructed_revenues(self):
+        rule = self.Rule.create(
+            {
+                "name": "Win back",
+                "kind": "churn_risk",
+                "control_share": 50,
+                "measure_days": 30,
+            }
+        )
+        self._at_risk_customers(6)
+        self._generate()
+        actions = self._actions(rule)
+        proposed = self.today - timedelta(days=60)
+        actions.write({"date_proposed": proposed})
+        treated = actions.filtered(lambda a: not a.is_control).partner_id
+        control = actions.filtered("is_control").partner_id
+        self.assertEqual((len(treated), len(control)), (3, 3))
+        inside = proposed + timedelta(days=10)
+        # treated: 300, 100 (150 less a 50 credit note), 0 -> mean 133.33
+        self._invoice(treated[0], inside, 300.0)
+        self._invoice(treated[1], inside, 150.0)
+        self._invoice(treated[1], inside, 50.0, move_type="out_refund")
+        # control: 60, 0, 0 -> mean 20; an invoice after the window does not count
+        self._invoice(control[0], inside, 60.0)
+        self._invoice(control[1], proposed + timedelta(days=31), 999.0)
+        self.env["crm.next.action.uplift"]._refresh(self.company)
+        row = self.env["crm.next.action.uplift"].search([("rule_id", "=", rule.id)])
+        self.assertEqual(len(row), 1)
+        self.assertEqual((row.treated_count, row.control_count), (3, 3))
+        self.assertAlmostEqual(row.treated_revenue, 400.0 / 3, places=2)
+        self.assertAlmostEqual(row.control_revenue, 20.0, places=2)
+        self.assertAlmostEqual(row.revenue_uplift, 400.0 / 3 - 20.0, places=2)
+        expected = uplift.mean_difference(
+            (3, 400.0 / 3, _var([300.0, 100.0, 0.0])), (3, 20.0, _var([60.0, 0, 0]))
+        )
+        self.assertAlmostEqual(row.revenue_low, expected["low"], places=2)
+        self.assertAlmostEqual(row.revenue_high, expected["high"], places=2)
+        self.assertAlmostEqual(row.treated_purchase_rate, 200.0 / 3, places=2)
+        self.assertAlmostEqual(row.control_purchase_rate, 100.0 / 3, places=2)
+        self.assertTrue(row.window_complete)
+        # three customers a side cannot show such an effect
+        self.assertFalse(row.significant)
+        self.assertIn("Not distinguishable from zero", row.conclusion)
+
+
+def _var(values):
+    mean = sum(values) / len(values)
+    return sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+
+
+@tagged("post_install", "-at_install")
+class TestRelationshipEvents(RelationshipScoringCommon):
+    """Tier, churn and health changes become records that Automation Rules act on."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Event Co", "is_company": True}
+        )
+        today = cls.company._crm_today()
+        cls._invoice(cls.customer, today - timedelta(days=20), 500.0)
+        cls.Event = cls.env["crm.relationship.event"]
+
+    def _set_row(self, **values):
+        """Make the score row look as it was before a change, in SQL as the
+        recompute writes it."""
+        self.env.flush_all()
+        assignments = SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(column), value)
+            for column, value in values.items()
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_relationship_score SET %s WHERE partner_id = %s",
+                assignments,
+                self.customer.id,
+            )
+        )
+        self.env.invalidate_all()
+
+    def test_automation_rule_on_a_tier_change_fires_once_per_change(self):
+        automation = self.env["base.automation"].create(
+            {
+                "name": "Tier change: note it",
+                "model_id": self.env.ref(
+                    "crm_relationship.model_crm_relationship_event"
+                ).id,
+                "trigger": "on_create_or_write",
+                "filter_domain": "[('kind', '=', 'tier_change')]",
+            }
+        )
+        self.env["ir.actions.server"].create(
+            {
+                "name": "Activity",
+                "base_automation_id": automation.id,
+                "model_id": automation.model_id.id,
+                "usage": "base_automation",
+                "state": "next_activity",
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                "activity_summary": "Tier moved",
+                "activity_user_type": "specific",
+                "activity_user_id": self.env.user.id,
+            }
+        )
+        self.Score.recompute(company_ids=self.company.ids)
+        tier = self._score(self.customer).tier
+        # scored for the first time: nothing changed, no event
+        self.assertFalse(self.Event.search([("partner_id", "=", self.customer.id)]))
+        other = "F" if tier != "F" else "A"
+        self._set_row(tier=other)
+        self.Score.recompute(company_ids=self.company.ids)
+        events = self.Event.search(
+            [("partner_id", "=", self.customer.id), ("kind", "=", "tier_change")]
+        )
+        self.assertEqual(len(events), 1)
+        self.assertEqual((events.old_tier, events.new_tier), (other, tier))
+        self.assertEqual(events.direction, "up" if other > tier else "down")
+        self.assertEqual(events.activity_ids.summary, "Tier moved")
+        # recomputed again without a change: no new event, the rule does not fire
+        self.Score.recompute(company_ids=self.company.ids)
+        self.assertEqual(
+            self.Event.search_count(
+                [("partner_id", "=", self.customer.id), ("kind", "=", "tier_change")]
+            ),
+            1,
+        )
+        self.assertEqual(
+            self.env["mail.activity"].search_count(
+                [("res_model", "=", "crm.relationship.event")]
+            ),
+            1,
+        )
+
+    def test_churn_change_and_health_drop(self):
+        self.Score.recompute(company_ids=self.company.ids)
+        score = self._score(self.customer)
+        health, churn = score.health_score, score.churn_state
+        self.assertEqual(churn, "active")
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(
+            self.company
+        )
+        profile.health_drop_points = 5.0
+        self._set_row(churn_state="lost", health_score=health + 5.0)
+        self.Score.recompute(company_ids=self.company.ids)
+        events = self.Event.search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(sorted(events.mapped("kind")), ["churn_change", "health_drop"])
+        churn_event = events.filtered(lambda e: e.kind == "churn_change")
+        self.assertEqual(churn_event.old_churn_state, "lost")
+        self.assertEqual(churn_event.direction, "up")
+        drop = events.filtered(lambda e: e.kind == "health_drop")
+        self.assertAlmostEqual(drop.health_delta, -5.0, places=1)
+        # a drop under the profile's points is no event
+        self._set_row(health_score=health + 4.9)
+        self.Score.recompute(company_ids=self.company.ids)
+        self.assertEqual(
+            len(self.Event.search([("partner_id", "=", self.customer.id)])), 2
+        )
+
+    def test_recompute_of_a_past_date_makes_no_event(self):
+        self.Score.recompute(company_ids=self.company.ids)
+        self._set_row(tier="F", churn_state="lost")
+        self.Score.recompute(
+            company_ids=self.company.ids,
+            date_ref=self.company._crm_today() - timedelta(days=1),
+        )
+        self.assertFalse(self.Event.search([("partner_id", "=", self.customer.id)]))
+
+    def test_example_rules_ship_inactive(self):
+        for xmlid in ("tier_drop", "customer_lost", "health_drop"):
+            rule = self.env.ref(f"crm_relationship.base_automation_{xmlid}")
+            self.assertFalse(rule.active)
+            self.assertEqual(rule.model_id.model, "crm.relationship.event")
+            self.assertTrue(rule.action_server_ids)
+
+    def test_example_health_drop_rule_creates_the_handoff(self):
+        Department = self.env["hr.department"]
+        sales = Department.create({"name": "Sales", "crm_function": "sales"})
+        service = Department.create({"name": "Service", "crm_function": "service"})
+        self.env.ref("crm_relationship.base_automation_health_drop").active = True
+        self.Score.recompute(company_ids=self.company.ids)
+        health = self._score(self.customer).health_score
+        self._set_row(health_score=health + 30.0)
+        self.Score.recompute(company_ids=self.company.ids)
+        handoff = self.env["crm.handoff"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(len(handoff), 1)
+        self.assertEqual(
+            (handoff.from_department_id, handoff.to_department_id), (sales, service)
+        )
