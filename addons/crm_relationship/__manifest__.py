@@ -16,6 +16,7 @@
         "portal",
         "rating",
         "survey",
+        "mass_mailing",
     ],
     "data": [
         "security/crm_relationship_groups.xml",
@@ -59,6 +60,8 @@
         "wizard/res_partner_lost_views.xml",
         "wizard/sale_order_hold_release_views.xml",
         "views/crm_tier_policy_views.xml",
+        "views/mailing_mailing_views.xml",
+        "wizard/crm_relationship_score_mailing_views.xml",
         # after every view file: the menus open their actions
         "views/crm_relationship_menus.xml",
     ],

@@ -33,3 +33,4 @@ from . import survey_question
 from . import survey_survey
 from . import survey_user_input
 from . import hr_employee
+from . import mailing_mailing

@@ -35,3 +35,4 @@ from . import test_tier_policy
 from . import test_credit_hold_tour
 from . import test_tier_policy_break
 from . import test_uplift_maths
+from . import test_segment_mailing
