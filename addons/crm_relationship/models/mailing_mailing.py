@@ -99,10 +99,11 @@ class MailingMailing(models.Model):
     # Uplift, computed at each read once the window has passed
     crm_uplift_state = fields.Selection(
         [("none", "No control group"), ("waiting", "Waiting"), ("done", "Measured")],
+        "Uplift state",
         compute="_compute_crm_uplift",
     )
     crm_measured_from = fields.Date("Measured from", compute="_compute_crm_uplift")
-    crm_uplift_status = fields.Char(compute="_compute_crm_uplift")
+    crm_uplift_status = fields.Char("Uplift status", compute="_compute_crm_uplift")
     crm_treated_count = fields.Integer("Recipients", compute="_compute_crm_uplift")
     crm_control_count = fields.Integer("Control", compute="_compute_crm_uplift")
     crm_treated_revenue = fields.Monetary(

@@ -131,7 +131,7 @@ class CrmRelationshipScoreMailing(models.TransientModel):
         for wizard in self:
             if not 0 <= wizard.control_share < 100:
                 raise ValidationError(
-                    _("The control share must be at least 0 %% and less than 100 %%.")
+                    _("The control share must be at least 0 % and less than 100 %.")
                 )
 
     # ------------------------------------------------------------
