@@ -207,6 +207,17 @@ class TestSegmentMailing(RelationshipScoringCommon):
         wizard = self._wizard(scores=self.scores[:49], control_share=20.0)
         self.assertEqual(wizard.customer_count, 49)
 
+    def test_views_load_for_a_marketer(self):
+        for model, view in (
+            ("mailing.mailing", "form"),
+            ("crm.relationship.score.mailing", "form"),
+            ("crm.relationship.score", "list"),
+        ):
+            views = self.env[model].with_user(self.marketer).get_views([(False, view)])
+            self.assertTrue(views["views"][view]["arch"], model)
+        action = self.env.ref("crm_relationship.crm_relationship_score_mailing_action")
+        self.assertEqual(action.binding_model_id.model, "crm.relationship.score")
+
     def test_access(self):
         seller = new_test_user(self.env, login="sm_seller", groups=USER)
         with self.assertRaises(AccessError):
