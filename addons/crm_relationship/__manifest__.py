@@ -17,6 +17,7 @@
         "rating",
         "survey",
         "base_automation",
+        "mass_mailing",
     ],
     "data": [
         "security/crm_relationship_groups.xml",
@@ -67,6 +68,8 @@
         "views/crm_next_action_rule_views.xml",
         "views/crm_relationship_event_views.xml",
         "report/crm_next_action_uplift_views.xml",
+        "views/mailing_mailing_views.xml",
+        "wizard/crm_relationship_score_mailing_views.xml",
         # after every view file: the menus open their actions
         "views/crm_relationship_menus.xml",
     ],

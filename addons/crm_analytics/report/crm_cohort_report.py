@@ -1,7 +1,8 @@
 from urllib.parse import urlencode
 
-from odoo import api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 # what both views read: posted customer invoices
 _INVOICE_DEPENDS = {
@@ -165,6 +166,44 @@ class CrmCohortReport(models.Model):
             "url": f"/crm_analytics/cohorts/xlsx?{query}",
             "target": "download",
         }
+
+    def action_segment_mailing(self):
+        """A mailing to the cohort's customers, with a control group (the segment
+        mailing of crm_relationship): the customers whose first purchase, in the
+        row's company, fell in the cohort month."""
+        self.ensure_one()
+        self.check_access("read")
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT commercial_partner_id
+                  FROM account_move
+                 WHERE move_type = 'out_invoice'
+                   AND state = 'posted'
+                   AND company_id = %s
+                   AND invoice_date IS NOT NULL
+                   AND commercial_partner_id IS NOT NULL
+                 GROUP BY commercial_partner_id
+                HAVING date_trunc('month', MIN(invoice_date))::date = %s
+                """,
+                self.company_id.id,
+                self.cohort_month,
+            )
+        )
+        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_relationship_score_mailing_action"
+        )
+        action["context"] = {
+            "default_partner_ids": [Command.set(partner_ids)],
+            "default_company_id": self.company_id.id,
+            "default_segment": _(
+                "Cohort of %(month)s",
+                month=format_date(self.env, self.cohort_month, date_format="MMM y"),
+            ),
+        }
+        return action
 
     # ------------------------------------------------------------
     # EXPORT

@@ -4,7 +4,7 @@ import openpyxl
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from odoo.addons.crm_analytics.controllers.main import XLSX_MIMETYPE
 from odoo.addons.crm_relationship.tests.common import RelationshipScoringCommon
@@ -206,6 +206,32 @@ class TestCohortReport(CohortCommon):
         first = data["cohorts"][0][2]
         self.assertEqual([first[n][0] for n in range(4)], [2, 1, 1, 1])
         self.assertTrue(data["churn"])
+
+    def test_segment_mailing_of_a_cohort(self):
+        """The first cohort's button opens the segment mailing with its customers,
+        Alpha and Beta, neither without an address: two excluded."""
+        marketer = new_test_user(
+            self.env,
+            login="cohort_marketer",
+            groups=USER + ",mass_mailing.group_mass_mailing_user",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        self.env.flush_all()
+        row = (
+            self.env["crm.cohort.report"]
+            .with_user(marketer)
+            .search([("cohort_month", "=", self.m0), ("months_since", "=", 0)])
+        )
+        action = row.action_segment_mailing()
+        Wizard = self.env[action["res_model"]].with_user(marketer)
+        with Form(Wizard.with_context(**action["context"])) as form:
+            form.subject = "Welcome back"
+        wizard = form.record
+        self.assertEqual(wizard.partner_ids, self.alpha + self.beta)
+        self.assertEqual(wizard.company_id, self.company)
+        self.assertTrue(wizard.segment.startswith("Cohort of "), wizard.segment)
+        self.assertEqual((wizard.customer_count, wizard.excluded_count), (2, 2))
 
     def test_export_action(self):
         action = self.env["crm.cohort.report"].action_export_xlsx()

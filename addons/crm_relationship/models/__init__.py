@@ -36,3 +36,4 @@ from . import hr_employee
 from . import crm_next_action_rule
 from . import crm_next_action
 from . import crm_relationship_event
+from . import mailing_mailing

@@ -37,3 +37,4 @@ from . import test_tier_policy_break
 from . import test_uplift_maths
 from . import test_next_action
 from . import test_next_action_tour
+from . import test_segment_mailing

@@ -5,7 +5,10 @@ creates reaches Sales."""
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
-USER = "base.group_user,sales_team.group_sale_salesman,crm_relationship.group_relationship_user"
+USER = (
+    "base.group_user,sales_team.group_sale_salesman,"
+    "crm_relationship.group_relationship_user"
+)
 HEAD = "base.group_user,crm_relationship.group_department_head"
 
 
