@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools import cron, dates
+from ..tools import control, cron, dates
 from .crm_next_action_rule import KIND_FUNCTION, KINDS, PRIORITIES
 
 _logger = logging.getLogger(__name__)
@@ -356,8 +356,9 @@ class CrmNextAction(models.Model):
         """Insert one proposal per new eligible customer. The control group keeps
         the rule's share exact over its whole history in the company: of all the
         customers the rule ever proposed to, ``round(share x n)`` are held back; the
-        new ones held back are those first in the order of ``md5(rule, customer)``,
-        a fixed, random-looking order that depends only on the rule and the
+        new ones held back are those first in the order of ``md5(rule:customer)``
+        (``tools/control.py``'s ``hash_order`` with the rule's id as seed), a
+        fixed, random-looking order that depends only on the rule and the
         customer."""
         cr = self.env.cr
         department = rule._department_for(company)
@@ -394,9 +395,7 @@ class CrmNextAction(models.Model):
         new = cr.fetchone()[0]
         if not new:
             return
-        share = rule.control_share / 100.0
-        # round half up, as a person counts "20 % of 100"
-        held = int(share * (before + new) + 0.5) - before_control
+        held = control.control_size(rule.control_share, before + new) - before_control
         held = max(0, min(new, held))
         # the responsible person: for a sales action the salesperson; otherwise
         # the customer's account team member in the department; then the head

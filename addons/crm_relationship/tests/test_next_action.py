@@ -8,6 +8,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
 from ..tools import uplift
+from ..tools.control import hash_order
 from .common import HEAD, MANAGER, USER, RelationshipScoringCommon
 
 
@@ -205,8 +206,10 @@ class TestNextAction(RelationshipScoringCommon):
         self.assertFalse(seller_sees.filtered("is_control"))
         with self.assertRaises(UserError):
             control[:1].action_accept()
-        # deterministic per rule and customer: drawn again, the same customers
+        # deterministic per rule and customer: the first 20 in md5(rule:customer)
+        # order (tools/control.py); drawn again, the same customers
         held = set(control.partner_id.ids)
+        self.assertEqual(held, set(hash_order(rule.id, actions.partner_id.ids)[:20]))
         self.env.cr.execute(
             SQL("DELETE FROM crm_next_action WHERE rule_id = %s", rule.id)
         )
