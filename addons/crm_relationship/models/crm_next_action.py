@@ -278,6 +278,14 @@ class CrmNextAction(models.Model):
         # department's actions
         actions = self.sudo()
         companies = companies or actions.env["res.company"].search([])
+        actions._generate_all(companies)
+        actions.env["crm.next.action.uplift"]._refresh(companies)
+        return True
+
+    def _generate_all(self, companies):
+        """Every active rule in every one of ``companies``, one committed step per
+        company and rule outside tests."""
+        actions = self.sudo()
         rules = actions.env["crm.next.action.rule"].search([])
         steps = [
             (company, rule)
@@ -288,8 +296,6 @@ class CrmNextAction(models.Model):
         for done, (company, rule) in enumerate(steps, start=1):
             actions._generate(company, rule)
             cron.commit_progress(actions.env, done, len(steps) - done)
-        actions.env["crm.next.action.uplift"]._refresh(companies)
-        return True
 
     def _generate(self, company, rule):
         """One rule in one company, in SQL: the eligible customers go to a temporary

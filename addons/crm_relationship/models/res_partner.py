@@ -584,6 +584,13 @@ class ResPartner(models.Model):
 
         return len(DemoDataGenerator(self.env, seed=seed).generate_service())
 
+    def _crm_relationship_generate_demo_actions(self, seed=42):
+        """Demo: next best actions with four months of history (called from demo
+        XML, after the scoring)."""
+        from ..tools.demo_generator import DemoDataGenerator
+
+        return len(DemoDataGenerator(self.env, seed=seed).generate_actions())
+
     # ------------------------------------------------------------
     # LOYALTY MEMBERSHIP
     # ------------------------------------------------------------

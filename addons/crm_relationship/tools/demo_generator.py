@@ -32,6 +32,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, fields
 from odoo.tools import SQL, float_round
 
+from .demo_actions import ActionsDemoMixin
 from .demo_collaboration import CollaborationDemoMixin
 from .demo_service import ServiceDemoMixin
 from .demo_voice import VoiceDemoMixin
@@ -276,7 +277,9 @@ class DemoPlan:
         return quantities
 
 
-class DemoDataGenerator(CollaborationDemoMixin, VoiceDemoMixin, ServiceDemoMixin):
+class DemoDataGenerator(
+    CollaborationDemoMixin, VoiceDemoMixin, ServiceDemoMixin, ActionsDemoMixin
+):
     """Plan (pure Python, deterministic), then write (ORM, batched) a B2B company."""
 
     def __init__(self, env, seed=42, date_ref=None):
