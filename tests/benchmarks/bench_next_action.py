@@ -60,9 +60,7 @@ def main():
         Department = env["hr.department"]
         for function in ("finance", "logistics", "sales", "service"):
             if not Department.search([("crm_function", "=", function)], limit=1):
-                Department.create(
-                    {"name": function.title(), "crm_function": function}
-                )
+                Department.create({"name": function.title(), "crm_function": function})
         Action = env["crm.next.action"]
         cr.execute(SQL("DELETE FROM crm_next_action WHERE company_id = %s", company.id))
         rules = env["crm.next.action.rule"].search([])
@@ -110,7 +108,9 @@ def main():
         Action._cron_generate(company)
         result["generate_again_s"] = round(time.perf_counter() - start, 3)
         cr.execute(
-            SQL("SELECT COUNT(*) FROM crm_next_action WHERE company_id = %s", company.id)
+            SQL(
+                "SELECT COUNT(*) FROM crm_next_action WHERE company_id = %s", company.id
+            )
         )
         result["actions_after_again"] = cr.fetchone()[0]
         result["uplift_rows"] = env["crm.next.action.uplift"].search_count(
