@@ -62,9 +62,11 @@ class CrmRelationshipScore(models.Model):
             weights["alive"] = profile.weight_alive
         return weights
 
-    def _recompute_company(self, company, date_ref, partner_ids=None, **kwargs):
-        result = super()._recompute_company(company, date_ref, partner_ids, **kwargs)
-        self._apply_model_churn(company, partner_ids)
+    def _after_upsert(self, company, targets):
+        # before the snapshot and the churn-change events: both must see the churn
+        # state the row ends with
+        result = super()._after_upsert(company, targets)
+        self._apply_model_churn(company, targets)
         return result
 
     def _apply_model_churn(self, company, partner_ids=None):

@@ -11,3 +11,4 @@ from . import test_time_zones
 from . import test_kpi_point_in_time
 from . import test_scorecard_tour
 from . import test_kpi_voice
+from . import test_model_churn_events

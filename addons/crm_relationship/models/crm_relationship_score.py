@@ -980,6 +980,7 @@ class CrmRelationshipScore(models.Model):
                 )
             )
         cr.execute(self._upsert_sql(company, profile, date_ref))
+        self._after_upsert(company, targets)
         self._snapshot(company, date_ref, scope)
         if track:
             self._apply_tier_policies(company, scope)
@@ -1003,6 +1004,10 @@ class CrmRelationshipScore(models.Model):
         )
         self.invalidate_model()
         self._refresh_nps(company, targets, date_ref)
+
+    def _after_upsert(self, company, targets):
+        """Hook: change the rows just written (``targets``: commercial partner ids,
+        or None for all), before the snapshot and the events read them."""
 
     def _apply_tier_policies(self, company, scope):
         """After a recompute as of today: the customers who changed tier get their
