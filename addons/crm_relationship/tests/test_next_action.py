@@ -3,6 +3,7 @@ Automation Rules. Every figure is worked out by hand."""
 
 from datetime import timedelta
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
@@ -162,6 +163,87 @@ class TestNextAction(RelationshipScoringCommon):
         expected = {"A": "3", "B": "2", "C": "1"}[score.abc_class]
         self.assertEqual(action.priority, expected)
         self.assertAlmostEqual(action.value, score.clv_historical)
+
+    def test_close_to_the_next_loyalty_tier(self):
+        self.env.user.groups_id += self.env.ref("sales_team.group_sale_manager")
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Club",
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "rule_ids": [
+                    Command.create(
+                        {"reward_point_mode": "money", "reward_point_amount": 1}
+                    )
+                ],
+                "tier_ids": [
+                    Command.create({"name": "Silver", "sequence": 1, "threshold": 100}),
+                    Command.create(
+                        {
+                            "name": "Gold",
+                            "sequence": 2,
+                            "threshold": 500,
+                            "discount": 5,
+                        }
+                    ),
+                ],
+            }
+        )
+        gold = program.tier_ids.sorted()[1]
+        near = self.env["res.partner"].create({"name": "Near Gold"})
+        far = self.env["res.partner"].create({"name": "Far From Gold"})
+        cards = self.env["loyalty.card"].create(
+            [
+                {"program_id": program.id, "partner_id": near.id, "points": 450},
+                {"program_id": program.id, "partner_id": far.id, "points": 300},
+            ]
+        )
+        cards._evaluate_tiers()
+        self.assertEqual(cards[0].next_tier_id, gold)
+        self.assertEqual(cards[0].next_tier_missing, 50.0)
+        rule = self.Rule.create(
+            {"name": "Offer Gold", "kind": "tier_upgrade", "threshold": 80}
+        )
+        self._generate()
+        action = self._actions(rule)
+        # 450 of 500 is 90 %: proposed; 300 of 500 is 60 %: not
+        self.assertEqual(action.partner_id, near)
+        self.assertEqual(action.loyalty_tier_id, gold)
+        self.assertEqual(action.department_id, self.sales)
+        self.assertEqual(action.reason, "50 more to reach Gold: offer 5.0 % discount.")
+
+    def test_detractor_goes_to_customer_service(self):
+        service = self.env["hr.department"].create(
+            {"name": "Service", "crm_function": "service"}
+        )
+        recent, old = self.env["res.partner"].create(
+            [{"name": "Recent Detractor"}, {"name": "Old Detractor"}]
+        )
+        self.Score.sudo().create(
+            [
+                {
+                    "partner_id": recent.id,
+                    "company_id": self.company.id,
+                    "nps_score": 4,
+                    "nps_category": "detractor",
+                    "nps_date": self.today - timedelta(days=3),
+                },
+                {
+                    "partner_id": old.id,
+                    "company_id": self.company.id,
+                    "nps_score": 2,
+                    "nps_category": "detractor",
+                    "nps_date": self.today - timedelta(days=45),
+                },
+            ]
+        )
+        rule = self.Rule.create({"name": "Call back", "kind": "detractor"})
+        self._generate()
+        action = self._actions(rule)
+        self.assertEqual(action.partner_id, recent)
+        self.assertEqual(action.department_id, service)
+        self.assertIn("Answered 4 on the NPS survey", action.reason)
 
     # ------------------------------------------------------------------
     # Control group
@@ -374,6 +456,33 @@ class TestNextAction(RelationshipScoringCommon):
             company_ids=[(6, 0, other.ids)],
         )
         self.assertFalse(self.Action.with_user(stranger).search([]))
+
+    def test_events_and_uplift_are_read_only_for_users(self):
+        self._at_risk_customers(4)
+        self.Rule.create(
+            {"name": "Win back", "kind": "churn_risk", "control_share": 50}
+        )
+        self._generate()
+        Uplift = self.env["crm.next.action.uplift"].with_user(self.seller)
+        self.assertTrue(Uplift.search([]))
+        with self.assertRaises(AccessError):
+            Uplift.search([])[:1].write({"treated_count": 9})
+        event = self.env["crm.relationship.event"].create(
+            {
+                "kind": "health_drop",
+                "date": self.today,
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "direction": "down",
+                "health_delta": -12.0,
+            }
+        )
+        self.assertEqual(
+            self.env["crm.relationship.event"].with_user(self.seller).search([]), event
+        )
+        with self.assertRaises(AccessError):
+            event.with_user(self.seller).write({"health_delta": 0})
+        self.assertEqual(event.name, "Overdue Ltd: health -12.0 points")
 
     def test_other_company_documents_do_not_leak(self):
         other = self.env["res.company"].create({"name": "Other Co"})
