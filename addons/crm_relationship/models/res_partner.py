@@ -584,6 +584,7 @@ class ResPartner(models.Model):
 
         return len(DemoDataGenerator(self.env, seed=seed).generate_service())
 
+    @api.model
     def _crm_relationship_generate_demo_actions(self, seed=42):
         """Demo: next best actions with four months of history (called from demo
         XML, after the scoring)."""
