@@ -172,6 +172,27 @@ class TestDemoGenerator(TransactionCase):
         )
         self.assertEqual(profile.nps_interval_days, 91)
 
+    def test_next_actions_with_history(self):
+        """Past proposals closed as people would have, today's queue, and the
+        uplift of the past month measured."""
+        self.env["crm.relationship.score"].recompute(company_ids=self.env.company.ids)
+        for function in ("finance", "sales"):
+            self.env["hr.department"].create(
+                {"name": function, "crm_function": function}
+            )
+        actions = self.generator.generate_actions()
+        states = set(actions.mapped("state"))
+        self.assertIn("proposed", states)
+        self.assertTrue(states & {"done", "dismissed", "expired"})
+        dismissed = actions.filtered(lambda a: a.state == "dismissed")
+        self.assertTrue(all(dismissed.mapped("dismiss_reason")))
+        past = actions.filtered(lambda a: a.state != "proposed")
+        self.assertEqual(len(set(past.mapped("date_proposed"))), 1)
+        uplift = self.env["crm.next.action.uplift"].search(
+            [("company_id", "=", self.env.company.id)]
+        )
+        self.assertTrue(uplift.filtered("window_complete"))
+
     def test_loyalty_members_hold_tiers(self):
         program = self.records["loyalty_program"]
         self.assertEqual(program.tier_ids.mapped("name")[:1], ["Silver"])

@@ -41,10 +41,10 @@ class ActionsDemoMixin:
                    SET date_proposed = %(proposed)s,
                        date_expiry = %(proposed)s + 14,
                        state = CASE WHEN is_control THEN 'expired'
-                                    WHEN id %% 5 IN (0, 1) THEN 'done'
-                                    WHEN id %% 5 = 2 THEN 'dismissed'
+                                    WHEN mod(id, 5) IN (0, 1) THEN 'done'
+                                    WHEN mod(id, 5) = 2 THEN 'dismissed'
                                     ELSE 'expired' END,
-                       date_closed = %(proposed)s + (id %% 12)
+                       date_closed = %(proposed)s + mod(id, 12)
                  WHERE id = ANY(%(ids)s)
                 """,
                 proposed=proposed,
