@@ -38,3 +38,4 @@ from . import test_uplift_maths
 from . import test_next_action
 from . import test_next_action_tour
 from . import test_segment_mailing
+from . import test_next_action_break
