@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools import control, cron, dates
@@ -65,6 +65,13 @@ class CrmNextAction(models.Model):
     date_proposed = fields.Date("Proposed on", readonly=True, index=True)
     date_expiry = fields.Date("Expires on", readonly=True)
     date_closed = fields.Date("Closed on", readonly=True)
+    expiry_reason = fields.Selection(
+        [
+            ("time", "Nobody accepted it in time"),
+            ("resolved", "It no longer applies"),
+        ],
+        readonly=True,
+    )
     accepted_by_id = fields.Many2one("res.users", "Accepted by", readonly=True)
     dismiss_reason = fields.Text("Reason for dismissing", readonly=True)
     # the facts behind the proposal, written by the generation
@@ -79,6 +86,10 @@ class CrmNextAction(models.Model):
     # what accepting created
     handoff_id = fields.Many2one("crm.handoff", "Hand-off", readonly=True)
     lead_id = fields.Many2one("crm.lead", "Opportunity", readonly=True)
+
+    #: what a user may change directly; everything else moves through the buttons
+    #: (which check the state and the control group) or the generation
+    _USER_WRITABLE = frozenset({"user_id"})
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -139,14 +150,40 @@ class CrmNextAction(models.Model):
         return ""
 
     # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+    def write(self, vals):
+        """The facts, the state and the control group are the generation's and the
+        buttons'; a user may only reassign the action. Otherwise one could move a
+        customer in or out of the control group and falsify the uplift."""
+        business = set(vals) & set(self._fields) - self._USER_WRITABLE
+        business = {f for f in business if self._fields[f].store} - {
+            name for name in self._fields if name.startswith(("message_", "activity_"))
+        }
+        if (
+            business
+            and not self.env.su
+            and not self.env.user.has_group(
+                "crm_relationship.group_relationship_manager"
+            )
+        ):
+            raise AccessError(
+                self.env._(
+                    "Next best actions change through their buttons (accept, done, "
+                    "dismiss); only the responsible person can be changed here."
+                )
+            )
+        return super().write(vals)
+
+    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
     def action_accept(self):
         """Accept the proposals: each creates what its rule says (an activity for
         the responsible person, a hand-off, an opportunity)."""
         self._check_can_act(("proposed",), self.env._("accepted"))
-        today = fields.Date.context_today(self)
         for action in self:
+            today = action.company_id._crm_today()
             outcome = action.rule_id.outcome
             vals = {"state": "accepted", "accepted_by_id": self.env.uid}
             if outcome == "handoff":
@@ -161,7 +198,8 @@ class CrmNextAction(models.Model):
                     note=action.reason,
                     user_id=(action.user_id or self.env.user).id,
                 )
-            action.write(vals)
+            # sudo: the state moves through this button only, checked above
+            action.sudo().write(vals)
             action._message_log(
                 body=self.env._("Accepted by %(user)s.", user=self.env.user.name)
             )
@@ -169,7 +207,11 @@ class CrmNextAction(models.Model):
 
     def action_done(self):
         self._check_can_act(OPEN_STATES, self.env._("marked done"))
-        self.write({"state": "done", "date_closed": fields.Date.context_today(self)})
+        for action in self:
+            # sudo: the state moves through this button only, checked above
+            action.sudo().write(
+                {"state": "done", "date_closed": action.company_id._crm_today()}
+            )
         return True
 
     def action_dismiss(self, reason):
@@ -178,14 +220,15 @@ class CrmNextAction(models.Model):
         if not reason:
             raise UserError(self.env._("Say why the action is dismissed."))
         self._check_can_act(OPEN_STATES, self.env._("dismissed"))
-        self.write(
-            {
-                "state": "dismissed",
-                "dismiss_reason": reason,
-                "date_closed": fields.Date.context_today(self),
-            }
-        )
         for action in self:
+            # sudo: the state moves through this button only, checked above
+            action.sudo().write(
+                {
+                    "state": "dismissed",
+                    "dismiss_reason": reason,
+                    "date_closed": action.company_id._crm_today(),
+                }
+            )
             action._message_log(body=self.env._("Dismissed: %(reason)s", reason=reason))
         return True
 
@@ -309,7 +352,8 @@ class CrmNextAction(models.Model):
             SQL(
                 """
                 UPDATE crm_next_action
-                   SET state = 'expired', date_closed = %(today)s,
+                   SET state = 'expired', expiry_reason = 'time',
+                       date_closed = %(today)s,
                        write_date = now() AT TIME ZONE 'UTC', write_uid = %(uid)s
                  WHERE company_id = %(company)s AND rule_id = %(rule)s
                    AND state = 'proposed' AND date_expiry < %(today)s
@@ -341,7 +385,8 @@ class CrmNextAction(models.Model):
             SQL(
                 """
                 UPDATE crm_next_action action
-                   SET state = 'expired', date_closed = %(today)s,
+                   SET state = 'expired', expiry_reason = 'resolved',
+                       date_closed = %(today)s,
                        write_date = now() AT TIME ZONE 'UTC', write_uid = %(uid)s
                  WHERE action.company_id = %(company)s AND action.rule_id = %(rule)s
                    AND action.state = 'proposed'
@@ -359,50 +404,69 @@ class CrmNextAction(models.Model):
         self.invalidate_model()
 
     def _insert_proposals(self, company, rule, today):
-        """Insert one proposal per new eligible customer. The control group keeps
-        the rule's share exact over its whole history in the company: of all the
-        customers the rule ever proposed to, ``round(share x n)`` are held back; the
-        new ones held back are those first in the order of ``md5(rule:customer)``
-        (``tools/control.py``'s ``hash_order`` with the rule's id as seed), a
-        fixed, random-looking order that depends only on the rule and the
-        customer."""
+        """Insert one proposal per eligible customer who has no open proposal of
+        the rule and is not paused (dismissed, done or not accepted in time less
+        than the rule's pause ago).
+
+        The control group is drawn once per customer and rule: a customer proposed
+        to before stays in the group it was in, so that no customer counts on both
+        sides of the uplift. Among customers new to the rule, the share stays exact
+        over the rule's history in the company: of all the distinct customers it
+        ever proposed to, ``control_size(share, n)`` are held back, the new ones
+        first in the order of ``md5(rule:customer)`` (``tools/control.py``'s
+        ``hash_order`` with the rule's id as seed), a fixed, random-looking order
+        that depends only on the rule and the customer."""
         cr = self.env.cr
         department = rule._department_for(company)
         function = KIND_FUNCTION[rule.kind]
+        pause = today - timedelta(days=rule.cooldown_days)
+        cr.execute(SQL("DROP TABLE IF EXISTS pg_temp.crm_next_action_new"))
         cr.execute(
             SQL(
                 """
-                SELECT COUNT(*), COUNT(*) FILTER (WHERE is_control)
-                  FROM crm_next_action
-                 WHERE company_id = %s AND rule_id = %s
-                """,
-                company.id,
-                rule.id,
-            )
-        )
-        before, before_control = cr.fetchone()
-        cr.execute(
-            SQL(
-                """
-                SELECT COUNT(*) FROM crm_next_action_eligible e
+                CREATE TEMPORARY TABLE crm_next_action_new ON COMMIT DROP AS
+                SELECT e.*,
+                       (SELECT a.is_control FROM crm_next_action a
+                         WHERE a.company_id = %(company)s AND a.rule_id = %(rule)s
+                           AND a.partner_id = e.partner_id
+                         ORDER BY a.id DESC LIMIT 1) AS previous
+                  FROM crm_next_action_eligible e
                  WHERE NOT EXISTS (
                     SELECT 1 FROM crm_next_action a
                      WHERE a.company_id = %(company)s AND a.rule_id = %(rule)s
                        AND a.partner_id = e.partner_id
                        AND (a.state IN ('proposed', 'accepted')
-                            OR (a.state IN ('dismissed', 'done')
+                            OR ((a.state IN ('dismissed', 'done')
+                                 OR (a.state = 'expired' AND a.expiry_reason = 'time'))
                                 AND a.date_closed > %(pause)s)))
                 """,
                 company=company.id,
                 rule=rule.id,
-                pause=today - timedelta(days=rule.cooldown_days),
+                pause=pause,
             )
         )
-        new = cr.fetchone()[0]
-        if not new:
+        cr.execute(
+            SQL(
+                """
+                SELECT (SELECT COUNT(DISTINCT partner_id) FROM crm_next_action
+                         WHERE company_id = %(company)s AND rule_id = %(rule)s),
+                       (SELECT COUNT(DISTINCT partner_id) FROM crm_next_action
+                         WHERE company_id = %(company)s AND rule_id = %(rule)s
+                           AND is_control),
+                       (SELECT COUNT(*) FROM crm_next_action_new
+                         WHERE previous IS NULL),
+                       (SELECT COUNT(*) FROM crm_next_action_new)
+                """,
+                company=company.id,
+                rule=rule.id,
+            )
+        )
+        before, before_control, first_time, total = cr.fetchone()
+        if not total:
+            cr.execute(SQL("DROP TABLE pg_temp.crm_next_action_new"))
             return
-        held = control.control_size(rule.control_share, before + new) - before_control
-        held = max(0, min(new, held))
+        held = control.control_size(rule.control_share, before + first_time)
+        held = max(0, min(first_time, held - before_control))
         # the responsible person: for a sales action the salesperson; otherwise
         # the customer's account team member in the department; then the head
         sales_first = function == "sales"
@@ -410,18 +474,12 @@ class CrmNextAction(models.Model):
             SQL(
                 """
                 WITH new AS (
-                    SELECT e.*,
+                    SELECT n.*,
                            ROW_NUMBER() OVER (
-                               ORDER BY md5(%(rule)s::text || ':' || e.partner_id::text)
+                               PARTITION BY n.previous IS NULL
+                               ORDER BY md5(%(rule)s::text || ':' || n.partner_id::text)
                            ) AS draw
-                      FROM crm_next_action_eligible e
-                     WHERE NOT EXISTS (
-                        SELECT 1 FROM crm_next_action a
-                         WHERE a.company_id = %(company)s AND a.rule_id = %(rule)s
-                           AND a.partner_id = e.partner_id
-                           AND (a.state IN ('proposed', 'accepted')
-                                OR (a.state IN ('dismissed', 'done')
-                                    AND a.date_closed > %(pause)s)))
+                      FROM crm_next_action_new n
                 )
                 INSERT INTO crm_next_action (
                     partner_id, company_id, rule_id, kind, department_id, user_id,
@@ -434,7 +492,7 @@ class CrmNextAction(models.Model):
                             THEN COALESCE(salesperson.id, member.user_id, %(head)s)
                             ELSE COALESCE(member.user_id, %(head)s, salesperson.id)
                        END,
-                       'proposed', new.draw <= %(held)s,
+                       'proposed', COALESCE(new.previous, new.draw <= %(held)s),
                        GREATEST(%(floor)s, CASE score.abc_class
                             WHEN 'A' THEN '3' WHEN 'B' THEN '2' WHEN 'C' THEN '1'
                             ELSE '0' END),
@@ -462,7 +520,6 @@ class CrmNextAction(models.Model):
                 """,
                 rule=rule.id,
                 company=company.id,
-                pause=today - timedelta(days=rule.cooldown_days),
                 kind=rule.kind,
                 department=department.id or None,
                 sales_first=sales_first,
@@ -474,6 +531,7 @@ class CrmNextAction(models.Model):
                 uid=self.env.uid,
             )
         )
+        cr.execute(SQL("DROP TABLE pg_temp.crm_next_action_new"))
 
     # ------------------------------------------------------------
     # ELIGIBILITY, one SQL statement per kind into the temporary table

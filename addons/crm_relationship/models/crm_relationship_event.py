@@ -1,7 +1,12 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import scoring
+
+#: a row computed longer ago than this is no basis for a change event
+STALE_DAYS = 7
 
 EVENT_KINDS = [
     ("tier_change", "Tier change"),
@@ -91,7 +96,10 @@ class CrmRelationshipEvent(models.Model):
     def _create_from_recompute(self, company, date_ref, drop_points):
         """Create the events of a recompute as of today, from the temporary table
         ``crm_score_before`` (the rows before it) and the score rows after it.
-        A customer scored for the first time has no event: nothing changed."""
+        A customer scored for the first time has no event: nothing changed. Nor has
+        a row last computed more than ``STALE_DAYS`` days before (back-tested as of
+        a past date, or not recomputed for a week): its state is no day-to-day
+        change to act on."""
         cr = self.env.cr
         cr.execute(
             SQL(
@@ -104,14 +112,16 @@ class CrmRelationshipEvent(models.Model):
                   JOIN crm_relationship_score score
                     ON score.partner_id = before.partner_id
                    AND score.company_id = %s
-                 WHERE (before.tier IS NOT NULL AND score.tier IS NOT NULL
-                        AND before.tier != score.tier)
-                    OR (before.churn_state IS NOT NULL
-                        AND score.churn_state IS NOT NULL
-                        AND before.churn_state != score.churn_state)
-                    OR score.health_score <= before.health_score - %s
+                 WHERE before.date_ref >= %s
+                   AND ((before.tier IS NOT NULL AND score.tier IS NOT NULL
+                         AND before.tier != score.tier)
+                     OR (before.churn_state IS NOT NULL
+                         AND score.churn_state IS NOT NULL
+                         AND before.churn_state != score.churn_state)
+                     OR score.health_score <= before.health_score - %s)
                 """,
                 company.id,
+                date_ref - timedelta(days=STALE_DAYS),
                 drop_points,
             )
         )

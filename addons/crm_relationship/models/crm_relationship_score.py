@@ -971,7 +971,7 @@ class CrmRelationshipScore(models.Model):
                     """
                     CREATE TEMPORARY TABLE crm_score_before ON COMMIT DROP AS
                     SELECT score.partner_id, score.tier, score.churn_state,
-                           score.health_score
+                           score.health_score, score.date_ref
                       FROM crm_relationship_score score
                      WHERE score.company_id = %s AND %s
                     """,

@@ -170,7 +170,8 @@ class CrmNextActionUplift(models.Model):
             "company_id": company,
             "period": period,
             "window_end": window_end,
-            "window_complete": window_end <= today,
+            # invoices dated on the window's last day still count: over the day after
+            "window_complete": window_end < today,
             "treated_count": t_n,
             "accepted_count": treated[2],
             "control_count": c_n,

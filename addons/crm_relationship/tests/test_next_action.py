@@ -414,17 +414,29 @@ class TestNextAction(RelationshipScoringCommon):
         self.assertEqual(action.lead_id.type, "opportunity")
         self.assertEqual(action.lead_id.user_id, self.seller)
 
-    def test_unaccepted_proposals_expire(self):
+    def test_unaccepted_proposals_expire_and_pause(self):
         self._overdue_invoice(self.customer, 100.0)
         self._generate()
         action = self._actions()
-        action.date_expiry = self.today - timedelta(days=1)
+        action.sudo().date_expiry = self.today - timedelta(days=1)
         self._generate()
         self.assertEqual(action.state, "expired")
-        # still overdue and not paused by an expiry: a new proposal
-        self.assertEqual(
-            len(self._actions().filtered(lambda a: a.state == "proposed")), 1
-        )
+        self.assertEqual(action.expiry_reason, "time")
+        # still overdue, but nobody took it up: the rule waits its pause
+        self.assertEqual(len(self._actions()), 1)
+
+    def test_resolved_then_overdue_again_is_proposed_at_once(self):
+        invoice = self._overdue_invoice(self.customer, 100.0)
+        self._generate()
+        action = self._actions()
+        self._pay(invoice, self.today)
+        self._generate()
+        self.assertEqual(action.expiry_reason, "resolved")
+        self._overdue_invoice(self.customer, 70.0)
+        self._generate()
+        again = self._actions() - action
+        self.assertEqual(again.state, "proposed")
+        self.assertAlmostEqual(again.amount, 70.0)
 
     # ------------------------------------------------------------------
     # Access
@@ -660,6 +672,17 @@ class TestRelationshipEvents(RelationshipScoringCommon):
             company_ids=self.company.ids,
             date_ref=self.company._crm_today() - timedelta(days=1),
         )
+        self.assertFalse(self.Event.search([("partner_id", "=", self.customer.id)]))
+
+    def test_back_tested_rows_make_no_event_the_next_day(self):
+        self.Score.recompute(company_ids=self.company.ids)
+        # back-testing as of a month ago rewrites the rows with that month's state
+        self.Score.recompute(
+            company_ids=self.company.ids,
+            date_ref=self.company._crm_today() - timedelta(days=30),
+        )
+        self._set_row(tier="F", churn_state="lost", health_score=100.0)
+        self.Score.recompute(company_ids=self.company.ids)
         self.assertFalse(self.Event.search([("partner_id", "=", self.customer.id)]))
 
     def test_example_rules_ship_inactive(self):

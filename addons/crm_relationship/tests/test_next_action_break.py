@@ -294,6 +294,8 @@ class TestNextActionBreak(RelationshipScoringCommon):
         again, they must not move to the control group (nor the reverse): the
         groups compared by the uplift must stay apart."""
         self.rule.control_share = 50.0
+        # no pause after an expiry, so that the customer is proposed again at once
+        self.rule.cooldown_days = 0
         partners = self._many_overdue(2)
         self._generate()
         actions = self._actions()
@@ -475,6 +477,8 @@ class TestNextActionBreak(RelationshipScoringCommon):
         self.Action.search([]).unlink()
         self._pay(self.customer.invoice_ids, self.today)
         self.rule.control_share = 50.0
+        # no pause after an expiry, so that the customer is proposed again at once
+        self.rule.cooldown_days = 0
         partners = self._many_overdue(2)
         self._generate()
         self._shift_proposals(10)
