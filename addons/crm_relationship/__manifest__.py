@@ -59,6 +59,7 @@
         "wizard/res_partner_lost_views.xml",
         "wizard/sale_order_hold_release_views.xml",
         "views/crm_tier_policy_views.xml",
+        "views/crm_recommendation_model_views.xml",
         # after every view file: the menus open their actions
         "views/crm_relationship_menus.xml",
     ],

@@ -35,3 +35,5 @@ from . import test_tier_policy
 from . import test_credit_hold_tour
 from . import test_tier_policy_break
 from . import test_uplift_maths
+from . import test_recommendation_maths
+from . import test_recommendation
