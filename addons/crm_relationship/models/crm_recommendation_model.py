@@ -17,6 +17,12 @@ HOLDOUT_DAYS = 90
 GRADES = [("A", "A"), ("B", "B"), ("C", "C")]
 
 
+def _pg_array(values):
+    """A numpy array as the text of a PostgreSQL array: an ARRAY[...] of 500k
+    parameters costs the parser seconds, the text '{...}' cast once does not."""
+    return "{%s}" % ",".join(map(str, values.tolist()))
+
+
 class CrmRecommendationModel(models.Model):
     """The product recommender of a company: when it last ran, on what, and how good
     it is. Refreshing it rewrites the company's ``crm.product.recommendation`` rows
@@ -157,10 +163,11 @@ class CrmRecommendationModel(models.Model):
         self.env["crm.product.recommendation"].invalidate_model()
         return True
 
-    def _refresh_company(self, company):
+    def _refresh_company(self, company, date_ref=None):
         """Rewrite the company's recommendations (all purchases) and grade the
-        recommender on the hold-out, from one read of the invoice lines."""
-        today = company._crm_today()
+        recommender on the 90 days up to ``date_ref`` (default: today in the
+        company's time zone), from one read of the invoice lines."""
+        today = date_ref or company._crm_today()
         cutoff = today - timedelta(days=HOLDOUT_DAYS)
         data = self._purchase_data(company, cutoff)
         train, test = data["train"], data["test"]
@@ -216,12 +223,12 @@ class CrmRecommendationModel(models.Model):
                 company=company.id,
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
-                partner=partners[result["customer"]].tolist(),
-                product=products[result["product"]].tolist(),
-                rank=result["rank"].tolist(),
-                score=result["score"].tolist(),
-                because=products[result["because"]].tolist(),
-                co=result["co_customers"].tolist(),
+                partner=_pg_array(partners[result["customer"]]),
+                product=_pg_array(products[result["product"]]),
+                rank=_pg_array(result["rank"]),
+                score=_pg_array(result["score"]),
+                because=_pg_array(products[result["because"]]),
+                co=_pg_array(result["co_customers"]),
             )
         )
 
