@@ -86,8 +86,21 @@ class TestRecommendation(AccountTestInvoicingCommon):
         self.assertEqual(rows.rank, 1)
         self.assertEqual(rows.co_customers, 3)
         # cos(A, B) = 3 / sqrt(4 x 3)
-        self.assertAlmostEqual(rows.score, 3 / 12**0.5, places=6)
+        self.assertAlmostEqual(rows.score, round(3 / 12**0.5, 3))
         self.assertEqual(x.crm_recommendation_ids, rows)
+        # X then buys B once, and another customer B and D: A and B (each bought
+        # once by X, so offered again) tie at cos = 4 / sqrt(4 x 5), the lower id
+        # first; D follows at 1 / sqrt(5). The stored rows follow on the refresh.
+        self._invoice(x, self.b)
+        self._invoice(self._customer("B and D"), self.b + self.d)
+        self.assertEqual(self._recommended(x), [self.a.id, self.b.id, self.d.id])
+        self.Model.refresh(company_ids=self.company.ids)
+        rows = self.env["crm.product.recommendation"].search(
+            [("partner_id", "=", x.id)]
+        )
+        self.assertEqual(rows.product_id.ids, [self.a.id, self.b.id, self.d.id])
+        self.assertEqual(rows.because_product_id.ids, [self.b.id, self.a.id])
+        self.assertEqual(rows.mapped("rank"), [1, 2, 3])
 
     def test_no_purchase_no_recommendation(self):
         self._together()
