@@ -351,9 +351,13 @@ class CrmRecommendationModel(models.Model):
             cutoff=cutoff,
             excluded=self._excluded_products(),
         )
-        self.env.cr.execute(query)
-        rows = np.array(self.env.cr.fetchall(), dtype=np.int64).reshape(-1, 4)
-        return self._matrices(rows)
+        cr = self.env.cr
+        cr.execute(query)
+        # in batches: 600k rows as Python tuples at once would weigh 150 MB
+        batches = [np.zeros((0, 4), dtype=np.int64)]
+        while batch := cr.fetchmany(100_000):
+            batches.append(np.array(batch, dtype=np.int64))
+        return self._matrices(np.concatenate(batches))
 
     @api.model
     def _matrices(self, rows):
