@@ -227,17 +227,13 @@ class CrmRecommendationModel(models.Model):
                 co=_pg_array(result["co_customers"]),
             )
         )
-        # without statistics, the planner takes the stage, or rows written earlier
-        # in this transaction, for a handful and nests loops over 500k rows
-        cr.execute(
-            SQL(
-                """
-                CREATE INDEX ON crm_product_recommendation_stage (partner_id, rank);
-                ANALYZE pg_temp.crm_product_recommendation_stage;
-                ANALYZE crm_product_recommendation;
-                """
-            )
-        )
+        cr.execute(SQL("ANALYZE pg_temp.crm_product_recommendation_stage"))
+        # Hash joins over the whole set: a nested loop, which the planner picks when
+        # the table's statistics predate rows written in this transaction (or count
+        # none for pages of rolled-back rows), runs for minutes at 100k customers
+        cr.execute(SQL("SELECT current_setting('enable_nestloop')"))
+        nestloop = cr.fetchone()[0]
+        cr.execute(SQL("SELECT set_config('enable_nestloop', 'off', true)"))
         cr.execute(
             SQL(
                 """
@@ -275,6 +271,7 @@ class CrmRecommendationModel(models.Model):
                 now=fields.Datetime.now(),
             )
         )
+        cr.execute(SQL("SELECT set_config('enable_nestloop', %s, true)", nestloop))
 
     @api.model
     def _excluded_products(self):
