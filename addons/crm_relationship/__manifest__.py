@@ -70,6 +70,7 @@
         "report/crm_next_action_uplift_views.xml",
         "views/mailing_mailing_views.xml",
         "wizard/crm_relationship_score_mailing_views.xml",
+        "views/crm_recommendation_model_views.xml",
         # after every view file: the menus open their actions
         "views/crm_relationship_menus.xml",
     ],

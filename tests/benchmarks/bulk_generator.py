@@ -14,6 +14,12 @@ rows the relationship scoring reads kept consistent as accounting:
 * deliveries are done outgoing pickings, some late against their scheduled date, some
   returned by a done incoming picking pointing back at them.
 
+Invoice lines carry products of a catalogue of ``products`` (default 200) in groups
+of eight: seven lines in ten come from the customer's own group, the others from the
+whole catalogue with a few products far more popular, so that co-purchase has
+structure. Products are picked by ``hashint8`` of the line, not ``random()``: the rows
+the other generators draw stay as they were before lines had products.
+
 It does not create ``account.payment`` records, stock moves or quants, which scoring
 does not read. Randomness comes from ``setseed`` in one session with parallel workers
 off, so a given seed and size give the same rows.
@@ -30,7 +36,9 @@ class BulkDataGenerator:
         self.company = env.company
         self.date_ref = date_ref
 
-    def generate(self, customers=100_000, lines_per_invoice=2, mean_invoices=5.6):
+    def generate(
+        self, customers=100_000, lines_per_invoice=2, mean_invoices=5.6, products=200
+    ):
         """Create ``customers`` customers with on average ``mean_invoices`` invoices of
         ``lines_per_invoice`` lines each over two years; return the counts."""
         cr = self.cr
@@ -39,7 +47,7 @@ class BulkDataGenerator:
         accounts = self._accounts()
         tag = self._next_tag()
         self._customers(customers, tag, mean_invoices)
-        self._invoices(accounts, tag, lines_per_invoice)
+        self._invoices(accounts, tag, lines_per_invoice, self._products(products))
         self._payments(accounts, tag)
         self._deliveries(accounts, tag)
         self.env.invalidate_all()
@@ -155,7 +163,26 @@ class BulkDataGenerator:
             )
         )
 
-    def _invoices(self, accounts, tag, lines_per_invoice):
+    def _products(self, count):
+        """The catalogue, made once (later runs reuse it), by id."""
+        Product = self.env["product.product"]
+        existing = Product.search([("default_code", "=like", "BULK-%")], order="id")
+        if len(existing) < count:
+            existing |= Product.create(
+                [
+                    {
+                        "name": f"Bulk product {n:04d}",
+                        "default_code": f"BULK-{n:04d}",
+                        "type": "consu",
+                        "sale_ok": True,
+                    }
+                    for n in range(len(existing), count)
+                ]
+            )
+            self.env.flush_all()
+        return existing.ids[:count]
+
+    def _invoices(self, accounts, tag, lines_per_invoice, product_ids):
         cr = self.cr
         date_ref = self.date_ref or self.env.cr.now().date()
         cr.execute(
@@ -230,7 +257,8 @@ class BulkDataGenerator:
                      display_type, name, quantity, price_unit, price_subtotal,
                      price_total, debit, credit, balance, amount_currency,
                      amount_residual, amount_residual_currency, reconciled,
-                     date_maturity, create_uid, write_uid, create_date, write_date)
+                     date_maturity, create_uid, write_uid, create_date, write_date,
+                     product_id)
                 SELECT i.move_id, am.name, i.invoice_date, 'posted', am.journal_id,
                        am.company_id, am.currency_id, am.currency_id,
                        %(income)s, i.partner_id, 'product', 'Goods', 1,
@@ -240,13 +268,26 @@ class BulkDataGenerator:
                        CASE WHEN i.refund THEN 0 ELSE i.amount / %(lines)s END,
                        CASE WHEN i.refund THEN 1 ELSE -1 END * i.amount / %(lines)s,
                        CASE WHEN i.refund THEN 1 ELSE -1 END * i.amount / %(lines)s,
-                       0, 0, FALSE, NULL, 1, 1, now(), now()
+                       0, 0, FALSE, NULL, 1, 1, now(), now(),
+                       (%(products)s::int[])[1 + CASE
+                           -- seven in ten: the customer's group of eight
+                           WHEN mod(abs(hashint8(i.seq * 16 + g)), 10) < 7
+                           THEN mod(i.partner_id, %(groups)s) * 8
+                                + mod(abs(hashint8(i.seq * 16 + g + 7)), 8)
+                           -- else the catalogue, skewed to its first products
+                           ELSE floor(%(n)s * power(
+                               mod(abs(hashint8(i.seq * 16 + g + 3)), 1000) / 1000.0,
+                               3))::int
+                       END]
                   FROM crm_bulk_invoice i
                   JOIN account_move am ON am.id = i.move_id,
-                       generate_series(1, %(lines)s)
+                       generate_series(1, %(lines)s) g
                 """,
                 income=accounts["income"],
                 lines=lines_per_invoice,
+                products=product_ids,
+                groups=max(1, len(product_ids) // 8),
+                n=len(product_ids),
             )
         )
         cr.execute(

@@ -2,6 +2,8 @@ from . import crm_relationship_scoring_profile
 from . import crm_relationship_score
 from . import crm_relationship_score_history
 from . import crm_relationship_score_queue
+from . import crm_recommendation_model
+from . import crm_product_recommendation
 from . import crm_tier_policy
 from . import account_move
 from . import account_partial_reconcile

@@ -129,6 +129,15 @@ class ResPartner(models.Model):
         groups=SCORE_GROUP,
     )
 
+    crm_recommendation_ids = fields.Many2many(
+        "crm.product.recommendation",
+        compute="_compute_crm_recommendation_ids",
+        string="Recommended products",
+        groups=SCORE_GROUP,
+        help="The products to offer the commercial entity in the current company, "
+        "best first, as of the last daily refresh.",
+    )
+
     # Customer 360: figures of the current company, for the commercial entity ----
     c360_opportunity_count = fields.Integer(
         "Open opportunities", compute="_compute_c360_sales", groups=SCORE_GROUP
@@ -253,6 +262,43 @@ class ResPartner(models.Model):
             partner.relationship_nps_category = score.nps_category
             partner.relationship_nps_date = score.nps_date
             partner.relationship_nps_reason = score.nps_reason
+
+    # ------------------------------------------------------------
+    # PRODUCT RECOMMENDATIONS
+    # ------------------------------------------------------------
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_crm_recommendation_ids(self):
+        """The stored rows of all the partners in one search."""
+        rows = self.env["crm.product.recommendation"].search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        by_partner = defaultdict(list)
+        for row in rows:
+            by_partner[row.partner_id.id].append(row.id)
+        for partner in self:
+            partner.crm_recommendation_ids = by_partner[
+                partner.commercial_partner_id.id
+            ]
+
+    def _crm_recommended_products(self, limit=5):
+        """``{partner id: [product.product ids, best first]}`` for each partner of
+        ``self`` in the current company: the products its commercial entity is most
+        often bought with by other customers, minus those it buys regularly; ``[]``
+        without purchases.
+
+        Computed live from the posted invoice lines (one query, the company's
+        co-purchases with them), so it is right the moment an invoice is posted,
+        whether or not the daily refresh has run."""
+        company = self.env.company
+        commercial = {p.id: p.commercial_partner_id.id for p in self}
+        live = self.env["crm.recommendation.model"]._recommend_live(
+            company, set(commercial.values()), limit=limit
+        )
+        return {pid: list(live[cid]) for pid, cid in commercial.items()}
 
     # ------------------------------------------------------------
     # ACCOUNT TEAM AND HAND-OFFS

@@ -39,3 +39,5 @@ from . import test_next_action
 from . import test_next_action_tour
 from . import test_segment_mailing
 from . import test_next_action_break
+from . import test_recommendation_maths
+from . import test_recommendation
