@@ -86,9 +86,15 @@ class CrmNextActionRule(models.Model):
             ("opportunity", "An opportunity"),
         ],
         "Accepting creates",
+        compute="_compute_outcome",
+        store=True,
+        readonly=False,
+        precompute=True,
         required=True,
-        default="activity",
         tracking=True,
+        help="By default, what the kind calls for: an activity (overdue payment, "
+        "late deliveries, detractor), an opportunity (loyalty tier, churn risk, "
+        "recommended product).",
     )
     handoff_department_id = fields.Many2one(
         "hr.department",
@@ -179,10 +185,10 @@ class CrmNextActionRule(models.Model):
                     )
                 )
 
-    @api.onchange("kind")
-    def _onchange_kind(self):
-        if self.kind:
-            self.outcome = KIND_OUTCOME[self.kind]
+    @api.depends("kind")
+    def _compute_outcome(self):
+        for rule in self:
+            rule.outcome = KIND_OUTCOME.get(rule.kind, "activity")
 
     def action_open_actions(self):
         self.ensure_one()

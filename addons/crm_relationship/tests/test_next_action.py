@@ -245,6 +245,61 @@ class TestNextAction(RelationshipScoringCommon):
         self.assertEqual(action.department_id, service)
         self.assertIn("Answered 4 on the NPS survey", action.reason)
 
+    def test_recommended_product_goes_to_sales_with_the_reason(self):
+        Product = self.env["product.product"]
+        pen, ink = Product.create(
+            [{"name": "Pen", "sale_ok": True}, {"name": "Ink", "sale_ok": True}]
+        )
+        day = self.today - timedelta(days=200)
+
+        def buy(partner, products):
+            move = self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": day,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"product_id": p.id, "quantity": 1, "price_unit": 10.0}
+                        )
+                        for p in products
+                    ],
+                }
+            )
+            move.action_post()
+
+        for i in range(3):
+            buy(self.env["res.partner"].create({"name": f"Pen and ink {i}"}), pen + ink)
+        writer = self.env["res.partner"].create(
+            {"name": "Writer", "is_company": True, "user_id": self.seller.id}
+        )
+        buy(writer, pen)
+        self.assertEqual(writer._crm_recommended_products()[writer.id], [ink.id])
+        self.env["crm.recommendation.model"].refresh(company_ids=self.company.ids)
+        # sudo: score rows are the recompute's; an active customer, here by hand
+        self.Score.sudo().create(
+            {
+                "partner_id": writer.id,
+                "company_id": self.company.id,
+                "churn_state": "active",
+            }
+        )
+        rule = self.Rule.create(
+            {"name": "Offer", "kind": "recommended_product", "control_share": 0}
+        )
+        self._generate()
+        action = self._actions(rule)
+        self.assertEqual(action.partner_id, writer)
+        self.assertEqual(action.product_id, ink)
+        self.assertEqual(action.because_product_id, pen)
+        self.assertEqual(action.department_id, self.sales)
+        self.assertEqual(action.user_id, self.seller)
+        self.assertEqual(action.reason, "Offer Ink: often bought with Pen.")
+        action.with_user(self.seller).action_accept()
+        # the kind's outcome: an opportunity for the salesperson
+        self.assertEqual(action.lead_id.user_id, self.seller)
+        self.assertIn("Offer Ink", action.lead_id.description)
+
     # ------------------------------------------------------------------
     # Control group
     # ------------------------------------------------------------------
