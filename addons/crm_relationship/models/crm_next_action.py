@@ -103,6 +103,9 @@ class CrmNextAction(models.Model):
     def _reason_text(self):
         _ = self.env._
         amount = self.currency_id and self.currency_id.format(self.amount) or ""
+        # formatted apart: the extraction of translatable terms reads literals only
+        whole = f"{self.amount:,.0f}"
+        signed = f"{self.amount:+.1f}"
         if self.kind == "overdue_payment":
             return _(
                 "%(amount)s overdue on %(count)s invoices: ask for payment.",
@@ -124,7 +127,7 @@ class CrmNextAction(models.Model):
             )
             return _(
                 "%(missing)s more to reach %(tier)s: offer %(offer)s.",
-                missing=f"{self.amount:,.0f}",
+                missing=whole,
                 tier=tier.name,
                 offer=offer,
             )
@@ -132,7 +135,7 @@ class CrmNextAction(models.Model):
             return _(
                 "At risk of leaving (health %(delta)s points since the last "
                 "snapshot): plan a win-back.",
-                delta=f"{self.amount:+.1f}",
+                delta=signed,
             )
         if self.kind == "detractor":
             return _(

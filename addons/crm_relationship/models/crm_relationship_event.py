@@ -86,10 +86,13 @@ class CrmRelationshipEvent(models.Model):
                     state=churn.get(event.new_churn_state, ""),
                 )
             else:
+                # formatted apart: the extraction of translatable terms reads
+                # literals only
+                delta = f"{event.health_delta:+.1f}"
                 event.name = _(
                     "%(customer)s: health %(delta)s points",
                     customer=customer,
-                    delta=f"{event.health_delta:+.1f}",
+                    delta=delta,
                 )
 
     @api.model

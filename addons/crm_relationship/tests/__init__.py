@@ -41,3 +41,4 @@ from . import test_segment_mailing
 from . import test_next_action_break
 from . import test_recommendation_maths
 from . import test_recommendation
+from . import test_translatable_terms
