@@ -95,7 +95,7 @@ class CrmNextAction(models.Model):
     # COMPUTES
     # ------------------------------------------------------------
     @api.depends_context("lang")
-    @api.depends("kind", "amount", "count", "product_id", "loyalty_tier_id")
+    @api.depends("kind", "amount", "count", "product_id", "loyalty_tier_id", "rule_id")
     def _compute_reason(self):
         for action in self:
             action.reason = action._reason_text()
@@ -108,20 +108,22 @@ class CrmNextAction(models.Model):
         signed = f"{self.amount:+.1f}"
         if self.kind == "overdue_payment":
             return _(
-                "%(amount)s overdue on %(count)s invoices: ask for payment.",
+                "%(amount)s overdue (invoices: %(count)s): ask for payment.",
                 amount=amount,
                 count=self.count,
             )
         if self.kind == "late_delivery":
             return _(
-                "%(count)s late or returned deliveries recently: find out what went "
-                "wrong and tell the customer.",
+                "Late or returned deliveries in the last %(days)s days: %(count)s. "
+                "Find out what went wrong and tell the customer.",
+                days=self.rule_id.lookback_days,
                 count=self.count,
             )
         if self.kind == "tier_upgrade":
             tier = self.loyalty_tier_id
+            discount = f"{tier.discount:g}"
             offer = (
-                _("%(discount)s %% discount", discount=tier.discount)
+                _("%(discount)s %% discount", discount=discount)
                 if tier.discount
                 else tier.pricelist_id.display_name or _("the tier's benefits")
             )
@@ -490,11 +492,7 @@ class CrmNextAction(models.Model):
                     amount, count, product_id, because_product_id, loyalty_tier_id,
                     create_uid, create_date, write_uid, write_date)
                 SELECT new.partner_id, %(company)s, %(rule)s, %(kind)s,
-                       %(department)s,
-                       CASE WHEN %(sales_first)s
-                            THEN COALESCE(salesperson.id, member.user_id, %(head)s)
-                            ELSE COALESCE(member.user_id, %(head)s, salesperson.id)
-                       END,
+                       COALESCE(own.id, %(department)s), responsible.id,
                        'proposed', COALESCE(new.previous, new.draw <= %(held)s),
                        GREATEST(%(floor)s, CASE score.abc_class
                             WHEN 'A' THEN '3' WHEN 'B' THEN '2' WHEN 'C' THEN '1'
@@ -520,6 +518,27 @@ class CrmNextAction(models.Model):
                          ORDER BY m.is_primary DESC, m.id
                          LIMIT 1
                   ) member ON TRUE
+                  CROSS JOIN LATERAL (
+                        SELECT CASE WHEN %(sales_first)s
+                            THEN COALESCE(salesperson.id, member.user_id, %(head)s)
+                            ELSE COALESCE(member.user_id, %(head)s, salesperson.id)
+                        END AS id
+                  ) responsible
+                  -- unless the rule names one, the department is the responsible
+                  -- person's when it does this kind of work (the salesperson's
+                  -- sales team of several), else the company's of the function
+                  LEFT JOIN LATERAL (
+                        SELECT employee.department_id AS id
+                          FROM hr_employee employee
+                          JOIN hr_department d ON d.id = employee.department_id
+                         WHERE NOT %(fixed)s
+                           AND employee.user_id = responsible.id
+                           AND employee.active
+                           AND employee.company_id = %(company)s
+                           AND d.crm_function = %(function)s
+                         ORDER BY employee.id
+                         LIMIT 1
+                  ) own ON TRUE
                 """,
                 rule=rule.id,
                 company=company.id,
@@ -528,6 +547,8 @@ class CrmNextAction(models.Model):
                 sales_first=sales_first,
                 head=department.manager_id.user_id.id or None,
                 held=held,
+                fixed=bool(rule.department_id),
+                function=function,
                 floor=rule.priority,
                 today=today,
                 expiry=today + timedelta(days=rule.expiry_days),

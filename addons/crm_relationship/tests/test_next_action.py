@@ -98,7 +98,7 @@ class TestNextAction(RelationshipScoringCommon):
         self.assertFalse(action.is_control)
         self.assertAlmostEqual(action.amount, 1200.0)
         self.assertEqual(action.count, 1)
-        self.assertIn("overdue on 1 invoices", action.reason)
+        self.assertIn("overdue (invoices: 1): ask for payment", action.reason)
         # a second run proposes nothing new
         self._generate()
         self.assertEqual(len(self._actions(partner=self.customer)), 1)
@@ -153,6 +153,32 @@ class TestNextAction(RelationshipScoringCommon):
         self._overdue_invoice(self.customer, 100.0)
         self._generate()
         self.assertEqual(self._actions().user_id, self.clerk)
+
+    def test_sales_action_goes_to_the_salesperson_department(self):
+        # a second sales department, after the first: the company's default stays
+        # the first, but the customer's salesperson works in the second
+        key_accounts = self.env["hr.department"].create(
+            {"name": "Key Accounts", "crm_function": "sales"}
+        )
+        key_seller = self._person("nba_keyseller", USER, key_accounts)
+        partners = self._at_risk_customers(2)
+        partners[0].user_id = key_seller
+        rule = self.Rule.create(
+            {"name": "Win back", "kind": "churn_risk", "control_share": 0}
+        )
+        self._generate()
+        first, second = (self._actions(rule, partner=p) for p in partners)
+        self.assertEqual(first.department_id, key_accounts)
+        self.assertEqual(first.user_id, key_seller)
+        # no salesperson: the company's first department of the function
+        self.assertEqual(second.department_id, self.sales)
+        # a rule that names its department keeps it
+        rule.department_id = self.finance
+        self.Action.search([("rule_id", "=", rule.id)]).sudo().unlink()
+        self._generate()
+        self.assertEqual(
+            self._actions(rule, partner=partners[0]).department_id, self.finance
+        )
 
     def test_priority_from_the_customer_value(self):
         self._overdue_invoice(self.customer, 100.0)
@@ -211,7 +237,7 @@ class TestNextAction(RelationshipScoringCommon):
         self.assertEqual(action.partner_id, near)
         self.assertEqual(action.loyalty_tier_id, gold)
         self.assertEqual(action.department_id, self.sales)
-        self.assertEqual(action.reason, "50 more to reach Gold: offer 5.0 % discount.")
+        self.assertEqual(action.reason, "50 more to reach Gold: offer 5 % discount.")
 
     def test_detractor_goes_to_customer_service(self):
         service = self.env["hr.department"].create(
