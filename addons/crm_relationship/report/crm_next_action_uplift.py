@@ -54,6 +54,9 @@ class CrmNextActionUplift(models.Model):
     churn_low = fields.Float("Churn change: low", readonly=True)
     churn_high = fields.Float("Churn change: high", readonly=True)
     interval_known = fields.Boolean(readonly=True)
+    revenue_significant = fields.Boolean(readonly=True)
+    purchase_significant = fields.Boolean(readonly=True)
+    churn_significant = fields.Boolean(readonly=True)
     significant = fields.Boolean(
         "Effect shown",
         readonly=True,
@@ -63,12 +66,19 @@ class CrmNextActionUplift(models.Model):
     conclusion = fields.Char(compute="_compute_conclusion")
 
     @api.depends_context("lang")
-    @api.depends("significant", "control_count", "treated_count", "window_complete")
+    @api.depends(
+        "significant", "control_count", "treated_count", "window_complete", "period"
+    )
     def _compute_conclusion(self):
         _ = self.env._
         for row in self:
             if not row.control_count or not row.treated_count:
                 row.conclusion = _("Nothing to compare: no customer held back.")
+            elif not row.window_complete:
+                row.conclusion = _(
+                    "Still measuring until %(date)s.",
+                    date=fields.Date.to_string(row.window_end),
+                )
             elif not row.interval_known:
                 row.conclusion = _("Too few customers to tell.")
             elif not row.significant:
@@ -76,18 +86,50 @@ class CrmNextActionUplift(models.Model):
                     "Not distinguishable from zero: the effect may be nothing."
                 )
             else:
-                row.conclusion = _(
+                row.conclusion = " ".join(row._shown_effects())
+
+    def _shown_effects(self):
+        """One sentence per difference whose 95 % interval excludes zero."""
+        _ = self.env._
+        money = self.currency_id.format
+        effects = []
+        if self.revenue_significant:
+            effects.append(
+                _(
                     "Revenue per customer %(diff)s (95 %% CI %(low)s to %(high)s).",
-                    diff=row.currency_id.format(row.revenue_uplift),
-                    low=row.currency_id.format(row.revenue_low),
-                    high=row.currency_id.format(row.revenue_high),
+                    diff=money(self.revenue_uplift),
+                    low=money(self.revenue_low),
+                    high=money(self.revenue_high),
                 )
-            if not row.window_complete:
-                row.conclusion = _(
-                    "%(conclusion)s Still measuring until %(date)s.",
-                    conclusion=row.conclusion,
-                    date=row.window_end,
+            )
+        for shown, label, diff, low, high in (
+            (
+                self.purchase_significant,
+                _("Purchase rate"),
+                self.purchase_uplift,
+                self.purchase_low,
+                self.purchase_high,
+            ),
+            (
+                self.churn_significant,
+                _("Churn rate"),
+                self.churn_uplift,
+                self.churn_low,
+                self.churn_high,
+            ),
+        ):
+            if shown:
+                diff, low, high = (f"{v:+.1f}" for v in (diff, low, high))
+                effects.append(
+                    _(
+                        "%(measure)s %(diff)s points (95 %% CI %(low)s to %(high)s).",
+                        measure=label,
+                        diff=diff,
+                        low=low,
+                        high=high,
+                    )
                 )
+        return effects
 
     @api.model
     def _refresh(self, companies):
@@ -191,6 +233,9 @@ class CrmNextActionUplift(models.Model):
             "churn_low": points(churn["low"]),
             "churn_high": points(churn["high"]),
             "interval_known": revenue["low"] is not None,
+            "revenue_significant": revenue["significant"],
+            "purchase_significant": purchase["significant"],
+            "churn_significant": churn["significant"],
             "significant": revenue["significant"]
             or purchase["significant"]
             or churn["significant"],

@@ -3,7 +3,7 @@ Automation Rules. Every figure is worked out by hand."""
 
 from datetime import timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
@@ -630,6 +630,43 @@ class TestNextAction(RelationshipScoringCommon):
         # three customers a side cannot show such an effect
         self.assertFalse(row.significant)
         self.assertIn("Not distinguishable from zero", row.conclusion)
+
+    def test_uplift_says_which_effect_shows_and_waits_for_the_window(self):
+        rule = self.Rule.create(
+            {
+                "name": "Win back",
+                "kind": "churn_risk",
+                "control_share": 50,
+                "measure_days": 30,
+            }
+        )
+        self._at_risk_customers(8)
+        self._generate()
+        Uplift = self.env["crm.next.action.uplift"]
+        Uplift._refresh(self.company)
+        row = Uplift.search([("rule_id", "=", rule.id)])
+        self.assertFalse(row.window_complete)
+        window_end = fields.Date.to_string(self.today + timedelta(days=30))
+        self.assertEqual(row.conclusion, f"Still measuring until {window_end}.")
+        actions = self._actions(rule)
+        proposed = self.today - timedelta(days=45)
+        actions.sudo().write({"date_proposed": proposed})
+        inside = proposed + timedelta(days=5)
+        # every treated customer buys 100 or 110, no held-back customer buys
+        for i, partner in enumerate(
+            actions.filtered(lambda a: not a.is_control).partner_id
+        ):
+            self._invoice(partner, inside, 100.0 + 10 * (i % 2))
+        Uplift._refresh(self.company)
+        row = Uplift.search([("rule_id", "=", rule.id)])
+        self.assertTrue(row.revenue_significant)
+        self.assertTrue(row.purchase_significant)
+        self.assertFalse(row.churn_significant)
+        self.assertAlmostEqual(row.revenue_uplift, 105.0)
+        self.assertAlmostEqual(row.purchase_uplift, 100.0)
+        self.assertTrue(row.conclusion.startswith("Revenue per customer $"))
+        self.assertIn("Purchase rate +100.0 points", row.conclusion)
+        self.assertNotIn("Churn", row.conclusion)
 
 
 def _var(values):

@@ -489,6 +489,8 @@ class TestNextActionBreak(RelationshipScoringCommon):
         control = actions.filtered("is_control").partner_id
         self._invoice(treated, self.today - timedelta(days=5), 300.0, "out_refund")
         self._invoice(control, self.today - timedelta(days=5), 100.0)
+        # a window over (proposed 10 days ago, measured over 5): the verdict
+        self.rule.measure_days = 5
         row = self._uplift_row()
         self.assertEqual((row.treated_count, row.control_count), (1, 1))
         self.assertAlmostEqual(row.treated_revenue, -300.0)
