@@ -42,3 +42,4 @@ from . import test_next_action_break
 from . import test_recommendation_maths
 from . import test_recommendation
 from . import test_translatable_terms
+from . import test_recommendation_break
