@@ -713,21 +713,26 @@ class CrmNextAction(models.Model):
         )
 
     def _eligible_recommended_product(self, company, rule, today):
-        """Active customers' best recommendation (``crm.product.recommendation``,
-        rank 1) scoring at least the threshold."""
+        """Active customers' best recommendation (``crm.product.recommendation``)
+        of a product still for sale, scoring at least the threshold."""
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO crm_next_action_eligible
                     (partner_id, amount, product_id, because_product_id)
-                SELECT reco.partner_id, reco.score, reco.product_id,
+                SELECT DISTINCT ON (reco.partner_id)
+                       reco.partner_id, reco.score, reco.product_id,
                        reco.because_product_id
                   FROM crm_product_recommendation reco
                   JOIN crm_relationship_score score
                     ON score.partner_id = reco.partner_id
                    AND score.company_id = reco.company_id
-                 WHERE reco.company_id = %s AND reco.rank = 1
+                  JOIN product_product pp ON pp.id = reco.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                 WHERE reco.company_id = %s
                    AND reco.score >= %s AND score.churn_state = 'active'
+                   AND pp.active AND pt.active AND pt.sale_ok
+                 ORDER BY reco.partner_id, reco.rank
                 """,
                 company.id,
                 rule.threshold,

@@ -308,7 +308,8 @@ class CrmRecommendationModel(models.Model):
 
         One query over the posted customer invoice lines of the company: product
         lines of products that can be sold, down payments and the products of
-        ``_excluded_products`` left out. A credit note's quantities subtract from
+        ``_excluded_products`` left out. Quantities are in the product's unit. A
+        credit note's quantities subtract from
         the day of the invoice it reverses (its own day when it reverses none); a
         day counts when the net quantity stays positive, so a purchase refunded in
         full does not count."""
@@ -320,12 +321,18 @@ class CrmRecommendationModel(models.Model):
                        CASE WHEN am.move_type = 'out_refund'
                             THEN COALESCE(origin.invoice_date, am.invoice_date)
                             ELSE am.invoice_date END AS day,
-                       SUM(CASE WHEN am.move_type = 'out_refund'
-                                THEN -aml.quantity ELSE aml.quantity END) AS quantity
+                       -- in the product's unit, as uom.uom._compute_quantity
+                       -- converts: a dozen refunded is twelve units
+                       SUM(CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END
+                           * aml.quantity
+                           / COALESCE(NULLIF(line_uom.factor, 0), 1)
+                           * COALESCE(product_uom.factor, 1)) AS quantity
                   FROM account_move_line aml
                   JOIN account_move am ON am.id = aml.move_id
                   JOIN product_product pp ON pp.id = aml.product_id
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  LEFT JOIN uom_uom line_uom ON line_uom.id = aml.product_uom_id
+                  LEFT JOIN uom_uom product_uom ON product_uom.id = pt.uom_id
                   LEFT JOIN account_move origin ON origin.id = am.reversed_entry_id
                  WHERE am.company_id = %(company)s
                    AND am.state = 'posted'

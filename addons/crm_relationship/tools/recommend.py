@@ -247,13 +247,19 @@ def evaluate(train_days, test_days, k=5):
     }
 
 
+#: below any difference two hit rates of fewer than a billion customers can show
+TOLERANCE = 1e-9
+
+
 def grade(hit_rate, baseline_hit_rate, evaluated):
     """A: hit rate at least 1.5 times the baseline's; B: at least 1.1 times; C
     otherwise, or when fewer than ``MIN_EVALUATED`` customers could be evaluated."""
     if evaluated < MIN_EVALUATED or hit_rate <= 0:
         return "C"
-    if hit_rate >= GRADE_A_LIFT * baseline_hit_rate:
+    # rates are ratios of counts: exactly 1.5 times must not fall short by a
+    # rounding error (1.5 x 0.1 is 0.15000000000000002 in floating point)
+    if hit_rate >= GRADE_A_LIFT * baseline_hit_rate - TOLERANCE:
         return "A"
-    if hit_rate >= GRADE_B_LIFT * baseline_hit_rate:
+    if hit_rate >= GRADE_B_LIFT * baseline_hit_rate - TOLERANCE:
         return "B"
     return "C"
