@@ -561,53 +561,36 @@ class CrmNextAction(models.Model):
     # ELIGIBILITY, one SQL statement per kind into the temporary table
     # ------------------------------------------------------------
     def _eligible_overdue_payment(self, company, rule, today):
-        """Customers whose receivable is overdue: the open amount of invoice lines
-        due before today (company's time zone), less their open credits (unapplied
-        payments, credit notes), above the rule's threshold."""
+        """Customers whose receivable is overdue: the open amount due before today
+        (company's time zone) less their open credits (unapplied payments, credit
+        notes), above the rule's threshold. The balance is the credit holds' own
+        (``res.partner._crm_overdue_sql``), read for each customer with an open
+        line past due."""
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO crm_next_action_eligible (partner_id, amount, count)
-                SELECT am.commercial_partner_id,
-                       LEAST(
-                           SUM(aml.amount_residual) FILTER (
-                               WHERE aml.amount_residual > 0
-                                 AND aml.date_maturity < %(today)s),
-                           SUM(aml.amount_residual) FILTER (
-                               WHERE aml.amount_residual > 0
-                                 AND aml.date_maturity < %(today)s)
-                           + COALESCE(SUM(aml.amount_residual) FILTER (
-                               WHERE aml.amount_residual < 0), 0)
-                       ),
-                       COUNT(DISTINCT aml.move_id) FILTER (
-                           WHERE aml.amount_residual > 0
-                             AND aml.date_maturity < %(today)s)
-                  FROM account_move_line aml
-                  JOIN account_move am ON am.id = aml.move_id
-                  JOIN account_account aa ON aa.id = aml.account_id
-                 WHERE aml.company_id = %(company)s
-                   AND aml.parent_state = 'posted'
-                   AND aa.account_type = 'asset_receivable'
-                   AND NOT aml.reconciled
-                   AND aml.amount_residual != 0
-                   AND am.commercial_partner_id IS NOT NULL
-                 GROUP BY am.commercial_partner_id
-                HAVING COUNT(*) FILTER (
-                           WHERE aml.amount_residual > 0
-                             AND aml.date_maturity < %(today)s) > 0
-                   AND LEAST(
-                           SUM(aml.amount_residual) FILTER (
-                               WHERE aml.amount_residual > 0
-                                 AND aml.date_maturity < %(today)s),
-                           SUM(aml.amount_residual) FILTER (
-                               WHERE aml.amount_residual > 0
-                                 AND aml.date_maturity < %(today)s)
-                           + COALESCE(SUM(aml.amount_residual) FILTER (
-                               WHERE aml.amount_residual < 0), 0)
-                       ) > GREATEST(%(threshold)s, %(half_cent)s)
+                SELECT late.partner_id, o.overdue + o.credits, o.invoices
+                  FROM (SELECT DISTINCT rp.commercial_partner_id AS partner_id
+                          FROM account_move_line aml
+                          JOIN account_account acc ON acc.id = aml.account_id
+                          JOIN res_partner rp ON rp.id = aml.partner_id
+                         WHERE aml.company_id = %(company)s
+                           AND aml.parent_state = 'posted'
+                           AND acc.account_type = 'asset_receivable'
+                           AND NOT aml.reconciled
+                           AND aml.amount_residual > 0
+                           AND COALESCE(aml.date_maturity, aml.date) < %(today)s
+                       ) late
+                 CROSS JOIN LATERAL (%(owed)s) o
+                 WHERE o.overdue + o.credits > GREATEST(%(threshold)s, %(half_cent)s)
                 """,
-                today=today,
                 company=company.id,
+                today=today,
+                owed=self.env["res.partner"]._crm_overdue_sql(
+                    SQL("late.partner_id"), SQL("%s", company.id), SQL("%s", today)
+                ),
                 threshold=rule.threshold,
                 half_cent=company.currency_id.rounding / 2,
             )

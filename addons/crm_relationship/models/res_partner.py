@@ -631,6 +631,42 @@ class ResPartner(models.Model):
         return len(DemoDataGenerator(self.env, seed=seed).generate_service())
 
     @api.model
+    def _crm_overdue_sql(self, partner, company, due_before):
+        """SQL of one row ``(overdue, since, credits, invoices)``: what the
+        commercial entity ``partner`` owes ``company`` on open receivable lines of
+        posted entries of itself or any of its contacts, due before ``due_before``
+        (each an SQL expression, for a LATERAL join), in the company's currency,
+        with the oldest due date, the unapplied credits (payments and credit notes
+        not yet matched, negative) and the number of entries overdue. Odoo's
+        receivable counts the balance so; the credit holds and the overdue next
+        actions both read it here. Flush before running it."""
+        due = SQL("COALESCE(aml.date_maturity, aml.date)")
+        late = SQL("aml.amount_residual > 0 AND %s < %s", due, due_before)
+        return SQL(
+            """
+            SELECT COALESCE(SUM(aml.amount_residual) FILTER (WHERE %(late)s), 0)
+                       AS overdue,
+                   MIN(%(due)s) FILTER (WHERE %(late)s) AS since,
+                   COALESCE(SUM(aml.amount_residual)
+                       FILTER (WHERE aml.amount_residual < 0), 0) AS credits,
+                   COUNT(DISTINCT aml.move_id) FILTER (WHERE %(late)s) AS invoices
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+             WHERE aml.partner_id IN (
+                       SELECT id FROM res_partner
+                        WHERE commercial_partner_id = %(partner)s)
+               AND aml.company_id = %(company)s
+               AND aml.parent_state = 'posted'
+               AND acc.account_type = 'asset_receivable'
+               AND NOT aml.reconciled
+            """,
+            late=late,
+            due=due,
+            partner=partner,
+            company=company,
+        )
+
+    @api.model
     def _crm_relationship_generate_demo_actions(self, seed=42):
         """Demo: next best actions with four months of history (called from demo
         XML, after the scoring)."""

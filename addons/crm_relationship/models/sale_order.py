@@ -342,7 +342,8 @@ class SaleOrder(models.Model):
         ago (days in the company's time zone), net of their unapplied credits
         (payments and credit notes not yet matched), as Odoo's receivable counts
         it: open receivable lines of posted entries of the customer or any of its
-        contacts, in the company's currency. The same SQL decides the banner, the
+        contacts, in the company's currency (``res.partner._crm_overdue_sql``, which
+        the overdue next actions read too). The same SQL decides the banner, the
         refusal, the dashboard counter, the record rule and the report.
         """
         # the balance moves through invoices, payments and reconciliations, each
@@ -377,32 +378,15 @@ class SaleOrder(models.Model):
             )
             SELECT held.ord, held.policy_id, o.overdue + o.credits, o.since
               FROM held
-              CROSS JOIN LATERAL (
-                SELECT COALESCE(SUM(aml.amount_residual)
-                           FILTER (WHERE aml.amount_residual > 0
-                                     AND COALESCE(aml.date_maturity, aml.date)
-                                         < held.due_before), 0) AS overdue,
-                       MIN(COALESCE(aml.date_maturity, aml.date))
-                           FILTER (WHERE aml.amount_residual > 0
-                                     AND COALESCE(aml.date_maturity, aml.date)
-                                         < held.due_before) AS since,
-                       COALESCE(SUM(aml.amount_residual)
-                           FILTER (WHERE aml.amount_residual < 0), 0) AS credits
-                  FROM account_move_line aml
-                  JOIN account_account acc ON acc.id = aml.account_id
-                 WHERE aml.partner_id IN (
-                           SELECT id FROM res_partner
-                            WHERE commercial_partner_id = held.partner_id)
-                   AND aml.company_id = held.company_id
-                   AND aml.parent_state = 'posted'
-                   AND acc.account_type = 'asset_receivable'
-                   AND NOT aml.reconciled
-              ) o
+              CROSS JOIN LATERAL (%(owed)s) o
              WHERE o.since IS NOT NULL
                AND o.overdue + o.credits >= held.half_unit
             """,
             days=days,
             candidates=candidates,
+            owed=self.env["res.partner"]._crm_overdue_sql(
+                SQL("held.partner_id"), SQL("held.company_id"), SQL("held.due_before")
+            ),
         )
 
     def _search_crm_credit_hold(self, operator, value):
