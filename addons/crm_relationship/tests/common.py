@@ -11,9 +11,8 @@ HEAD = "base.group_user,crm_relationship.group_department_head"
 MANAGER = "base.group_user,crm_relationship.group_relationship_manager"
 
 
-class DepartmentCase(TransactionCase):
-    """People of departments (a user with an employee record), and refusals checked
-    in a savepoint."""
+class PeopleMixin:
+    """People of departments: a user with an employee record."""
 
     @classmethod
     def _person(cls, login, groups, department, company=None):
@@ -35,6 +34,11 @@ class DepartmentCase(TransactionCase):
             }
         )
         return user
+
+
+class DepartmentCase(PeopleMixin, TransactionCase):
+    """People of departments (a user with an employee record), and refusals checked
+    in a savepoint."""
 
     @contextmanager
     def assertRefused(self, exception, regex):
@@ -255,3 +259,35 @@ class SharedRecordCase(DepartmentCase):
 
     def _open_todos(self, handoff):
         return handoff.activity_ids.filtered(lambda a: a.activity_type_id == self.todo)
+
+
+class NextActionCase(PeopleMixin, RelationshipScoringCommon):
+    """Next best actions: only the rules each test makes; Finance, Sales and
+    Logistics with their heads (Finance and Logistics managed), a clerk, a seller,
+    and a customer of the seller."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Action = cls.env["crm.next.action"]
+        cls.Rule = cls.env["crm.next.action.rule"]
+        cls.Rule.search([]).active = False
+        Department = cls.env["hr.department"]
+        cls.finance = Department.create({"name": "Finance", "crm_function": "finance"})
+        cls.sales = Department.create({"name": "Sales", "crm_function": "sales"})
+        cls.logistics = Department.create(
+            {"name": "Logistics", "crm_function": "logistics"}
+        )
+        cls.finance_head = cls._person("nba_finhead", HEAD, cls.finance)
+        cls.clerk = cls._person("nba_clerk", USER, cls.finance)
+        cls.seller = cls._person("nba_seller", USER, cls.sales)
+        cls.logistics_head = cls._person("nba_loghead", HEAD, cls.logistics)
+        cls.finance.manager_id = cls.finance_head.employee_id
+        cls.logistics.manager_id = cls.logistics_head.employee_id
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Overdue Ltd", "is_company": True, "user_id": cls.seller.id}
+        )
+        cls.today = cls.company._crm_today()
+
+    def _generate(self, companies=None):
+        self.Action._cron_generate(companies or self.company)

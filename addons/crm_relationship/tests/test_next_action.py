@@ -10,34 +10,14 @@ from odoo.tools import SQL
 
 from ..tools import uplift
 from ..tools.control import hash_order
-from .common import HEAD, MANAGER, USER, RelationshipScoringCommon
+from .common import MANAGER, USER, NextActionCase, RelationshipScoringCommon
 
 
 @tagged("post_install", "-at_install")
-class TestNextAction(RelationshipScoringCommon):
+class TestNextAction(NextActionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Action = cls.env["crm.next.action"]
-        cls.Rule = cls.env["crm.next.action.rule"]
-        # only the rules of each test
-        cls.Rule.search([]).active = False
-        Department = cls.env["hr.department"]
-        cls.finance = Department.create({"name": "Finance", "crm_function": "finance"})
-        cls.sales = Department.create({"name": "Sales", "crm_function": "sales"})
-        cls.logistics = Department.create(
-            {"name": "Logistics", "crm_function": "logistics"}
-        )
-        cls.finance_head = cls._person("nba_finhead", HEAD, cls.finance)
-        cls.clerk = cls._person("nba_clerk", USER, cls.finance)
-        cls.seller = cls._person("nba_seller", USER, cls.sales)
-        cls.logistics_head = cls._person("nba_loghead", HEAD, cls.logistics)
-        cls.finance.manager_id = cls.finance_head.employee_id
-        cls.logistics.manager_id = cls.logistics_head.employee_id
-        cls.customer = cls.env["res.partner"].create(
-            {"name": "Overdue Ltd", "is_company": True, "user_id": cls.seller.id}
-        )
-        cls.today = cls.company._crm_today()
         cls.overdue_rule = cls.Rule.create(
             {
                 "name": "Collect",
@@ -46,29 +26,6 @@ class TestNextAction(RelationshipScoringCommon):
                 "outcome": "activity",
             }
         )
-
-    @classmethod
-    def _person(cls, login, groups, department):
-        user = new_test_user(
-            cls.env,
-            login=login,
-            name=login,
-            groups=groups,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.env["hr.employee"].create(
-            {
-                "name": login,
-                "user_id": user.id,
-                "department_id": department.id,
-                "company_id": cls.company.id,
-            }
-        )
-        return user
-
-    def _generate(self):
-        self.Action._cron_generate(self.company)
 
     def _actions(self, rule=None, partner=None):
         domain = [("rule_id", "=", (rule or self.overdue_rule).id)]

@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
-from .common import HEAD, USER, RelationshipScoringCommon
+from .common import USER, NextActionCase
 
 
 class _Rollback(Exception):
@@ -19,59 +19,16 @@ class _Rollback(Exception):
 
 
 @tagged("post_install", "-at_install")
-class TestNextActionBreak(RelationshipScoringCommon):
+class TestNextActionBreak(NextActionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Action = cls.env["crm.next.action"]
-        cls.Rule = cls.env["crm.next.action.rule"]
         cls.Uplift = cls.env["crm.next.action.uplift"]
         cls.Event = cls.env["crm.relationship.event"]
-        cls.Rule.search([]).active = False
         cls.env["base.automation"].search([]).active = False
-        Department = cls.env["hr.department"]
-        cls.finance = Department.create({"name": "Finance", "crm_function": "finance"})
-        cls.sales = Department.create({"name": "Sales", "crm_function": "sales"})
-        cls.logistics = Department.create(
-            {"name": "Logistics", "crm_function": "logistics"}
-        )
-        cls.finance_head = cls._person("brk_finhead", HEAD, cls.finance)
-        cls.clerk = cls._person("brk_clerk", USER, cls.finance)
-        cls.seller = cls._person("brk_seller", USER, cls.sales)
-        cls.logistics_head = cls._person("brk_loghead", HEAD, cls.logistics)
-        cls.finance.manager_id = cls.finance_head.employee_id
-        cls.logistics.manager_id = cls.logistics_head.employee_id
-        cls.customer = cls.env["res.partner"].create(
-            {"name": "Overdue Ltd", "is_company": True, "user_id": cls.seller.id}
-        )
-        cls.today = cls.company._crm_today()
         cls.rule = cls.Rule.create(
             {"name": "Collect", "kind": "overdue_payment", "control_share": 0}
         )
-
-    @classmethod
-    def _person(cls, login, groups, department, company=None):
-        company = company or cls.company
-        user = new_test_user(
-            cls.env,
-            login=login,
-            name=login,
-            groups=groups,
-            company_id=company.id,
-            company_ids=[(6, 0, company.ids)],
-        )
-        cls.env["hr.employee"].create(
-            {
-                "name": login,
-                "user_id": user.id,
-                "department_id": department.id,
-                "company_id": company.id,
-            }
-        )
-        return user
-
-    def _generate(self, companies=None):
-        self.Action._cron_generate(companies or self.company)
 
     def _actions(self, rule=None, partner=None, company=None):
         domain = [("rule_id", "=", (rule or self.rule).id)]
