@@ -1,11 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from .crm_cohort_report import (
-    _INVOICE_DEPENDS,
-    _current_months_sql,
-    _monthly_purchases_sql,
-)
+from .crm_cohort_report import _current_months_sql, _monthly_purchases_sql
 
 
 class CrmChurnReport(models.Model):
@@ -26,16 +22,17 @@ class CrmChurnReport(models.Model):
 
     Rows run from the company's first invoiced month to the last whole month:
     the current month's churn cannot be told before it ends.
+
+    The rows are stored (:class:`CrmStoredReportMixin`): as of ``refreshed_at``,
+    rewritten daily and by managers' "Refresh now".
     """
 
     _name = "crm.churn.report"
+    _inherit = "crm.stored.report.mixin"
     _description = "Customer churn by month"
-    _auto = False
     _rec_name = "month"
     _order = "company_id, month desc"
-    _depends = _INVOICE_DEPENDS
 
-    company_id = fields.Many2one("res.company", readonly=True)
     month = fields.Date(readonly=True)
     active_start = fields.Integer("Active at start", readonly=True)
     churned = fields.Integer(readonly=True)
@@ -44,8 +41,10 @@ class CrmChurnReport(models.Model):
     )
     new_customers = fields.Integer("New customers", readonly=True)
 
-    @property
-    def _table_query(self):
+    def init(self):
+        self._refresh_if_empty()
+
+    def _stored_report_query(self, companies):
         return SQL(
             """
             WITH this_month AS (%(this_month)s),
@@ -88,10 +87,7 @@ class CrmChurnReport(models.Model):
                          GROUP BY company_id, partner_id) AS firsts
                  GROUP BY company_id, first_month
             )
-            SELECT row_number() OVER (
-                       ORDER BY months.company_id, months.month
-                   ) AS id,
-                   months.company_id,
+            SELECT months.company_id,
                    months.month,
                    COALESCE(counts.active_start, 0) AS active_start,
                    COALESCE(counts.churned, 0) AS churned,
@@ -104,6 +100,6 @@ class CrmChurnReport(models.Model):
               LEFT JOIN newcomers ON newcomers.company_id = months.company_id
                                  AND newcomers.month = months.month
             """,
-            this_month=_current_months_sql(self.env),
+            this_month=_current_months_sql(companies),
             monthly=_monthly_purchases_sql(),
         )

@@ -4,22 +4,12 @@ from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
-# what both views read: posted customer invoices
-_INVOICE_DEPENDS = {
-    "account.move": [
-        "move_type", "state", "invoice_date", "commercial_partner_id",
-        "company_id", "amount_untaxed_signed",
-    ],
-}  # fmt: skip
 
-
-def _current_months_sql(env):
+def _current_months_sql(companies):
     """``(company_id, month)`` rows: the first day of each company's current month,
     in the company's time zone (PostgreSQL's CURRENT_DATE is UTC's: in Shanghai
-    the month would start eight hours late)."""
-    # sudo: the current month of every company the report may show; the report's
-    # own record rules choose the rows a user reads
-    companies = env["res.company"].sudo().search([])
+    the month would start eight hours late). The reports' queries read the
+    invoices of these companies only."""
     return SQL(
         "SELECT * FROM (VALUES %s) AS this_month(company_id, month)",
         SQL(", ").join(
@@ -71,16 +61,17 @@ class CrmCohortReport(models.Model):
 
     ``cohort_size`` is aggregated with "max", so that a cohort's total over its
     months is its size.
+
+    The rows are stored (:class:`CrmStoredReportMixin`): as of ``refreshed_at``,
+    rewritten daily and by managers' "Refresh now".
     """
 
     _name = "crm.cohort.report"
+    _inherit = "crm.stored.report.mixin"
     _description = "Customer cohort retention"
-    _auto = False
     _rec_name = "cohort_month"
     _order = "company_id, cohort_month desc, months_since"
-    _depends = _INVOICE_DEPENDS
 
-    company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     cohort_month = fields.Date("Cohort", readonly=True)
     month = fields.Date(readonly=True)
@@ -92,8 +83,10 @@ class CrmCohortReport(models.Model):
     )
     revenue = fields.Monetary(readonly=True)
 
-    @property
-    def _table_query(self):
+    def init(self):
+        self._refresh_if_empty()
+
+    def _stored_report_query(self, companies):
         return SQL(
             """
             WITH this_month AS (%(this_month)s),
@@ -125,10 +118,7 @@ class CrmCohortReport(models.Model):
                               AND monthly.partner_id = firsts.partner_id
                  GROUP BY firsts.company_id, firsts.cohort_month, monthly.month
             )
-            SELECT row_number() OVER (
-                       ORDER BY grid.company_id, grid.cohort_month, grid.month
-                   ) AS id,
-                   grid.company_id,
+            SELECT grid.company_id,
                    company.currency_id,
                    grid.cohort_month,
                    grid.month,
@@ -149,7 +139,7 @@ class CrmCohortReport(models.Model):
                     AND activity.cohort_month = grid.cohort_month
                     AND activity.month = grid.month
             """,
-            this_month=_current_months_sql(self.env),
+            this_month=_current_months_sql(companies),
             monthly=_monthly_purchases_sql(),
         )
 

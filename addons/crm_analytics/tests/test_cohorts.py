@@ -4,7 +4,9 @@ import openpyxl
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.controllers.main import XLSX_MIMETYPE
 from odoo.addons.crm_relationship.tests.common import RelationshipScoringCommon
@@ -27,7 +29,7 @@ class CohortCommon(RelationshipScoringCommon):
     ===========  =====================  ==================
 
     Alpha also has a credit note in M4 and a draft invoice in M5: neither is a
-    purchase.
+    purchase. The reports are stored: refreshed once the invoices are posted.
     """
 
     @classmethod
@@ -52,6 +54,8 @@ class CohortCommon(RelationshipScoringCommon):
         cls._invoice(cls.beta, cls._day(2, 3), 40.0)
         cls._invoice(cls.gamma, cls._day(1, 10), 70.0)
         cls._invoice(cls.delta, cls._day(0, 5), 999.0, company=cls.company_2)
+        for model in ("crm.cohort.report", "crm.churn.report"):
+            cls.env[model]._refresh()
         cls.user = new_test_user(
             cls.env,
             login="cohort_user",
@@ -237,6 +241,95 @@ class TestCohortReport(CohortCommon):
         action = self.env["crm.cohort.report"].action_export_xlsx()
         self.assertEqual(action["type"], "ir.actions.act_url")
         self.assertTrue(action["url"].startswith("/crm_analytics/cohorts/xlsx?"))
+
+
+@tagged("post_install", "-at_install")
+class TestStoredReports(CohortCommon):
+    """The reports' tables hold what their live query gives, per company, as of
+    their last refresh."""
+
+    MODELS = ("crm.cohort.report", "crm.churn.report")
+
+    def _stored_and_live(self, model, company):
+        Report = self.env[model]
+        columns = Report._stored_report_columns()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s FROM %s WHERE company_id = %s",
+                SQL(", ").join(map(SQL.identifier, columns)),
+                SQL.identifier(Report._table),
+                company.id,
+            )
+        )
+        stored = sorted(self.env.cr.fetchall(), key=repr)
+        self.env.cr.execute(Report._stored_report_query(company))
+        live = sorted(self.env.cr.fetchall(), key=repr)
+        return stored, live
+
+    def test_stored_equals_live(self):
+        for model in self.MODELS:
+            for company in self.company + self.company_2:
+                stored, live = self._stored_and_live(model, company)
+                self.assertTrue(stored, (model, company.name))
+                self.assertEqual(stored, live, (model, company.name))
+            refreshed = self.env[model].search([]).mapped("refreshed_at")
+            self.assertTrue(refreshed and all(refreshed), model)
+
+    def test_refresh_after_new_invoices(self):
+        """A first purchase this month makes a new cohort and a new customer of
+        this month only once refreshed, by the daily cron; the other company's
+        rows stay as they were."""
+        epsilon = self.env["res.partner"].create({"name": "Epsilon"})
+        self._invoice(epsilon, self.this_month, 25.0)
+        Cohort = self.env["crm.cohort.report"]
+        other_before = Cohort.search([("company_id", "=", self.company_2.id)]).ids
+        self.assertNotIn((self.this_month, 0), self._cohorts())
+        stored, live = self._stored_and_live("crm.cohort.report", self.company)
+        self.assertNotEqual(stored, live)
+
+        for model in self.MODELS:
+            self.env[model]._cron_refresh()
+        cell = self._cohorts()[(self.this_month, 0)]
+        self.assertEqual(
+            (cell["cohort_size"], cell["active_customers"], cell["revenue"]),
+            (1, 1, 25.0),
+        )
+        for model in self.MODELS:
+            stored, live = self._stored_and_live(model, self.company)
+            self.assertEqual(stored, live, model)
+        # the churn of the current month is told once it ends: no row yet
+        self.assertNotIn(self.this_month, self._churn())
+        # rewritten: the other company's rows are new ones with the same figures
+        other = Cohort.search([("company_id", "=", self.company_2.id)])
+        self.assertTrue(other)
+        self.assertFalse(set(other.ids) & set(other_before))
+
+    def test_refresh_now_is_for_managers(self):
+        """A manager refreshes the companies they work in; a user may read the
+        report but not refresh it."""
+        epsilon = self.env["res.partner"].create({"name": "Epsilon"})
+        self._invoice(epsilon, self.this_month, 25.0)
+        Cohort = self.env["crm.cohort.report"]
+        with self.assertRaises(AccessError):
+            Cohort.with_user(self.user).action_refresh()
+        self.assertNotIn((self.this_month, 0), self._cohorts())
+
+        manager = new_test_user(
+            self.env,
+            login="cohort_manager",
+            groups="base.group_user,crm_relationship.group_relationship_manager",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        other_before = Cohort.search([("company_id", "=", self.company_2.id)]).ids
+        action = Cohort.with_user(manager).action_refresh()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn((self.this_month, 0), self._cohorts())
+        # the manager works in the first company only: the other one untouched
+        self.assertEqual(
+            Cohort.search([("company_id", "=", self.company_2.id)]).ids, other_before
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -90,7 +90,8 @@ class AnalyticsTimeZoneCases:
         self._invoice(self.customer, "2026-07-01", 50)
         self._invoice(self.customer, "2026-08-01", 70)  # after the current month
         with freeze_time(self._utc("2026-07-01 00:30")):
-            self.env.flush_all()
+            self.env["crm.cohort.report"]._refresh(self.company)
+            self.env["crm.churn.report"]._refresh(self.company)
             rows = self.env["crm.cohort.report"].search_read(
                 [
                     ("company_id", "=", self.company.id),
