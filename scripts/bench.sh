@@ -28,3 +28,5 @@ say "Next best actions: propose the shipped rules' actions for the benchmark com
 "$PY" tests/benchmarks/bench_next_action.py -c "$CONF" -d "$DB"
 say "Product recommendations: refresh and grade the benchmark company"
 "$PY" tests/benchmarks/bench_recommend.py -c "$CONF" -d "$DB"
+say "Cohort and churn reports: the views' reads, stored against live"
+"$PY" tests/benchmarks/bench_reports.py -c "$CONF" -d "$DB"
