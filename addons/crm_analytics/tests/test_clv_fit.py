@@ -288,6 +288,36 @@ class TestClvFit(RelationshipScoringCommon):
         )
         self.assertTrue(np.isfinite(columns["clv"]).all())
 
+    def test_spend_model_that_runs_away_stops_early_and_falls_back(self):
+        """Spends as the benchmark generates them (a customer's level log-uniform,
+        each purchase within 50 % of it): the unpenalised Gamma-Gamma run stops
+        once p runs away, the penalised one ends with q <= 1, a failure no
+        penalizer cures: the expected spend falls back on observed means."""
+        x, t_x, T = clv.simulate_bgnbd(
+            {"r": 0.24, "alpha": 4.4, "a": 0.8, "b": 2.4}, 3000, 39.0, rng=4
+        )
+        rng = np.random.default_rng(4)
+        level = 40 * np.exp(4 * rng.random(len(x)))
+        m = np.array(
+            [
+                np.round(lvl * (0.5 + rng.random(k)), 2).mean() if k else 0.0
+                for lvl, k in zip(level, x.astype(int), strict=True)
+            ]
+        )
+        summaries = {"partner_ids": np.arange(len(x)), "x": x, "t_x": t_x, "T": T}
+        summaries["m"] = m
+        spenders = x > 0
+        with self.assertRaises(clv.FitStopped) as stopped:
+            clv.fit_gamma_gamma(x[spenders], m[spenders])
+        self.assertIn("did not converge: p ran away", str(stopped.exception))
+        self.assertLess(stopped.exception.iterations, 100)
+
+        fit = self._fit(calibration_date=CALIBRATION)
+        values = fit._fit_values(summaries)
+        self.assertEqual(values["spend_model"], "observed")
+        self.assertIn("not above 1", values["spend_note"])
+        self.assertEqual((values["p"], values["q"], values["gamma"]), (0.0, 0.0, 0.0))
+
     def test_demo_fit_runs_without_committing(self):
         # two customers only: the demo's fit fails readably, and nothing raises
         fit = self.Fit._demo_fit()

@@ -82,6 +82,63 @@ class TestClvMaths(BaseCase):
         at_truth = clv.gamma_gamma_log_likelihood(CDNOW_SPEND, x, m).sum()
         self.assertGreaterEqual(fit.log_likelihood, at_truth)
 
+    @staticmethod
+    def _bulk_like_spends(n, seed):
+        """Spends as the benchmark's bulk generator makes them: each customer's
+        level log-uniform over a 55-fold range, each purchase uniform within 50 %
+        of it. Nothing like Gamma-Gamma: p runs away (a customer's spends look all
+        alike to the model) and the fitted q stays below 1."""
+        rng = np.random.default_rng(seed)
+        x = 1 + rng.poisson(2.0, n)
+        level = 40 * np.exp(4 * rng.random(n))
+        m = np.array(
+            [
+                np.round(lvl * (0.5 + rng.random(k)), 2).mean()
+                for lvl, k in zip(level, x, strict=True)
+            ]
+        )
+        return x, m
+
+    def test_gamma_gamma_stops_early_when_p_runs_away(self):
+        x, m = self._bulk_like_spends(2000, seed=5)
+        # unpenalised, the run went on for its 8,000 evaluations; it now stops
+        # within a few dozen iterations, as one a penalizer may cure
+        with self.assertRaises(clv.FitStopped) as stopped:
+            clv.fit_gamma_gamma(x, m)
+        self.assertRegex(str(stopped.exception), r"did not converge: p ran away")
+        self.assertLess(stopped.exception.iterations, 100)
+        # penalised, p stays bounded and the run ends with q <= 1: final
+        with self.assertRaises(ValueError) as final:
+            clv.fit_gamma_gamma(x, m, penalizer=0.001)
+        self.assertIn("not above 1", str(final.exception))
+        self.assertNotIn("did not converge", str(final.exception))
+
+    def test_gamma_gamma_watch_rules(self):
+        """The early-stop rules one by one, on the points a run would pass."""
+        start = np.zeros(3)
+        # q below 1e-6: final, as q <= 1 is
+        with self.assertRaises(clv.FitStopped) as stopped:
+            clv._GammaGammaWatch()(np.log([1.0, 1e-7, 1.0]), 5.0)
+        self.assertIn("not above 1", str(stopped.exception))
+        self.assertNotIn("did not converge", str(stopped.exception))
+        # q beyond 1e6: curable
+        with self.assertRaises(clv.FitStopped) as stopped:
+            clv._GammaGammaWatch()(np.log([1.0, 2e6, 1.0]), 5.0)
+        self.assertIn("did not converge: q ran away", str(stopped.exception))
+        # gamma carries the currency's scale: no bound on it
+        clv._GammaGammaWatch()(np.log([1.0, 2.0, 1e9]), 5.0)
+        # a likelihood that improves keeps the run going; 200 iterations without
+        # an improvement above the tolerance stop it
+        watch = clv._GammaGammaWatch()
+        for step in range(500):
+            watch(start, 5.0 - 1e-6 * step)
+        for _step in range(clv.STALL_ITERATIONS - 1):
+            watch(start, 5.0 - 1e-6 * 499 - 1e-12)
+        with self.assertRaises(clv.FitStopped) as stopped:
+            watch(start, 5.0 - 1e-6 * 499 - 2e-12)
+        self.assertIn("did not improve in 200 iterations", str(stopped.exception))
+        self.assertEqual(stopped.exception.iterations, 500 + clv.STALL_ITERATIONS)
+
     def test_weights_count_as_repeated_rows(self):
         x, t_x, T = self._cdnow_like(400, seed=3)
         counts = np.random.default_rng(5).integers(1, 6, 400)
