@@ -7,6 +7,7 @@ from . import crm_scorecard_alert
 from . import crm_clv_fit
 from . import crm_clv_fit_holdout
 from . import crm_relationship_score
+from . import crm_relationship_score_history
 from . import crm_relationship_scoring_profile
 from . import digest_digest
 from . import res_company

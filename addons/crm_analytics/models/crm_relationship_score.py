@@ -1,5 +1,5 @@
-from odoo import fields, models
-from odoo.tools import SQL
+from odoo import _, fields, models
+from odoo.tools import SQL, float_is_zero
 
 
 class CrmRelationshipScore(models.Model):
@@ -55,6 +55,33 @@ class CrmRelationshipScore(models.Model):
                 company.id,
             )
         return components
+
+    def _change_components(self):
+        components = super()._change_components()
+        components["alive"] = _("Still buying")
+        return components
+
+    def _snapshot_columns(self):
+        return [*super()._snapshot_columns(), "p_alive"]
+
+    def _change_lines(self, previous, labels):
+        """Adds the move of P(alive) (shown to two decimals), when the customer had a
+        prediction at the previous snapshot and has one now."""
+        lines = super()._change_lines(previous, labels)
+        before = previous.get("p_alive")
+        if (
+            before is not None
+            and self.clv_fit_id
+            and not float_is_zero(self.p_alive - before, precision_digits=2)
+        ):
+            lines.append(
+                _(
+                    "P(alive) %(before)s → %(after)s.",
+                    before=self._format_points(before, digits=2),
+                    after=self._format_points(self.p_alive, digits=2),
+                )
+            )
+        return lines
 
     def _health_weights(self, company, profile):
         weights = super()._health_weights(company, profile)

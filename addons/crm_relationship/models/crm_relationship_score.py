@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_is_zero, format_date, formatLang
 
 from ..tools import cron, dates, scoring
 from .survey_user_input import NPS_CATEGORIES
@@ -217,6 +217,12 @@ class CrmRelationshipScore(models.Model):
         "against the customer's usual interval (scoring profile).",
     )
     explanation = fields.Text(compute="_compute_explanation")
+    change_summary = fields.Text(
+        "What changed",
+        compute="_compute_change_summary",
+        help="What moved since the customer's previous snapshot: health points "
+        "gained or lost per component, tier, churn state and predictions.",
+    )
 
     # what the upsert writes from the stage, in this order
     _STAGED_COLUMNS = (
@@ -320,6 +326,189 @@ class CrmRelationshipScore(models.Model):
     def _compute_explanation(self):
         for score in self:
             score.explanation = "\n".join(score._explanation_lines())
+
+    @api.depends_context("lang")
+    def _compute_change_summary(self):
+        previous = self._previous_snapshots()
+        # once for the recordset: the labels are read from the database
+        labels = {
+            "churn_state": dict(
+                self._fields["churn_state"]._description_selection(self.env)
+            )
+        }
+        for score in self:
+            snapshot = previous.get(score.id)
+            if not snapshot:
+                score.change_summary = _("First score.")
+                continue
+            lines = score._change_lines(snapshot, labels) or [
+                _(
+                    "No change since %(date)s.",
+                    date=format_date(score.env, snapshot["snapshot_date"]),
+                )
+            ]
+            score.change_summary = "\n".join(lines)
+
+    def _previous_snapshots(self):
+        """``{score id: {column: value}}``: for each row, its customer's last
+        snapshot in the row's company dated before the row's reference date (the
+        snapshot the trend fields compare with), with ``snapshot_date`` and the
+        columns of :meth:`_snapshot_columns`; rows without one are left out.
+
+        One query for the recordset, on the unique (partner, company, date) index.
+        Plain SQL reads the history of the rows' own customer and company only:
+        what the history's access rules (same group, same company rule as the
+        score) show to whoever reads the rows.
+        """
+        ids = [score_id for score_id in self.ids if score_id]
+        if not ids:
+            return {}
+        self.flush_model(["partner_id", "company_id", "date_ref"])
+        self.env["crm.relationship.score.history"].flush_model()
+        columns = self._snapshot_columns()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT score.id AS score_id, prev.snapshot_date, %(columns)s
+                  FROM crm_relationship_score score
+                  JOIN LATERAL (
+                        SELECT h.*
+                          FROM crm_relationship_score_history h
+                         WHERE h.partner_id = score.partner_id
+                           AND h.company_id = score.company_id
+                           AND h.snapshot_date < score.date_ref
+                         ORDER BY h.snapshot_date DESC
+                         LIMIT 1) prev ON TRUE
+                 WHERE score.id = ANY(%(ids)s)
+                """,
+                columns=SQL(", ").join(
+                    SQL("prev.%s", SQL.identifier(c)) for c in columns
+                ),
+                ids=ids,
+            )
+        )
+        return {row.pop("score_id"): row for row in self.env.cr.dictfetchall()}
+
+    def _change_components(self):
+        """``{name: label}`` of the health components whose points the history
+        keeps (``<name>_contribution`` on the score and its history) and "what
+        changed" names. Modules adding a health component add it here."""
+        return {
+            "recency": _("Recency"),
+            "frequency": _("Frequency"),
+            "monetary": _("Monetary"),
+            "payment": _("Payment"),
+            "delivery": _("Delivery"),
+            "complaint": _("Complaints"),
+            "satisfaction": _("Satisfaction"),
+        }
+
+    def _format_points(self, value, digits=1, signed=False):
+        """``value`` in the user's language (decimal and thousands separators);
+        ``signed``: with a plus or a minus sign (U+2212) in front."""
+        text = formatLang(self.env, abs(value) if signed else value, digits=digits)
+        if not signed:
+            return text
+        return ("+" if value > 0 else "\N{MINUS SIGN}") + text
+
+    def _change_lines(self, previous, labels):
+        """What moved since ``previous`` (a row of :meth:`_previous_snapshots`), in
+        words, one sentence a line: health with the points each component gained
+        or lost (largest first), tier, churn state; empty when nothing moved.
+        ``labels``: ``{field: {value: label}}`` of selections in the user's
+        language. Modules append the lines of their own figures.
+
+        A health or a component moves when it moves by 0.1 point (as shown); a
+        component not known in a snapshot counts 0 points there, as in the health
+        score. Snapshots written before the history kept the contributions give the
+        health line without its breakdown.
+        """
+        self.ensure_one()
+        lines = []
+        before = previous["health_score"]
+        after = self.health_score if self.tier else None
+        components = self._change_components()
+        parts = []
+        if any(previous.get(f"{name}_contribution") is not None for name in components):
+            moves = []
+            for name, label in components.items():
+                delta = (self[f"{name}_contribution"] or 0.0) - (
+                    previous.get(f"{name}_contribution") or 0.0
+                )
+                if not float_is_zero(delta, precision_digits=1):
+                    moves.append((label, delta))
+            moves.sort(key=lambda move: -abs(move[1]))
+            parts = [
+                _(
+                    "%(component)s %(points)s",
+                    component=label,
+                    points=self._format_points(delta, signed=True),
+                )
+                for label, delta in moves
+            ]
+        if before is not None and after is not None:
+            delta = after - before
+            if not float_is_zero(delta, precision_digits=1):
+                values = {
+                    "before": self._format_points(before),
+                    "after": self._format_points(after),
+                    "delta": self._format_points(delta, signed=True),
+                }
+                if parts:
+                    lines.append(
+                        _(
+                            "Health %(before)s → %(after)s (%(delta)s): %(parts)s.",
+                            parts=", ".join(parts),
+                            **values,
+                        )
+                    )
+                else:
+                    lines.append(
+                        _("Health %(before)s → %(after)s (%(delta)s).", **values)
+                    )
+            elif parts:
+                lines.append(
+                    _(
+                        "Health unchanged at %(health)s: %(parts)s.",
+                        health=self._format_points(after),
+                        parts=", ".join(parts),
+                    )
+                )
+        elif after is not None:
+            lines.append(
+                _(
+                    "Health %(after)s, not known before.",
+                    after=self._format_points(after),
+                )
+            )
+        elif before is not None:
+            lines.append(
+                _(
+                    "Health no longer known (was %(before)s).",
+                    before=self._format_points(before),
+                )
+            )
+        if (previous["tier"] or False) != (self.tier or False):
+            lines.append(
+                _(
+                    "Tier %(before)s → %(after)s.",
+                    before=previous["tier"] or _("none"),
+                    after=self.tier or _("none"),
+                )
+            )
+        if (
+            previous["churn_state"]
+            and self.churn_state
+            and previous["churn_state"] != self.churn_state
+        ):
+            lines.append(
+                _(
+                    "Churn %(before)s → %(after)s.",
+                    before=labels["churn_state"][previous["churn_state"]],
+                    after=labels["churn_state"][self.churn_state],
+                )
+            )
+        return lines
 
     def _explanation_lines(self):
         """What drives this customer's tier, in words, from the row's own figures."""
@@ -1364,39 +1553,52 @@ class CrmRelationshipScore(models.Model):
             **params,
         )
 
+    def _snapshot_columns(self):
+        """Columns copied from the score row into its history snapshot, under the
+        same name in both tables. Modules that add a figure worth comparing over
+        time (a component's contribution, a prediction) add its column to both
+        models and here."""
+        return [
+            "health_score",
+            "tier",
+            "r_score",
+            "f_score",
+            "m_score",
+            "rfm_segment",
+            "abc_class",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "clv_historical",
+            "overdue_amount",
+            "on_time_delivery_rate",
+            "user_id",
+            "churn_state",
+            *(f"{name}_contribution" for name in self._change_components()),
+        ]
+
     def _snapshot(self, company, date_ref, scope):
-        """One history row per customer and reference date (a re-run replaces it)."""
+        """One history row per customer and reference date (a re-run replaces it),
+        with the columns of :meth:`_snapshot_columns`, in one statement."""
+        columns = [SQL.identifier(c) for c in self._snapshot_columns()]
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO crm_relationship_score_history AS h (
-                    partner_id, company_id, snapshot_date, health_score, tier,
-                    r_score, f_score, m_score, rfm_segment, abc_class, recency_days,
-                    frequency, monetary, clv_historical, overdue_amount,
-                    on_time_delivery_rate, user_id,
+                    partner_id, company_id, snapshot_date, %(columns)s,
                     create_uid, create_date, write_uid, write_date)
                 SELECT score.partner_id, score.company_id, %(date_ref)s,
-                       score.health_score, score.tier, score.r_score, score.f_score,
-                       score.m_score, score.rfm_segment, score.abc_class,
-                       score.recency_days, score.frequency, score.monetary,
-                       score.clv_historical, score.overdue_amount,
-                       score.on_time_delivery_rate, score.user_id,
+                       %(values)s,
                        %(uid)s, now() AT TIME ZONE 'UTC',
                        %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM crm_relationship_score score
                  WHERE score.company_id = %(company)s AND %(scope)s
                 ON CONFLICT (partner_id, company_id, snapshot_date) DO UPDATE SET
-                    health_score = EXCLUDED.health_score, tier = EXCLUDED.tier,
-                    r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
-                    m_score = EXCLUDED.m_score, rfm_segment = EXCLUDED.rfm_segment,
-                    abc_class = EXCLUDED.abc_class,
-                    recency_days = EXCLUDED.recency_days,
-                    frequency = EXCLUDED.frequency, monetary = EXCLUDED.monetary,
-                    clv_historical = EXCLUDED.clv_historical,
-                    overdue_amount = EXCLUDED.overdue_amount,
-                    on_time_delivery_rate = EXCLUDED.on_time_delivery_rate,
-                    user_id = EXCLUDED.user_id, write_date = EXCLUDED.write_date
+                    %(updates)s, write_date = EXCLUDED.write_date
                 """,
+                columns=SQL(", ").join(columns),
+                values=SQL(", ").join(SQL("score.%s", c) for c in columns),
+                updates=SQL(", ").join(SQL("%s = EXCLUDED.%s", c, c) for c in columns),
                 date_ref=date_ref,
                 uid=self.env.uid,
                 company=company.id,

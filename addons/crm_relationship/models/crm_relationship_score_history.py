@@ -42,6 +42,30 @@ class CrmRelationshipScoreHistory(models.Model):
     on_time_delivery_rate = fields.Float(
         "On-time delivery", readonly=True, aggregator="avg"
     )
+    churn_state = fields.Selection(scoring.CHURN_STATES, "Churn", readonly=True)
+    # each health component's points in the health score (empty: not known then),
+    # what "what changed" compares between two snapshots
+    recency_contribution = fields.Float(
+        "Recency contribution", readonly=True, digits=(16, 1), aggregator="avg"
+    )
+    frequency_contribution = fields.Float(
+        "Frequency contribution", readonly=True, digits=(16, 1), aggregator="avg"
+    )
+    monetary_contribution = fields.Float(
+        "Monetary contribution", readonly=True, digits=(16, 1), aggregator="avg"
+    )
+    payment_contribution = fields.Float(
+        "Payment contribution", readonly=True, digits=(16, 1), aggregator="avg"
+    )
+    delivery_contribution = fields.Float(
+        "Delivery contribution", readonly=True, digits=(16, 1), aggregator="avg"
+    )
+    complaint_contribution = fields.Float(
+        "Complaints contribution", readonly=True, digits=(16, 1), aggregator="avg"
+    )
+    satisfaction_contribution = fields.Float(
+        "Satisfaction contribution", readonly=True, digits=(16, 1), aggregator="avg"
+    )
 
     _sql_constraints = [
         (

@@ -73,6 +73,12 @@ class ResPartner(models.Model):
         string="Tier trend",
         groups=SCORE_GROUP,
     )
+    relationship_change_summary = fields.Text(
+        compute="_compute_relationship_change_summary",
+        string="What changed",
+        groups=SCORE_GROUP,
+        help="What moved in the current company's score since its previous snapshot.",
+    )
 
     relationship_nps_score = fields.Integer(
         compute="_compute_relationship_score_id", string="NPS", groups=SCORE_GROUP
@@ -262,6 +268,16 @@ class ResPartner(models.Model):
             partner.relationship_nps_category = score.nps_category
             partner.relationship_nps_date = score.nps_date
             partner.relationship_nps_reason = score.nps_reason
+
+    @api.depends_context("company", "lang")
+    @api.depends("commercial_partner_id")
+    def _compute_relationship_change_summary(self):
+        # apart from the score's other figures: a query the partner lists that show
+        # the tier do not need
+        for partner in self:
+            partner.relationship_change_summary = (
+                partner.relationship_score_id.change_summary
+            )
 
     # ------------------------------------------------------------
     # PRODUCT RECOMMENDATIONS
