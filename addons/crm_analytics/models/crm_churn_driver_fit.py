@@ -35,16 +35,22 @@ class CrmChurnDriverFit(models.Model):
     customers, on the health traits of their score rows (Cox, 1972; fitted by
     lifelines, see ``tools/survival.py``).
 
-    Subjects: the company's score rows with a first purchase and a churn state.
-    Duration: from the first posted customer invoice to the last one when the
-    churn state is "lost" (the event: the customer was last seen buying then),
-    else to the row's reference date (censored: still a customer then), in days,
-    the first day included. Covariates, 0/1 traits unless said: pays late (a paid
-    invoice paid late, or one overdue now), late deliveries (fewer on-time
-    deliveries than deliveries), returns, complaints, SLA breaches (in the scoring
-    window, as on the row), NPS detractor (latest answer), discounts (a posted
-    invoice line with a discount, whole history), and the tier as the number of
-    steps below A. A failed fit keeps its reason; the previous fit stays in use.
+    Subjects: the company's score rows with a churn state and a purchase inside
+    the row's scoring window (``date_ref - window_days``, exclusive, to
+    ``date_ref``): the traits on the row are measured over that window, so a
+    customer who left before it would show none of them and make every trait look
+    protective. Duration: from the first posted customer invoice to the last one
+    when the churn state is "lost" (the event: the customer was last seen buying
+    then), else to the row's reference date (censored: still a customer then), in
+    days, the first day included; each subject enters the risk set at the window's
+    start (left truncation: it was a customer then). Covariates, 0/1 traits unless
+    said: pays late (an invoice paid late, or one overdue now), late deliveries
+    (fewer on-time deliveries than deliveries), returns, complaints, SLA breaches
+    (in the scoring window, as on the row), NPS detractor (latest answer),
+    discounts (a posted invoice line with a discount, whole history), and the tier
+    as the number of steps below A (the tier follows the health score, which
+    includes recency: read its ratio as the score's own check more than a
+    cause). A failed fit keeps its reason; the previous fit stays in use.
     """
 
     _name = "crm.churn.driver.fit"
@@ -167,7 +173,10 @@ class CrmChurnDriverFit(models.Model):
         table = self._survival_table()
         try:
             result = survival.fit_cox(
-                table["durations"], table["events"], table["covariates"]
+                table["durations"],
+                table["events"],
+                table["covariates"],
+                entries=table["entries"],
             )
         except ValueError as error:
             self.write(
@@ -271,6 +280,8 @@ class CrmChurnDriverFit(models.Model):
                    COALESCE(score.date_ref, score.last_invoice_date)
                        - DATE '0001-01-01' + 1,
                    score.churn_state = 'lost',
+                   score.date_ref - COALESCE(score.window_days, 0)
+                       - DATE '0001-01-01' + 1,
                    (COALESCE(score.late_invoice_count, 0) > 0
                     OR COALESCE(score.overdue_invoice_count, 0) > 0)::int,
                    (COALESCE(score.delivery_count, 0)
@@ -287,6 +298,9 @@ class CrmChurnDriverFit(models.Model):
                AND score.first_invoice_date IS NOT NULL
                AND score.last_invoice_date IS NOT NULL
                AND score.churn_state IS NOT NULL
+               AND score.date_ref IS NOT NULL
+               AND (score.window_days IS NULL
+                    OR score.last_invoice_date > score.date_ref - score.window_days)
             """,
             company=self.company_id.id,
             tier_rank=TIER_RANK,
@@ -295,15 +309,20 @@ class CrmChurnDriverFit(models.Model):
         with self.env["crm.kpi"]._read_env() as env:
             env.cr.execute(query)
             rows = env.cr.fetchall()
-        data = np.array(rows, dtype=float).reshape(-1, 4 + len(DRIVERS))
-        # day numbers are date.toordinal(): first, last, reference
-        durations, events = survival.survival_table(
-            data[:, 0], data[:, 1], np.maximum(data[:, 2], data[:, 1]), data[:, 3]
+        data = np.array(rows, dtype=float).reshape(-1, 5 + len(DRIVERS))
+        # day numbers are date.toordinal(): first, last, reference, window start
+        # (the reference day itself when the row has no window: no delayed entry)
+        window_start = np.where(
+            data[:, 4] == data[:, 2], np.minimum(data[:, 0] - 1, data[:, 4]), data[:, 4]
+        )
+        durations, events, entries = survival.survival_table(
+            data[:, 0], data[:, 1], data[:, 2], data[:, 3], window_start=window_start
         )
         return {
             "durations": durations,
             "events": events,
-            "covariates": {name: data[:, 4 + i] for i, name in enumerate(DRIVERS)},
+            "entries": entries,
+            "covariates": {name: data[:, 5 + i] for i, name in enumerate(DRIVERS)},
         }
 
     # ------------------------------------------------------------

@@ -67,6 +67,7 @@ class TestChurnDrivers(DepartmentCase):
                     "partner_id": partner.id,
                     "company_id": company.id,
                     "date_ref": SCORED_ON,
+                    "window_days": 2000,
                     "first_invoice_date": first,
                     "last_invoice_date": last,
                     "churn_state": "lost" if churned[i] else "active",
@@ -92,7 +93,10 @@ class TestChurnDrivers(DepartmentCase):
         self.assertGreaterEqual(fit.event_count, survival.MIN_EVENTS)
         # the stored figures are those of the maths module on the same table
         expected = survival.fit_cox(
-            table["durations"], table["events"], table["covariates"]
+            table["durations"],
+            table["events"],
+            table["covariates"],
+            entries=table["entries"],
         )
         self.assertAlmostEqual(fit.concordance, expected.concordance, places=6)
         drivers = self._drivers(fit)
@@ -113,6 +117,28 @@ class TestChurnDrivers(DepartmentCase):
             % late.hazard_ratio,
         )
         self.assertIn("Fitted on 160 customers", fit.message_ids[0].body)
+
+    def test_subjects_are_the_customers_the_window_saw(self):
+        scores = self.env["crm.relationship.score"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        scores.write({"window_days": 365})
+        window_start = SCORED_ON - timedelta(days=365)
+        seen = scores.filtered(lambda s: s.last_invoice_date > window_start)
+        self.assertLess(len(seen), len(scores))
+        table = self.Fit.create({"company_id": self.company.id})._survival_table()
+        self.assertEqual(len(table["events"]), len(seen))
+        self.assertEqual(
+            int(table["events"].sum()),
+            len(seen.filtered(lambda s: s.churn_state == "lost")),
+        )
+        # a customer already buying before the window enters the risk set at its
+        # start; one who came later, at its first purchase
+        expected = sorted(
+            max((window_start - s.first_invoice_date).days + 1, 0) for s in seen
+        )
+        self.assertTrue(any(expected))
+        self.assertEqual(sorted(table["entries"].tolist()), expected)
 
     def test_department_dashboard_shows_its_own_drivers(self):
         fit = self.Fit.fit_company(self.company)

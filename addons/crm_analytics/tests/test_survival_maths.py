@@ -33,15 +33,28 @@ class TestSurvivalMaths(BaseCase):
              date(2026, 3, 1).toordinal()]
         )  # fmt: skip
         reference = date(2026, 6, 30).toordinal()
-        durations, events = survival.survival_table(
+        durations, events, entries = survival.survival_table(
             first, last, reference, [True, True, False]
         )
         # a one-day customer who left; one who left on his last purchase, 59 days
         # later; one still a customer on the reference day
         self.assertEqual(durations.tolist(), [1.0, 60.0, 181.0])
         self.assertEqual(events.tolist(), [True, True, False])
+        self.assertEqual(entries.tolist(), [0.0, 0.0, 0.0])
         with self.assertRaises(ValueError):
             survival.survival_table(last, first, reference, [True, True, False])
+        # traits measured from 2026-02-01: subjects enter the risk set on that day
+        start = date(2026, 1, 31).toordinal()
+        durations, events, entries = survival.survival_table(
+            first[1:], last[1:], reference, [True, False], window_start=start
+        )
+        self.assertEqual(entries.tolist(), [31.0, 31.0])
+        self.assertEqual(durations.tolist(), [60.0, 181.0])
+        # the one-day customer left before the window: not a subject
+        with self.assertRaisesRegex(ValueError, "without a purchase after"):
+            survival.survival_table(
+                first, last, reference, [True] * 3, window_start=start
+            )
 
     def test_recovers_known_hazard_ratios_as_lifelines(self):
         import pandas as pd
@@ -95,6 +108,25 @@ class TestSurvivalMaths(BaseCase):
         durations = np.ceil(np.minimum(times, 400))
         result = survival.fit_cox(durations, times <= 400, {"trait": trait})
         self.assertLess(result.covariates[0].ph_p_value, 0.01)
+
+    def test_delayed_entry_as_lifelines(self):
+        import pandas as pd
+        from lifelines import CoxPHFitter
+
+        durations, events, z = simulate(3000, [np.log(2.0), 0.0, 0.0], seed=5)
+        entries = np.minimum(durations - 1, 100.0)
+        result = survival.fit_cox(durations, events, {"late": z[:, 0]}, entries=entries)
+        reference = CoxPHFitter().fit(
+            pd.DataFrame({"late": z[:, 0], "T": durations, "E": events, "S": entries}),
+            "T",
+            "E",
+            entry_col="S",
+        )
+        self.assertAlmostEqual(
+            result.covariates[0].hazard_ratio,
+            reference.hazard_ratios_["late"],
+            places=6,
+        )
 
     def test_too_few_events(self):
         durations, events, z = simulate(200, [0.5, 0.0, 0.0])

@@ -52,22 +52,29 @@ class CoxResult:
     dropped: list = field(default_factory=list)
 
 
-def survival_table(first_days, last_days, reference_day, lost):
-    """Durations and events of the subjects, in days.
+def survival_table(first_days, last_days, reference_day, lost, window_start=None):
+    """Durations, events and entry times of the subjects, in days.
 
     ``first_days`` and ``last_days``: int arrays (n,) of day ordinals
     (``date.toordinal()``) of each customer's first and last purchase;
     ``reference_day``: the ordinal of the day the churn states were set (a
-    scalar, or an array (n,) when each row has its own);
-    ``lost``: bool array (n,), the customer churned.
+    scalar, or an array (n,) when each row has its own); ``lost``: bool array
+    (n,), the customer churned; ``window_start``: the ordinal of the last day
+    before the window the traits were measured on (scalar or (n,)), or None.
 
     A churned customer's event is its last purchase: duration = last - first + 1
     days. Any other customer is censored at the reference day: duration =
     reference - first + 1 days (still a customer then). The day of the first
     purchase counts, so that a customer who bought once and left lived one day.
 
-    Returns ``(durations, events)``: float array (n,) in days, bool array (n,).
-    Raises ValueError when a purchase follows the reference day.
+    With ``window_start``, the subjects are known to be customers through that day
+    (they bought after it: the callers keep only those, whose traits the window
+    saw), so each enters the risk set there: entry = window_start - first + 1 days
+    when positive, else 0 (left truncation, as lifelines' ``entry_col``).
+
+    Returns ``(durations, events, entries)``: float arrays (n,) in days and a bool
+    array (n,). Raises ValueError when a purchase follows the reference day, or
+    when a subject did not buy after ``window_start``.
     """
     first_days = np.asarray(first_days, dtype=float)
     last_days = np.asarray(last_days, dtype=float)
@@ -76,19 +83,34 @@ def survival_table(first_days, last_days, reference_day, lost):
     if (last_days > reference_day).any() or (first_days > last_days).any():
         raise ValueError("purchases after the reference day, or out of order")
     end = np.where(lost, last_days, reference_day)
-    return end - first_days + 1.0, lost
+    durations = end - first_days + 1.0
+    if window_start is None:
+        return durations, lost, np.zeros(len(lost))
+    window_start = np.broadcast_to(np.asarray(window_start, dtype=float), lost.shape)
+    if (last_days <= window_start).any():
+        raise ValueError("a subject without a purchase after the window start")
+    entries = np.maximum(window_start - first_days + 1.0, 0.0)
+    return durations, lost, entries
 
 
-def fit_cox(durations, events, covariates, min_events=MIN_EVENTS, penalizer=0.0):
+def fit_cox(
+    durations, events, covariates, entries=None, min_events=MIN_EVENTS, penalizer=0.0
+):
     """Fit a Cox proportional-hazards model of the time to churn.
 
     ``durations``: float array (n,) > 0, in days; ``events``: bool array (n,), True
     when the customer churned (else censored); ``covariates``: ``{name: float
-    array (n,)}``, in their own units (0/1 for a trait). ``penalizer``: lifelines'
+    array (n,)}``, in their own units (0/1 for a trait); ``entries``: float array
+    (n,) of the days at which each subject entered observation (delayed entry),
+    or None for 0. ``penalizer``: lifelines'
     L2 penalty on the coefficients (0: plain partial likelihood).
 
     Covariates that take one value over all subjects say nothing and make the
     likelihood singular: they are left out and named in ``CoxResult.dropped``.
+
+    The proportional-hazards check (Grambsch and Therneau's test on the scaled
+    Schoenfeld residuals, rank time transform) runs on the model fitted without
+    delayed entry when there is one: lifelines has no residuals with entry times.
 
     Returns a :class:`CoxResult`, its covariates in the order given.
 
@@ -129,16 +151,33 @@ def fit_cox(durations, events, covariates, min_events=MIN_EVENTS, penalizer=0.0)
             "nothing explains churn"
         )
     frame = pd.DataFrame({**columns, "_duration": durations, "_event": events})
+    entry = {}
+    if entries is not None and np.any(entries):
+        frame["_entry"] = np.asarray(entries, dtype=float)
+        entry = {"entry_col": "_entry"}
     model = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
     try:
-        model.fit(frame, duration_col="_duration", event_col="_event")
+        model.fit(frame, duration_col="_duration", event_col="_event", **entry)
     except ConvergenceError as error:
         raise ValueError(
             "the model does not converge: a health component probably separates "
             "churned customers from the others completely"
         ) from error
     summary = model.summary
-    check = proportional_hazard_test(model, frame, time_transform="rank")
+    # lifelines computes no residuals with entry times: the check runs on the same
+    # covariates fitted without delayed entry (an approximation, named in the
+    # README)
+    checked = model
+    if entry:
+        checked = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
+        checked.fit(
+            frame.drop(columns="_entry"), duration_col="_duration", event_col="_event"
+        )
+    check = proportional_hazard_test(
+        checked,
+        frame.drop(columns="_entry") if entry else frame,
+        time_transform="rank",
+    )
     ph_p = check.summary["p"]
     result = []
     for name in columns:
