@@ -44,12 +44,17 @@ class HrDepartment(models.Model):
                 )
             )
             department.crm_churn_driver_ids = mine
-            # each sentence opens the drivers report on its line
+            # each sentence opens the drivers report on its line; the web client
+            # reads the /web# form of a URL whatever its own path prefix
             department.crm_churn_driver_html = (
                 Markup("").join(
-                    Markup('<a class="d-block" href="/odoo/action-%s/%s">%s</a>')
+                    Markup(
+                        '<a class="d-block" href="/web#action=%s&amp;model=%s'
+                        '&amp;view_type=form&amp;id=%s">%s</a>'
+                    )
                     % (
                         "crm_analytics.crm_churn_driver_action",
+                        "crm.churn.driver",
                         driver.id,
                         escape(driver._sentence(with_department=False)),
                     )

@@ -15,3 +15,4 @@ from . import test_model_churn_events
 from . import test_survival_maths
 from . import test_churn_drivers
 from . import test_partial_defection
+from . import test_churn_drivers_tour

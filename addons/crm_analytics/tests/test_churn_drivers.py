@@ -14,6 +14,47 @@ MANAGER = "base.group_user,crm_relationship.group_relationship_manager"
 SCORED_ON = date(2026, 6, 30)
 
 
+def generate_scores(env, company, n, seed, lost=None):
+    """``n`` scored customers of ``company``: exponential times to churn at
+    0.002 a day, 3x for the 40 % with a late delivery, observed over 200 to
+    900 days; ``lost`` forces how many are lost (the first ones)."""
+    rng = np.random.default_rng(seed)
+    late = rng.random(n) < 0.4
+    times = rng.exponential(1 / (0.002 * np.where(late, 3.0, 1.0)))
+    ages = rng.integers(200, 900, n)
+    churned = times < ages
+    if lost is not None:
+        churned = np.arange(n) < lost
+    partners = env["res.partner"].create(
+        [{"name": f"Drivers customer {i}", "is_company": True} for i in range(n)]
+    )
+    values = []
+    for i, partner in enumerate(partners):
+        first = SCORED_ON - timedelta(days=int(ages[i]))
+        last = (
+            first + timedelta(days=int(min(times[i], ages[i] - 1)))
+            if churned[i]
+            else SCORED_ON - timedelta(days=5)
+        )
+        values.append(
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "date_ref": SCORED_ON,
+                "window_days": 2000,
+                "first_invoice_date": first,
+                "last_invoice_date": last,
+                "churn_state": "lost" if churned[i] else "active",
+                "delivery_count": 2,
+                "on_time_delivery_count": 1 if late[i] else 2,
+                "late_invoice_count": 0,
+                "tier": "C",
+            }
+        )
+    env["crm.relationship.score"].create(values)
+    return late, churned
+
+
 @tagged("post_install", "-at_install")
 class TestChurnDrivers(DepartmentCase):
     """Score rows of a generated company whose customers with late deliveries churn
@@ -41,44 +82,7 @@ class TestChurnDrivers(DepartmentCase):
 
     @classmethod
     def _generate(cls, company, n, seed, lost=None):
-        """``n`` scored customers of ``company``: exponential times to churn at
-        0.002 a day, 3x for the 40 % with a late delivery, observed over 200 to
-        900 days; ``lost`` forces how many are lost (the first ones)."""
-        rng = np.random.default_rng(seed)
-        late = rng.random(n) < 0.4
-        times = rng.exponential(1 / (0.002 * np.where(late, 3.0, 1.0)))
-        ages = rng.integers(200, 900, n)
-        churned = times < ages
-        if lost is not None:
-            churned = np.arange(n) < lost
-        partners = cls.env["res.partner"].create(
-            [{"name": f"Drivers customer {i}", "is_company": True} for i in range(n)]
-        )
-        values = []
-        for i, partner in enumerate(partners):
-            first = SCORED_ON - timedelta(days=int(ages[i]))
-            last = (
-                first + timedelta(days=int(min(times[i], ages[i] - 1)))
-                if churned[i]
-                else SCORED_ON - timedelta(days=5)
-            )
-            values.append(
-                {
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "date_ref": SCORED_ON,
-                    "window_days": 2000,
-                    "first_invoice_date": first,
-                    "last_invoice_date": last,
-                    "churn_state": "lost" if churned[i] else "active",
-                    "delivery_count": 2,
-                    "on_time_delivery_count": 1 if late[i] else 2,
-                    "late_invoice_count": 0,
-                    "tier": "C",
-                }
-            )
-        cls.env["crm.relationship.score"].create(values)
-        return late, churned
+        return generate_scores(cls.env, company, n, seed, lost)
 
     def _drivers(self, fit):
         return {driver.covariate: driver for driver in fit.driver_ids}
@@ -160,7 +164,9 @@ class TestChurnDrivers(DepartmentCase):
             html,
         )
         self.assertIn(
-            "/odoo/action-crm_analytics.crm_churn_driver_action/%s" % late.id, html
+            "/web#action=crm_analytics.crm_churn_driver_action&amp;"
+            "model=crm.churn.driver&amp;view_type=form&amp;id=%s" % late.id,
+            html,
         )
         self.assertFalse(finance.crm_churn_driver_ids)
         self.assertFalse(finance.crm_churn_driver_html)
