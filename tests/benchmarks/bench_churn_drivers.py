@@ -116,6 +116,14 @@ def main():
             ]
             for driver in fit.driver_ids
         }
+        # partial defection, as the scoring run's hook computes it for all rows
+        Score = env["crm.relationship.score"]
+        start = time.perf_counter()
+        Score._apply_spend_change(company)
+        result["spend_change_s"] = round(time.perf_counter() - start, 3)
+        result["partial_defectors"] = Score.search_count(
+            [("company_id", "=", company.id), ("partial_defection", "=", True)]
+        )
         result["drivers_vs_baseline"] = round(
             result["drivers_s"] / result["baseline_s"], 2
         )

@@ -13,7 +13,14 @@ class TestChurnDriversBenchmark(BenchmarkCase):
         result = self.run_benchmark("bench_churn_drivers.py", "--customers", 400)
         self.assertGreater(result["customers"], 300)
         self.assertLessEqual(result["churned"], result["customers"])
-        for key in ("read_s", "baseline_s", "drivers_s", "peak_rss_mb"):
+        self.assertLessEqual(result["partial_defectors"], result["customers"])
+        for key in (
+            "read_s",
+            "baseline_s",
+            "drivers_s",
+            "spend_change_s",
+            "peak_rss_mb",
+        ):
             self.assertGreater(result[key], 0, key)
         self.assertAlmostEqual(
             result["drivers_vs_baseline"],
