@@ -13,3 +13,6 @@ from . import digest_digest
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import crm_churn_driver_fit
+from . import crm_churn_driver
+from . import hr_department

@@ -32,6 +32,19 @@ class CrmRelationshipScore(models.Model):
         "it a weight.",
     )
     alive_contribution = fields.Float(readonly=True, digits=(16, 1))
+    spend_change = fields.Float(
+        "Spend change (%)",
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Invoiced untaxed revenue of the last 12 months against the 12 before, "
+        "credit notes netted, in percent; empty without revenue in the 12 before.",
+    )
+    partial_defection = fields.Boolean(
+        readonly=True,
+        help="Still buying in the last 12 months, but the spend fell by more than "
+        "the company's partial defection share against the 12 months before.",
+    )
     is_loyalty_member = fields.Boolean(
         "Loyalty member",
         compute="_compute_is_loyalty_member",
@@ -94,6 +107,7 @@ class CrmRelationshipScore(models.Model):
         # state the row ends with
         result = super()._after_upsert(company, targets)
         self._apply_model_churn(company, targets)
+        self._apply_spend_change(company, targets)
         return result
 
     def _apply_model_churn(self, company, partner_ids=None):
@@ -154,3 +168,72 @@ class CrmRelationshipScore(models.Model):
         )
         in_members = (operator == "=") == value
         return [("id", "in" if in_members else "not in", members)]
+
+    def _apply_spend_change(self, company, partner_ids=None):
+        """Spend change and partial defection of the company's rows (of
+        ``partner_ids``, or all), as of each row's reference date, in one statement.
+
+        Revenue is the untaxed signed amount of posted customer invoices less
+        credit notes (company currency), per commercial partner: ``recent`` over
+        the 12 months up to the reference date, ``before`` over the 12 months
+        before those. Spend change = 100 x (recent - before) / before, empty when
+        ``before`` is not positive. Partial defection: an invoice in the recent 12
+        months, ``before`` positive, and recent < (1 - share) x before."""
+        self.flush_model()
+        self.env["account.move"].flush_model(
+            ["commercial_partner_id", "company_id", "state", "move_type",
+             "invoice_date", "amount_untaxed_signed"]
+        )  # fmt: skip
+        scope = (
+            SQL("TRUE")
+            if partner_ids is None
+            else SQL("target.partner_id = ANY(%s)", list(partner_ids))
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH spend AS (
+                    SELECT target.id,
+                           SUM(m.amount_untaxed_signed) FILTER (
+                               WHERE m.invoice_date > target.date_ref
+                                                      - INTERVAL '12 months'
+                           ) AS recent,
+                           SUM(m.amount_untaxed_signed) FILTER (
+                               WHERE m.invoice_date <= target.date_ref
+                                                       - INTERVAL '12 months'
+                           ) AS before,
+                           COUNT(*) FILTER (
+                               WHERE m.move_type = 'out_invoice'
+                                 AND m.invoice_date > target.date_ref
+                                                      - INTERVAL '12 months'
+                           ) AS recent_invoices
+                      FROM crm_relationship_score target
+                      JOIN account_move m
+                        ON m.commercial_partner_id = target.partner_id
+                       AND m.company_id = target.company_id
+                       AND m.state = 'posted'
+                       AND m.move_type IN ('out_invoice', 'out_refund')
+                       AND m.invoice_date <= target.date_ref
+                       AND m.invoice_date > target.date_ref - INTERVAL '24 months'
+                     WHERE target.company_id = %(company)s AND %(scope)s
+                     GROUP BY target.id
+                )
+                UPDATE crm_relationship_score score
+                   SET spend_change = CASE WHEN spend.before > 0
+                           THEN 100.0 * (COALESCE(spend.recent, 0) - spend.before)
+                                / spend.before END,
+                       partial_defection = COALESCE(
+                           spend.recent_invoices > 0 AND spend.before > 0
+                           AND COALESCE(spend.recent, 0)
+                               < (1 - %(share)s) * spend.before, FALSE)
+                  FROM crm_relationship_score target
+                  LEFT JOIN spend ON spend.id = target.id
+                 WHERE score.id = target.id
+                   AND target.company_id = %(company)s AND %(scope)s
+                """,
+                company=company.id,
+                scope=scope,
+                share=company.partial_defection_share,
+            )
+        )
+        self.invalidate_model(["spend_change", "partial_defection"])

@@ -74,3 +74,23 @@ class ResCompany(models.Model):
                 )
             if company.clv_holdout_days < 0:
                 raise ValidationError(_("The hold-out cannot be negative."))
+
+    partial_defection_share = fields.Float(
+        "Partial defection below",
+        default=0.3,
+        digits=(16, 2),
+        help="A customer still buying whose invoiced revenue of the last 12 months "
+        "fell by more than this share against the 12 before is a partial "
+        "defector (0.3 for 30 %).",
+    )
+
+    @api.constrains("partial_defection_share")
+    def _check_partial_defection_share(self):
+        for company in self:
+            if not 0 < company.partial_defection_share < 1:
+                raise ValidationError(
+                    _(
+                        "The partial defection share is above 0 and below 1 (0.3 "
+                        "for 30 %)."
+                    )
+                )

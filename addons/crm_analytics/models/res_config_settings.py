@@ -23,3 +23,6 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.clv_at_risk_below", readonly=False
     )
     clv_lost_below = fields.Float(related="company_id.clv_lost_below", readonly=False)
+    partial_defection_share = fields.Float(
+        related="company_id.partial_defection_share", readonly=False
+    )

@@ -13,3 +13,7 @@ from . import test_scorecard_tour
 from . import test_kpi_voice
 from . import test_model_churn_events
 from . import test_change_summary
+from . import test_survival_maths
+from . import test_churn_drivers
+from . import test_partial_defection
+from . import test_churn_drivers_tour
