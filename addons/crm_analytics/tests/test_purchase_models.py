@@ -276,3 +276,18 @@ class TestPurchaseModels(BaseCase):
             clv.baseline_expected_purchases(13, [0, 2, 4, 3], [26, 26, 13, 0]),
             [0, 1, 4, 0],
         )
+
+    def test_grade_cutoffs(self):
+        self.assertEqual(clv.mean_absolute_error([1, 3], [2, 1]), 1.5)
+        self.assertAlmostEqual(clv.improvement(0.8, 1.0), 0.2)
+        self.assertIsNone(clv.improvement(0.5, 0.0))
+        for value, letter in ((0.2, "A"), (0.5, "A"), (0.1999, "B"), (0.05, "B")):
+            self.assertEqual(clv.grade(value), letter)
+        for value in (0.0499, 0.0, -1.0):
+            self.assertEqual(clv.grade(value), "C")
+        self.assertIsNone(clv.grade(None))
+        np.testing.assert_array_equal(
+            clv.top_share([5, 1, 9, 3, 7, 2, 8, 4, 6, 0]),
+            [0, 0, 1, 0, 0, 0, 1, 0, 0, 0],
+        )
+        self.assertEqual(clv.top_share([3.0]).tolist(), [True])

@@ -731,6 +731,57 @@ PURCHASE_MODELS = {
 
 
 # ------------------------------------------------------------
+# GRADES: HOW MUCH BETTER THAN THE NAIVE BASELINE
+# ------------------------------------------------------------
+
+# A model's improvement on the baseline, 1 - MAE_model / MAE_baseline, earns an A
+# from 20 % up, a B from 5 %, a C below: the one place these cut-offs live.
+GRADE_CUTOFFS = (("A", 0.20), ("B", 0.05))
+GRADE_BELOW = "C"
+# the value grade looks at the customers with the highest predicted value
+TOP_VALUE_SHARE = 0.2
+
+
+def mean_absolute_error(predicted, actual):
+    """Mean over customers of |predicted - actual|; NaN for no customer."""
+    predicted, actual = _floats(predicted, actual)
+    if not predicted.size:
+        return float("nan")
+    return float(np.abs(predicted - actual).mean())
+
+
+def improvement(error, baseline_error):
+    """1 - error / baseline_error: 0.25 when the model's error is a quarter below
+    the baseline's, negative when it is worse; None when the baseline makes no
+    error (nothing to improve on) or an error is not a number."""
+    if not (np.isfinite(error) and np.isfinite(baseline_error)) or baseline_error <= 0:
+        return None
+    return 1.0 - error / baseline_error
+
+
+def grade(value):
+    """``A``, ``B`` or ``C`` for an :func:`improvement` (see GRADE_CUTOFFS);
+    None for None."""
+    if value is None:
+        return None
+    for letter, cutoff in GRADE_CUTOFFS:
+        if value >= cutoff:
+            return letter
+    return GRADE_BELOW
+
+
+def top_share(values, share=TOP_VALUE_SHARE):
+    """Boolean mask of the ``share`` of rows with the highest values (at least
+    one row when there is any); ties broken by position."""
+    (values,) = _floats(values)
+    mask = np.zeros(values.shape, dtype=bool)
+    if values.size:
+        count = max(1, int(np.ceil(share * values.size)))
+        mask[np.argsort(-values, kind="stable")[:count]] = True
+    return mask
+
+
+# ------------------------------------------------------------
 # GAMMA-GAMMA: HOW MUCH A CUSTOMER SPENDS PER TRANSACTION
 # ------------------------------------------------------------
 
