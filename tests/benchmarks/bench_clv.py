@@ -75,9 +75,16 @@ def main():
         result["holdout_groups"] = len(fit.holdout_line_ids)
         result["spend_model"] = fit.spend_model or ""
         result["spend_note"] = fit.spend_note or ""
+        result["model"] = fit.model
+        result["grade"] = fit.grade or ""
+        result["candidates"] = {
+            candidate.model: round(candidate.holdout_error, 4)
+            for candidate in fit.candidate_ids
+        }
+        dropout = ("s", "beta") if fit.model == "pareto_nbd" else ("a", "b")
         result["params"] = {
             name: round(fit[name], 4)
-            for name in ("r", "alpha", "a", "b", "p", "q", "gamma")
+            for name in ("r", "alpha", *dropout, "p", "q", "gamma")
         }
         if fit.state == "done":
             start = time.perf_counter()

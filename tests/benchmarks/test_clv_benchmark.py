@@ -24,6 +24,12 @@ class TestClvBenchmark(BenchmarkCase):
         self.assertAlmostEqual(
             result["fit_vs_floor"], result["fit_s"] / result["floor_s"], delta=0.05
         )
-        for name in ("r", "alpha", "a", "b"):
+        # all three purchase models compared on the hold-out, the best one kept
+        self.assertEqual(set(result["candidates"]), {"bgnbd", "mbgnbd", "pareto_nbd"})
+        self.assertEqual(
+            result["candidates"][result["model"]], min(result["candidates"].values())
+        )
+        self.assertIn(result["grade"], ("A", "B", "C"))
+        for name in ("r", "alpha"):
             self.assertGreater(result["params"][name], 0, name)
         self.assertIn(result["spend_model"], ("gamma_gamma", "observed"))

@@ -6,6 +6,7 @@ from . import crm_kpi_value
 from . import crm_scorecard_alert
 from . import crm_clv_fit
 from . import crm_clv_fit_holdout
+from . import crm_clv_fit_candidate
 from . import crm_relationship_score
 from . import crm_relationship_score_history
 from . import crm_relationship_scoring_profile

@@ -15,6 +15,25 @@ from ..tools import clv
 _logger = logging.getLogger(__name__)
 
 TIME_UNITS = {"day": 1, "week": 7}
+MODEL_SELECTION = [(key, model.label) for key, model in clv.PURCHASE_MODELS.items()]
+PURCHASE_FIELDS = sorted(
+    {name for model in clv.PURCHASE_MODELS.values() for name in model.params}
+)
+GRADES = [("A", "A"), ("B", "B"), ("C", "C")]
+
+
+def _grade_help(what):
+    """Field help of a grade, with the cut-offs of tools.clv.GRADE_CUTOFFS."""
+    (best, best_cutoff), (good, good_cutoff) = clv.GRADE_CUTOFFS
+    return (
+        f"How well the model predicted {what} over the hold-out days, compared "
+        f"with a naive guess: {best} when its average error per customer is at "
+        f"least {best_cutoff:.0%} smaller than the guess's, {good} at least "
+        f"{good_cutoff:.0%} smaller, {clv.GRADE_BELOW} otherwise. Empty when there "
+        "was nothing to check against."
+    )
+
+
 FREQUENCY_GROUPS = 7  # 0, 1, ..., 6 and "7 or more" repeat purchases
 PENALIZERS = (0.0, 0.001, 0.01, 0.1)
 
@@ -65,12 +84,40 @@ class CrmClvFit(models.Model):
     duration = fields.Float("Fit time (s)", readonly=True, digits=(16, 2))
     customer_count = fields.Integer("Customers", readonly=True)
     repeat_customer_count = fields.Integer("Repeat customers", readonly=True)
-    # BG/NBD
+    # Purchase model: r and alpha in all three, a and b in the BG ones, s and beta
+    # in Pareto/NBD
+    model = fields.Selection(
+        MODEL_SELECTION,
+        "Purchase model",
+        required=True,
+        default="bgnbd",
+        readonly=True,
+        help="The model of how often customers buy and when they stop that this "
+        "fit predicts with. BG/NBD: customers may stop only right after a repeat "
+        "purchase, so someone who bought once is never counted as gone. Modified "
+        "BG/NBD: they may also stop right after their first purchase. Pareto/NBD: "
+        "they may stop at any time.",
+    )
+    model_choice = fields.Selection(
+        [("auto", "Best on the hold-out"), ("fixed", "Fixed")],
+        "Chosen by",
+        default="fixed",
+        readonly=True,
+        help="Best on the hold-out: all three purchase models were fitted and the "
+        "one that predicted the hold-out purchases best (smallest mean error per "
+        "customer; equal errors: highest log-likelihood) was kept. Fixed: the model "
+        "set in Settings.",
+    )
     r = fields.Float(readonly=True)
     alpha = fields.Float(readonly=True)
     a = fields.Float(readonly=True)
     b = fields.Float(readonly=True)
+    s = fields.Float(readonly=True)
+    beta = fields.Float(readonly=True)
     log_likelihood = fields.Float(readonly=True, digits=(16, 2))
+    candidate_ids = fields.One2many(
+        "crm.clv.fit.candidate", "fit_id", "Models compared", readonly=True
+    )
     penalizer = fields.Float(
         readonly=True,
         help="0 for a plain maximum likelihood fit; otherwise the smallest penalty on "
@@ -118,6 +165,63 @@ class CrmClvFit(models.Model):
         help="Predicted against actual repeat purchases over the hold-out days, all "
         "customers together.",
     )
+    # Grades
+    holdout_mae = fields.Float(
+        "Model error",
+        readonly=True,
+        digits=(16, 3),
+        help="How far off the predicted number of purchases was, on average per "
+        "customer, over the hold-out days (mean absolute error).",
+    )
+    baseline_mae = fields.Float(
+        "Baseline error",
+        readonly=True,
+        digits=(16, 3),
+        help="The same for the naive guess that each customer keeps buying at their "
+        "past pace (repeat purchases so far divided by their age as a customer).",
+    )
+    improvement = fields.Float(
+        "Better than baseline (%)",
+        readonly=True,
+        digits=(16, 1),
+        help="How much smaller the model's error is than the naive guess's: "
+        "1 - model error / baseline error. Negative: worse than the guess.",
+    )
+    grade = fields.Selection(
+        GRADES,
+        "Purchase grade",
+        readonly=True,
+        help=_grade_help(
+            "the number of purchases per customer (the naive guess: each "
+            "customer keeps buying at their past pace)"
+        ),
+    )
+    spend_improvement = fields.Float(
+        "Spend: better than baseline (%)", readonly=True, digits=(16, 1)
+    )
+    spend_grade = fields.Selection(
+        GRADES,
+        readonly=True,
+        help=_grade_help(
+            "the spend per purchase of repeat customers who bought during the "
+            "hold-out (the naive guess: their own past average spend)"
+        ),
+    )
+    value_improvement = fields.Float(
+        "Value: better than baseline (%)", readonly=True, digits=(16, 1)
+    )
+    value_grade = fields.Selection(
+        GRADES,
+        readonly=True,
+        help=_grade_help(
+            f"the revenue of the {clv.TOP_VALUE_SHARE:.0%} of customers predicted "
+            "to be worth most (the naive guess: their past pace times their own "
+            "average spend)"
+        ),
+    )
+    grade_note = fields.Char(
+        readonly=True, help="Why a grade is missing: no hold-out, or nothing to grade."
+    )
 
     @api.depends("company_id", "calibration_date")
     def _compute_name(self):
@@ -151,19 +255,30 @@ class CrmClvFit(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def fit_company(self, company, calibration_date=None, time_unit="week"):
-        """Fit both models for ``company`` on its invoices up to ``calibration_date``.
+    def fit_company(self, company, calibration_date=None, model=None, time_unit="week"):
+        """Fit the purchase and spend models for ``company`` on its invoices up to
+        ``calibration_date``.
 
-        Always returns the fit record: ``state`` says whether it worked and
-        ``failure_reason`` why not; the previous fit stays in use after a failure.
+        ``model`` is a key of ``tools.clv.PURCHASE_MODELS``; None takes the
+        company's setting, whose default ``auto`` fits all three purchase models
+        and keeps the one with the smallest hold-out error (mean absolute error per
+        customer), ties and fits without a hold-out going to the highest
+        log-likelihood. Always returns the fit record: ``state`` says whether it
+        worked and ``failure_reason`` why not; the previous fit stays in use after
+        a failure.
         """
         calibration_date = fields.Date.to_date(calibration_date or company._crm_today())
+        model = model or company.clv_model or "auto"
+        if model != "auto" and model not in clv.PURCHASE_MODELS:
+            raise UserError(_("Unknown purchase model: %s", model))
         fit = self.create(
             {
                 "company_id": company.id,
                 "calibration_date": calibration_date,
                 "time_unit": time_unit,
                 "holdout_days": company.clv_holdout_days,
+                "model": "bgnbd" if model == "auto" else model,
+                "model_choice": "auto" if model == "auto" else "fixed",
             }
         )
         fit._fit()
@@ -173,12 +288,32 @@ class CrmClvFit(models.Model):
         for fit in self:
             fit._fit()
 
+    def _candidate_keys(self):
+        self.ensure_one()
+        if self.model_choice == "auto":
+            return list(clv.PURCHASE_MODELS)
+        return [self.model]
+
     def _fit(self):
         self.ensure_one()
         started = time.monotonic()
         summaries = self._summaries(self.calibration_date)
+        x, t_x, T = summaries["x"], summaries["t_x"], summaries["T"]
+        horizon = self.company_id.clv_horizon_months * clv.DAYS_PER_MONTH
+        fits, errors = {}, {}
+        for key in self._candidate_keys():
+            try:
+                fits[key] = self._fit_purchase(
+                    key, x, t_x, T, horizon / TIME_UNITS[self.time_unit]
+                )
+            except ValueError as error:
+                errors[key] = str(error)
         try:
-            values = self._fit_values(summaries)
+            if not fits:
+                raise ValueError(next(iter(errors.values())))
+            evaluations, holdout = self._holdout_evaluations(summaries, fits)
+            chosen = self._choose(fits, evaluations)
+            values = self._fit_values(summaries, purchase=(chosen, *fits[chosen]))
         except ValueError as error:
             self.write(
                 {
@@ -186,11 +321,19 @@ class CrmClvFit(models.Model):
                     "failure_reason": str(error),
                     "date_fitted": fields.Datetime.now(),
                     "customer_count": len(summaries["x"]),
+                    "candidate_ids": [(5, 0, 0)],
                 }
             )
             self.message_post(body=_("The fit failed: %s", error))
             return False
-        values.update(self._holdout_values(summaries, values))
+        values.update(self._holdout_values(holdout, evaluations.get(chosen), values))
+        values["candidate_ids"] = [
+            (5, 0, 0),
+            *(
+                (0, 0, self._candidate_values(key, fits, errors, evaluations, chosen))
+                for key in self._candidate_keys()
+            ),
+        ]
         values.update(
             {
                 "state": "done",
@@ -202,18 +345,76 @@ class CrmClvFit(models.Model):
         self.write(values)
         return True
 
-    def _fit_values(self, summaries):
-        x, t_x, T, m = (summaries[key] for key in ("x", "t_x", "T", "m"))
-        horizon = self.company_id.clv_horizon_months * clv.DAYS_PER_MONTH
-        bgnbd, penalizer = self._fit_penalized(
-            clv.fit_bgnbd,
-            x,
-            t_x,
-            T,
-            check=self._bgnbd_check(x, t_x, T, horizon / TIME_UNITS[self.time_unit]),
+    def _fit_purchase(self, key, x, t_x, T, t):
+        """(FitResult, penalizer) of purchase model ``key``, penalised as little as
+        lets it converge to finite predictions over ``t`` time units."""
+        model = clv.PURCHASE_MODELS[key]
+        return self._fit_penalized(
+            model.fit, x, t_x, T, check=self._purchase_check(key, x, t_x, T, t)
         )
+
+    @staticmethod
+    def _choose(fits, evaluations):
+        """The candidate with the smallest hold-out error; those without one come
+        after, and equal errors (to 1e-9) go to the highest log-likelihood."""
+
+        def rank(key):
+            error = (evaluations.get(key) or {}).get("error")
+            has_error = error is not None and np.isfinite(error)
+            return (
+                0 if has_error else 1,
+                round(error, 9) if has_error else 0.0,
+                -fits[key][0].log_likelihood,
+            )
+
+        return min(fits, key=rank)
+
+    def _candidate_values(self, key, fits, errors, evaluations, chosen):
+        model = clv.PURCHASE_MODELS[key]
+        if key not in fits:
+            return {"model": key, "note": errors.get(key), "chosen": False}
+        result, _penalizer = fits[key]
+        evaluation = evaluations.get(key) or {}
+        value = evaluation.get("improvement")
+        return {
+            "model": key,
+            "chosen": key == chosen,
+            "log_likelihood": result.log_likelihood,
+            "parameters": ", ".join(
+                f"{name} = {result.params[name]:.4g}" for name in model.params
+            ),
+            "holdout_error": evaluation.get("error") or 0.0,
+            "baseline_error": evaluation.get("baseline_error") or 0.0,
+            "improvement": 100 * value if value is not None else 0.0,
+            "grade": clv.grade(value),
+            "note": evaluation.get("note") or False,
+        }
+
+    def _fit_values(self, summaries, purchase=None):
+        """Field values of the purchase model (``purchase`` = (key, FitResult,
+        penalizer); by default this fit's model, fitted here) and of the spend
+        model. Parameters the chosen model does not have are zero."""
+        x, t_x, T, m = (summaries[key] for key in ("x", "t_x", "T", "m"))
+        if purchase is None:
+            horizon = self.company_id.clv_horizon_months * clv.DAYS_PER_MONTH
+            purchase = (
+                self.model,
+                *self._fit_purchase(
+                    self.model, x, t_x, T, horizon / TIME_UNITS[self.time_unit]
+                ),
+            )
+        key, result, penalizer = purchase
+        params = dict.fromkeys(PURCHASE_FIELDS, 0.0) | result.params
         spenders = (x > 0) & (m > 0)
         population_spend = float(m[spenders].mean()) if spenders.any() else 0.0
+        base = {
+            "model": key,
+            **params,
+            "log_likelihood": result.log_likelihood,
+            "population_spend": population_spend,
+            "customer_count": len(x),
+            "repeat_customer_count": int((x > 0).sum()),
+        }
         try:
             spend, spend_penalizer = self._fit_penalized(
                 clv.fit_gamma_gamma, x[spenders], m[spenders]
@@ -221,8 +422,7 @@ class CrmClvFit(models.Model):
         except ValueError as error:
             # Purchases can still be predicted: the value falls back on observed means.
             return {
-                **bgnbd.params,
-                "log_likelihood": bgnbd.log_likelihood,
+                **base,
                 "penalizer": penalizer,
                 "spend_model": "observed",
                 "spend_note": _(
@@ -234,23 +434,16 @@ class CrmClvFit(models.Model):
                 "q": 0.0,
                 "gamma": 0.0,
                 "spend_log_likelihood": 0.0,
-                "population_spend": population_spend,
-                "customer_count": len(x),
-                "repeat_customer_count": int((x > 0).sum()),
             }
         return {
+            **base,
             "spend_model": "gamma_gamma",
             "spend_note": False,
-            "population_spend": population_spend,
             "penalizer": max(penalizer, spend_penalizer),
-            **bgnbd.params,
-            "log_likelihood": bgnbd.log_likelihood,
             "p": spend.params["p"],
             "q": spend.params["q"],
             "gamma": spend.params["gamma"],
             "spend_log_likelihood": spend.log_likelihood,
-            "customer_count": len(x),
-            "repeat_customer_count": int((x > 0).sum()),
         }
 
     @staticmethod
@@ -276,16 +469,24 @@ class CrmClvFit(models.Model):
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _bgnbd_check(x, t_x, T, t):
-        """Whether the parameters predict finite purchases for these customers."""
+    def _purchase_check(key, x, t_x, T, t):
+        """Whether the parameters of purchase model ``key`` predict finite
+        purchases for these customers."""
+        model = clv.PURCHASE_MODELS[key]
 
         def check(params):
             with np.errstate(all="ignore"):
-                expected = clv.bgnbd_expected_purchases(params, t, x, t_x, T)
-                alive = clv.bgnbd_p_alive(params, x, t_x, T)
+                expected = model.expected_purchases(params, t, x, t_x, T)
+                alive = model.p_alive(params, x, t_x, T)
             return bool(np.isfinite(expected).all() and np.isfinite(alive).all())
 
         return check
+
+    @staticmethod
+    def _bgnbd_check(x, t_x, T, t):
+        """Whether the BG/NBD parameters predict finite purchases for these
+        customers."""
+        return CrmClvFit._purchase_check("bgnbd", x, t_x, T, t)
 
     def _last_purchase_day(self):
         self.env.cr.execute(
@@ -298,61 +499,123 @@ class CrmClvFit(models.Model):
         )
         return self.env.cr.fetchone()[0]
 
-    def _holdout_values(self, summaries, values):
-        """Compare, per frequency group, predicted with actual repeat purchases.
+    # ------------------------------------------------------------
+    # HOLD-OUT CHECK AND GRADES
+    # ------------------------------------------------------------
 
-        When invoices exist after the calibration date, the check is this fit's own
-        predictions for the days from the calibration date to the last invoice, as
-        in the papers. Otherwise (a fit calibrated today) the purchase model is
-        refitted on the history before the last hold-out days, and checked on them.
-        """
-        none = {"holdout_line_ids": [(5, 0, 0)], "holdout_error": 0.0}
+    def _holdout_period(self, summaries):
+        """(before, start, end, refit, note): the customers' history at the start
+        of the hold-out, its days, whether the models must be refitted on that
+        history, and why there is no hold-out (``before`` is None then).
+
+        When invoices exist after the calibration date, the hold-out is the days
+        from the calibration date to the last invoice, as in the papers, checked
+        with this fit's own parameters. Otherwise (a fit calibrated today) the
+        models are refitted on the history before the last ``holdout_days``, and
+        checked on them."""
         last_day = self._last_purchase_day()
         if last_day and last_day > self.calibration_date:
-            params = {name: values[name] for name in clv.BGNBD_PARAMS}
-            return self._holdout_compare(
-                params, summaries, self.calibration_date, last_day
-            )
+            return summaries, self.calibration_date, last_day, False, None
         if self.holdout_days <= 0:
-            return {**none, "holdout_note": _("No hold-out days.")}
+            return None, None, None, False, _("No hold-out days.")
         start = self.calibration_date - timedelta(days=self.holdout_days)
-        before = self._summaries(start)
-        try:
-            unit = TIME_UNITS[self.time_unit]
-            params = self._fit_penalized(
-                clv.fit_bgnbd,
-                before["x"],
-                before["t_x"],
-                before["T"],
-                check=self._bgnbd_check(
-                    before["x"], before["t_x"], before["T"], self.holdout_days / unit
-                ),
-            )[0].params
-        except ValueError as error:
-            return {
-                **none,
-                "holdout_note": _(
-                    "The history before the hold-out days does not fit: %s", error
-                ),
-            }
-        return self._holdout_compare(params, before, start, self.calibration_date)
+        return self._summaries(start), start, self.calibration_date, True, None
 
-    def _holdout_compare(self, params, before, start, end):
-        none = {"holdout_line_ids": [(5, 0, 0)], "holdout_error": 0.0}
+    def _holdout_evaluations(self, summaries, fits):
+        """Per candidate key: the hold-out predictions of each purchase model and
+        their error against the naive baseline, and the hold-out itself (a dict
+        with ``before``, ``start``, ``end``, ``actual``, ``revenue``, ``spend``
+        (Gamma-Gamma parameters or None), ``note``).
+
+        Error: mean absolute error per customer of predicted against actual repeat
+        purchases over the hold-out days."""
+        before, start, end, refit, note = self._holdout_period(summaries)
+        holdout = {"before": before, "start": start, "end": end, "note": note}
+        if before is None:
+            return {}, holdout
+        if not len(before["x"]):
+            holdout.update(before=None, note=_("No customer before the hold-out."))
+            return {}, holdout
         unit = TIME_UNITS[self.time_unit]
-        predicted = clv.bgnbd_expected_purchases(
-            params, (end - start).days / unit, before["x"], before["t_x"], before["T"]
-        )
-        if not np.isfinite(predicted).all():
-            _logger.info("CLV fit %s: hold-out parameters %s", self.id, params)
-            return {
-                **none,
-                "holdout_note": _(
-                    "The model gives no finite prediction over the hold-out days: "
-                    "too little history to check."
-                ),
+        t = (end - start).days / unit
+        x, t_x, T = before["x"], before["t_x"], before["T"]
+        actual, revenue = self._holdout_actuals(before["partner_ids"], start, end)
+        baseline = clv.baseline_expected_purchases(t, x, T)
+        baseline_error = clv.mean_absolute_error(baseline, actual)
+        holdout.update(actual=actual, revenue=revenue, baseline=baseline, t=t)
+        evaluations = {}
+        for key, (result, _penalizer) in fits.items():
+            model = clv.PURCHASE_MODELS[key]
+            params = result.params
+            if refit:
+                try:
+                    params = self._fit_purchase(key, x, t_x, T, t)[0].params
+                except ValueError as error:
+                    evaluations[key] = {
+                        "note": _(
+                            "The history before the hold-out days does not fit: %s",
+                            error,
+                        )
+                    }
+                    continue
+            with np.errstate(all="ignore"):
+                predicted = model.expected_purchases(params, t, x, t_x, T)
+            if not np.isfinite(predicted).all():
+                _logger.info("CLV fit %s: hold-out parameters %s", self.id, params)
+                evaluations[key] = {
+                    "note": _(
+                        "The model gives no finite prediction over the hold-out "
+                        "days: too little history to check."
+                    )
+                }
+                continue
+            error = clv.mean_absolute_error(predicted, actual)
+            evaluations[key] = {
+                "params": params,
+                "predicted": predicted,
+                "error": error,
+                "baseline_error": baseline_error,
+                "improvement": clv.improvement(error, baseline_error),
             }
-        actual = self._purchases_between(before["partner_ids"], start, end)
+        holdout["spend"] = self._holdout_spend(before, refit)
+        return evaluations, holdout
+
+    def _holdout_spend(self, before, refit):
+        """Gamma-Gamma parameters for the hold-out customers: this fit's own, or
+        refitted on the history before the hold-out; None when it does not fit."""
+        if not refit:
+            return "own"
+        x, m = before["x"], before["m"]
+        spenders = (x > 0) & (m > 0)
+        try:
+            return self._fit_penalized(clv.fit_gamma_gamma, x[spenders], m[spenders])[
+                0
+            ].params
+        except ValueError:
+            return None
+
+    def _holdout_values(self, holdout, evaluation, values):
+        """Hold-out lines per frequency group and the three grades, for the chosen
+        purchase model's ``evaluation``."""
+        none = {
+            "holdout_line_ids": [(5, 0, 0)],
+            "holdout_error": 0.0,
+            "holdout_mae": 0.0,
+            "baseline_mae": 0.0,
+            "improvement": 0.0,
+            "grade": False,
+            "spend_improvement": 0.0,
+            "spend_grade": False,
+            "value_improvement": 0.0,
+            "value_grade": False,
+            "holdout_start": holdout["start"],
+            "holdout_end": holdout["end"],
+        }
+        if holdout["before"] is None or not evaluation or "error" not in evaluation:
+            note = holdout["note"] or (evaluation or {}).get("note")
+            return {**none, "holdout_note": note, "grade_note": note}
+        before, actual = holdout["before"], holdout["actual"]
+        predicted, baseline = evaluation["predicted"], holdout["baseline"]
         groups = np.minimum(before["x"], FREQUENCY_GROUPS).astype(int)
         lines = []
         for group in range(FREQUENCY_GROUPS + 1):
@@ -368,22 +631,104 @@ class CrmClvFit(models.Model):
                         "customers": int(members.sum()),
                         "actual": float(actual[members].mean()),
                         "predicted": float(predicted[members].mean()),
+                        "baseline": float(baseline[members].mean()),
+                        "error": clv.mean_absolute_error(
+                            predicted[members], actual[members]
+                        ),
+                        "baseline_error": clv.mean_absolute_error(
+                            baseline[members], actual[members]
+                        ),
                     },
                 )
             )
         total_actual = actual.sum()
-        error = (
+        total_error = (
             (predicted.sum() - total_actual) / total_actual * 100
             if total_actual
             else 0.0
         )
-        return {
+        improvement = evaluation["improvement"]
+        result = {
+            **none,
             "holdout_line_ids": [(5, 0, 0), *lines],
-            "holdout_error": error,
+            "holdout_error": total_error,
+            "holdout_mae": evaluation["error"],
+            "baseline_mae": evaluation["baseline_error"],
+            "improvement": 100 * improvement if improvement is not None else 0.0,
+            "grade": clv.grade(improvement) or False,
             "holdout_note": False,
-            "holdout_start": start,
-            "holdout_end": end,
+            "grade_note": False
+            if improvement is not None
+            else _(
+                "The naive baseline made no error over the hold-out: there is "
+                "nothing to grade against."
+            ),
         }
+        result.update(self._value_grades(holdout, predicted, values))
+        return result
+
+    def _value_grades(self, holdout, predicted, values):
+        """Spend and lifetime value grades over the hold-out.
+
+        Spend: on customers with repeat purchases before the hold-out and purchases
+        in it, the Gamma-Gamma expected spend per occasion against the mean spend
+        of their hold-out occasions, the baseline being their own past mean.
+        Value: on the top 20 % of customers by predicted value over the hold-out
+        (expected purchases times expected spend), that value against their
+        hold-out revenue, the baseline being their past rate times their own mean.
+        """
+        before, actual, revenue = (
+            holdout["before"],
+            holdout["actual"],
+            holdout["revenue"],
+        )
+        x, m = before["x"], np.maximum(before["m"], 0.0)
+        spend = holdout["spend"]
+        if spend == "own":
+            spend = (
+                {name: values[name] for name in clv.GAMMA_GAMMA_PARAMS}
+                if values.get("spend_model") == "gamma_gamma"
+                else None
+            )
+        repeat = x > 0
+        if spend:
+            expected_value = clv.gamma_gamma_expected_value(
+                spend, x, np.where(repeat, m, 0)
+            )
+        else:
+            expected_value = np.where(repeat, m, values.get("population_spend") or 0.0)
+        result = {}
+        notes = []
+        buyers = repeat & (actual > 0) & (m > 0)
+        if not spend:
+            notes.append(_("No spend grade: the spend model does not fit."))
+        elif not buyers.any():
+            notes.append(
+                _("No spend grade: no repeat customer bought during the hold-out.")
+            )
+        else:
+            spent = revenue[buyers] / actual[buyers]
+            spend_improvement = clv.improvement(
+                clv.mean_absolute_error(expected_value[buyers], spent),
+                clv.mean_absolute_error(m[buyers], spent),
+            )
+            result["spend_improvement"] = (
+                100 * spend_improvement if spend_improvement is not None else 0.0
+            )
+            result["spend_grade"] = clv.grade(spend_improvement) or False
+        value = predicted * expected_value
+        top = clv.top_share(value)
+        value_improvement = clv.improvement(
+            clv.mean_absolute_error(value[top], revenue[top]),
+            clv.mean_absolute_error(holdout["baseline"][top] * m[top], revenue[top]),
+        )
+        result["value_improvement"] = (
+            100 * value_improvement if value_improvement is not None else 0.0
+        )
+        result["value_grade"] = clv.grade(value_improvement) or False
+        if notes:
+            result["grade_note"] = " ".join(notes)
+        return result
 
     # ------------------------------------------------------------
     # DATA
@@ -452,12 +797,13 @@ class CrmClvFit(models.Model):
             "m": data[:, 4],
         }
 
-    def _purchases_between(self, partner_ids, start, end):
-        """Purchase occasions of each partner in (start, end], aligned on
-        ``partner_ids``."""
+    def _holdout_actuals(self, partner_ids, start, end):
+        """Purchase occasions (distinct invoice days) and untaxed revenue of each
+        partner in (start, end], aligned on ``partner_ids``, from one query."""
         query = SQL(
             """
-            SELECT m.commercial_partner_id, COUNT(DISTINCT m.invoice_date)
+            SELECT m.commercial_partner_id, COUNT(DISTINCT m.invoice_date),
+                   SUM(m.amount_untaxed_signed)
               FROM account_move m
              WHERE m.company_id = %s AND m.move_type = 'out_invoice'
                AND m.state = 'posted'
@@ -472,8 +818,18 @@ class CrmClvFit(models.Model):
         )
         with self.env["crm.kpi"]._read_env() as env:
             env.cr.execute(query)
-            counts = dict(env.cr.fetchall())
-        return np.array([counts.get(int(i), 0) for i in partner_ids], dtype=float)
+            rows = {
+                partner: (count, amount) for partner, count, amount in env.cr.fetchall()
+            }
+        pairs = np.array(
+            [rows.get(int(i), (0, 0.0)) for i in partner_ids], dtype=float
+        ).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
+
+    def _purchases_between(self, partner_ids, start, end):
+        """Purchase occasions of each partner in (start, end], aligned on
+        ``partner_ids``."""
+        return self._holdout_actuals(partner_ids, start, end)[0]
 
     # ------------------------------------------------------------
     # PREDICTION
@@ -490,13 +846,15 @@ class CrmClvFit(models.Model):
             if self.spend_model == "gamma_gamma"
             else None
         )
-        return ({"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}, spend)
+        names = clv.PURCHASE_MODELS[self.model].params
+        return ({name: self[name] for name in names}, spend)
 
     def predict(self, partners, horizon_days, as_of=None):
         """Per partner id: ``p_alive``, ``expected_purchases`` over the next
         ``horizon_days`` and ``expected_value`` (the expected mean spend of an
         occasion), from the partners' history up to ``as_of`` (by default the
-        calibration date). Partners without a purchase are left out."""
+        calibration date), by the fit's purchase model (``model``). Partners
+        without a purchase are left out."""
         bgnbd, spend = self._params()
         as_of = fields.Date.to_date(as_of) if as_of else self.calibration_date
         data = self._summaries(as_of, partner_ids=partners.commercial_partner_id.ids)
@@ -521,9 +879,10 @@ class CrmClvFit(models.Model):
         else:
             # the spend model did not fit: the customer's own mean, or everyone's
             value = np.where(x > 0, m, self.population_spend)
+        model = clv.PURCHASE_MODELS[self.model]
         result = {
-            "p_alive": clv.bgnbd_p_alive(bgnbd, x, t_x, T),
-            "expected_purchases": clv.bgnbd_expected_purchases(
+            "p_alive": model.p_alive(bgnbd, x, t_x, T),
+            "expected_purchases": model.expected_purchases(
                 bgnbd, horizon_days / unit, x, t_x, T
             ),
             "expected_value": value,
@@ -532,7 +891,7 @@ class CrmClvFit(models.Model):
             # tools.clv.clv() with the spend the fit has (the Gamma-Gamma value, or
             # the customer's own mean when the spend model did not fit)
             purchases = clv.discounted_purchases(
-                bgnbd, x, t_x, T, months, discount, unit
+                bgnbd, x, t_x, T, months, discount, unit, model=self.model
             )
             result["clv"] = purchases * value * margin
         return result

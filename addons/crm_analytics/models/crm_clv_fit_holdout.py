@@ -20,6 +20,23 @@ class CrmClvFitHoldout(models.Model):
     customers = fields.Integer()
     actual = fields.Float("Actual purchases", digits=(16, 3), aggregator="avg")
     predicted = fields.Float("Predicted purchases", digits=(16, 3), aggregator="avg")
+    baseline = fields.Float(
+        "Baseline purchases",
+        digits=(16, 3),
+        aggregator="avg",
+        help="The naive guess: each customer keeps buying at their past pace.",
+    )
+    error = fields.Float(
+        "Model error",
+        digits=(16, 3),
+        aggregator="avg",
+        help="Mean absolute error per customer of the model's prediction.",
+    )
+    baseline_error = fields.Float(
+        digits=(16, 3),
+        aggregator="avg",
+        help="Mean absolute error per customer of the naive guess.",
+    )
 
     @api.depends("frequency")
     def _compute_frequency_label(self):

@@ -114,22 +114,34 @@ class CrmRelationshipScore(models.Model):
         """When the company asks for it, the churn state follows P(alive) of the
         lifetime value model instead of the purchase-interval rule: below the "lost"
         threshold lost, below the "at risk" one at risk, else active. Rows without a
-        prediction keep the rule's state."""
+        prediction keep the rule's state.
+
+        One-time buyers (one purchase day) under BG/NBD keep the rule's state
+        unless P(alive) says worse: that model lets customers leave only right
+        after a repeat purchase, so their P(alive) is 1 forever and would keep a
+        customer who bought once years ago active. The modified BG/NBD and
+        Pareto/NBD lower it with the time since that purchase, and are followed."""
         if not company.clv_churn_from_model:
             return
         self.flush_model()
+        profile = self.env["crm.relationship.scoring.profile"]._get_for_company(company)
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE crm_relationship_score
+                UPDATE crm_relationship_score w
                    SET churn_state = CASE
-                           WHEN p_alive < %(lost)s THEN 'lost'
-                           WHEN p_alive < %(at_risk)s THEN 'at_risk'
+                           WHEN w.p_alive < %(lost)s THEN 'lost'
+                           WHEN %(once)s AND %(rule)s = 'lost' THEN 'lost'
+                           WHEN w.p_alive < %(at_risk)s THEN 'at_risk'
+                           WHEN %(once)s THEN COALESCE(%(rule)s, 'active')
                            ELSE 'active' END
-                 WHERE company_id = %(company)s
-                   AND clv_fit_id IS NOT NULL
-                   AND (%(all)s OR partner_id = ANY(%(partners)s))
+                  FROM crm_clv_fit fit
+                 WHERE fit.id = w.clv_fit_id
+                   AND w.company_id = %(company)s
+                   AND (%(all)s OR w.partner_id = ANY(%(partners)s))
                 """,
+                once=SQL("(fit.model = 'bgnbd' AND w.purchase_count <= 1)"),
+                rule=self._churn_sql(profile),
                 lost=company.clv_lost_below,
                 at_risk=company.clv_at_risk_below,
                 company=company.id,

@@ -29,11 +29,30 @@ class ResCompany(models.Model):
         "calibration date.",
     )
 
+    clv_model = fields.Selection(
+        [
+            ("auto", "Best on the hold-out"),
+            ("bgnbd", "BG/NBD"),
+            ("mbgnbd", "Modified BG/NBD"),
+            ("pareto_nbd", "Pareto/NBD"),
+        ],
+        "Purchase model",
+        default="auto",
+        required=True,
+        help="Best on the hold-out: each fit tries the three purchase models and "
+        "keeps the one whose predictions of the hold-out purchases were closest "
+        "(smallest mean error per customer; equal errors: highest likelihood). "
+        "Otherwise every fit uses the model chosen here.",
+    )
     clv_churn_from_model = fields.Boolean(
         "Churn from P(alive)",
         help="The churn state of scored customers follows the probability that they "
         "are still buying, from the lifetime value model, instead of the "
-        "purchase-interval rule of the scoring profile.",
+        "purchase-interval rule of the scoring profile. Customers who bought only "
+        "once: under the modified BG/NBD and Pareto/NBD their P(alive) falls as "
+        "time passes since that purchase; BG/NBD cannot see them leave (P(alive) "
+        "stays 1), so under BG/NBD they keep the purchase-interval rule's state "
+        "(or a worse one from P(alive)).",
     )
     clv_at_risk_below = fields.Float(
         "At risk below",

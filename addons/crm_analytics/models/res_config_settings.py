@@ -16,6 +16,7 @@ class ResConfigSettings(models.TransientModel):
     clv_holdout_days = fields.Integer(
         related="company_id.clv_holdout_days", readonly=False
     )
+    clv_model = fields.Selection(related="company_id.clv_model", readonly=False)
     clv_churn_from_model = fields.Boolean(
         related="company_id.clv_churn_from_model", readonly=False
     )

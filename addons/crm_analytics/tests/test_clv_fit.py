@@ -87,7 +87,12 @@ class TestClvFit(RelationshipScoringCommon):
         self.assertEqual(fit.state, "done", fit.failure_reason)
         self.assertTrue(fit.is_current)
         self.assertEqual(fit.customer_count, 42)
-        for name in ("r", "alpha", "a", "b", "p", "q", "gamma"):
+        # the company's default compares the three purchase models
+        self.assertEqual(fit.model_choice, "auto")
+        self.assertEqual(len(fit.candidate_ids), 3)
+        self.assertEqual(fit.candidate_ids.filtered("chosen").model, fit.model)
+        model = clv.PURCHASE_MODELS[fit.model]
+        for name in (*model.params, "p", "q", "gamma"):
             self.assertGreater(fit[name], 0, name)
         self.assertLess(fit.log_likelihood, 0)
         # invoices follow the calibration date (July 6): the check compares this
@@ -109,12 +114,12 @@ class TestClvFit(RelationshipScoringCommon):
         first = predictions[self.first.id]
         self.assertAlmostEqual(
             first["p_alive"],
-            float(clv.bgnbd_p_alive(bgnbd, data["x"], data["t_x"], data["T"])[0]),
+            float(model.p_alive(bgnbd, data["x"], data["t_x"], data["T"])[0]),
         )
         self.assertAlmostEqual(
             first["expected_purchases"],
             float(
-                clv.bgnbd_expected_purchases(
+                model.expected_purchases(
                     bgnbd, 365 / 7, data["x"], data["t_x"], data["T"]
                 )[0]
             ),
@@ -148,6 +153,7 @@ class TestClvFit(RelationshipScoringCommon):
                     company.clv_monthly_discount,
                     company.clv_margin_share,
                     time_unit_days=7,
+                    model=fit.model,
                 )[0]
             ),
             places=2,

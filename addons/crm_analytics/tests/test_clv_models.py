@@ -1,0 +1,220 @@
+from datetime import date, timedelta
+
+import numpy as np
+
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.crm_relationship.tests.common import RelationshipScoringCommon
+
+from ..tools import clv
+
+CALIBRATION = date(2026, 6, 30)
+
+
+@tagged("post_install", "-at_install")
+class TestClvModels(RelationshipScoringCommon):
+    """The three purchase models behind crm.clv.fit: choice by hold-out, grades,
+    predictions through one code path, and one-time buyers under churn from
+    P(alive)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Fit = cls.env["crm.clv.fit"]
+        rng = np.random.default_rng(17)
+        cls.buyers = cls.env["res.partner"].create(
+            [{"name": f"Model buyer {i}"} for i in range(50)]
+        )
+        # first purchases from June to December 2025, then a purchase every 2 to 10
+        # weeks until the customer leaves (a fifth of them after each purchase) or
+        # the end of September 2026: the three months after the calibration date
+        # are the hold-out
+        for buyer in cls.buyers:
+            day = date(2025, 6, 1) + timedelta(days=int(rng.integers(0, 200)))
+            while day <= date(2026, 9, 30):
+                cls._invoice(buyer, day, float(rng.gamma(5.0, 30.0)))
+                if rng.random() < 0.2:
+                    break
+                day += timedelta(days=int(rng.integers(14, 70)))
+        # bought once, two years before the calibration date
+        cls.old = cls.env["res.partner"].create({"name": "Bought once, long ago"})
+        cls._invoice(cls.old, CALIBRATION - timedelta(days=730), 120.0)
+
+    def _check_predictions(self, fit):
+        """predict() and the stored scores are the registry's functions of the
+        fit's model, on the same history."""
+        model = clv.PURCHASE_MODELS[fit.model]
+        params, _spend = fit._params()
+        self.assertEqual(set(params), set(model.params))
+        partners = self.buyers[:5] | self.old
+        data = fit._summaries(CALIBRATION, partner_ids=partners.ids)
+        predictions = fit.predict(partners, 365)
+        for i, partner_id in enumerate(data["partner_ids"]):
+            args = (data["x"][i], data["t_x"][i], data["T"][i])
+            self.assertAlmostEqual(
+                predictions[partner_id]["p_alive"],
+                float(model.p_alive(params, *args)),
+            )
+            self.assertAlmostEqual(
+                predictions[partner_id]["expected_purchases"],
+                float(model.expected_purchases(params, 365 / 7, *args)),
+            )
+        self.assertEqual(fit._write_scores(as_of=CALIBRATION), 51)
+        score = self._score(self.buyers[0])
+        self.assertEqual(score.clv_fit_id, fit)
+        self.assertAlmostEqual(
+            score.p_alive, predictions[self.buyers[0].id]["p_alive"], places=3
+        )
+
+    def test_each_model_fits_predicts_and_is_graded(self):
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        for key, model in clv.PURCHASE_MODELS.items():
+            with self.subTest(key):
+                fit = self.Fit.fit_company(self.company, CALIBRATION, model=key)
+                self.assertEqual(fit.state, "done", fit.failure_reason)
+                self.assertEqual((fit.model, fit.model_choice), (key, "fixed"))
+                self.assertEqual(fit.candidate_ids.model, key)
+                for name in ("r", "alpha", "a", "b", "s", "beta"):
+                    if name in model.params:
+                        self.assertGreater(fit[name], 0, name)
+                    else:
+                        self.assertEqual(fit[name], 0, name)
+                # the hold-out: July to September, with this fit's parameters
+                self.assertEqual(fit.holdout_start, CALIBRATION)
+                self.assertGreater(fit.holdout_end, date(2026, 8, 1))
+                self._check_grade(fit)
+                self._check_predictions(fit)
+
+    def _check_grade(self, fit):
+        self.assertIn(fit.grade, ("A", "B", "C"))
+        self.assertGreater(fit.baseline_mae, 0)
+        # stored rounded: errors to 3 decimals, the improvement to 1
+        self.assertAlmostEqual(
+            fit.improvement, 100 * (1 - fit.holdout_mae / fit.baseline_mae), delta=0.5
+        )
+        self.assertEqual(fit.grade, clv.grade(fit.improvement / 100))
+        self.assertIn(fit.value_grade, ("A", "B", "C"))
+        if fit.spend_model == "gamma_gamma":
+            self.assertIn(fit.spend_grade, ("A", "B", "C"))
+        # per frequency group: the baseline is the past pace, 0 without repeats
+        lines = fit.holdout_line_ids
+        self.assertEqual(sum(lines.mapped("customers")), 51)
+        never = lines.filtered(lambda line: line.frequency == 0)
+        self.assertEqual(never.baseline, 0)
+        self.assertTrue(any(line.baseline > 0 for line in lines))
+        # the overall errors are the customer-weighted means of the groups'
+        for field, overall in (
+            ("error", fit.holdout_mae),
+            ("baseline_error", fit.baseline_mae),
+        ):
+            weighted = sum(line[field] * line.customers for line in lines) / 51
+            self.assertAlmostEqual(weighted, overall, places=3)
+
+    def test_auto_keeps_the_best_on_the_holdout(self):
+        self.assertEqual(self.company.clv_model, "auto")
+        fit = self.Fit.fit_company(self.company, CALIBRATION)
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertEqual(fit.model_choice, "auto")
+        candidates = fit.candidate_ids
+        self.assertEqual(set(candidates.mapped("model")), set(clv.PURCHASE_MODELS))
+        chosen = candidates.filtered("chosen")
+        self.assertEqual(chosen.model, fit.model)
+        self.assertEqual(chosen.holdout_error, min(candidates.mapped("holdout_error")))
+        self.assertAlmostEqual(chosen.holdout_error, fit.holdout_mae, places=6)
+        self.assertEqual(chosen.grade, fit.grade)
+        for candidate in candidates:
+            self.assertIn(candidate.grade, ("A", "B", "C"))
+            self.assertIn("r = ", candidate.parameters)
+        # the setting fixes the model
+        self.company.clv_model = "mbgnbd"
+        fixed = self.Fit.fit_company(self.company, CALIBRATION)
+        self.assertEqual((fixed.model, fixed.model_choice), ("mbgnbd", "fixed"))
+        self.assertEqual(len(fixed.candidate_ids), 1)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.clv_model, "mbgnbd")
+
+    def test_choice_rule(self):
+        fits = {
+            "bgnbd": (clv.FitResult({}, -100.0, 10, True, "", 1), 0.0),
+            "mbgnbd": (clv.FitResult({}, -90.0, 10, True, "", 1), 0.0),
+            "pareto_nbd": (clv.FitResult({}, -80.0, 10, True, "", 1), 0.0),
+        }
+        choose = self.Fit._choose
+        # the smallest hold-out error wins, whatever the likelihood
+        self.assertEqual(
+            choose(fits, {"bgnbd": {"error": 1.0}, "mbgnbd": {"error": 2.0}}),
+            "bgnbd",
+        )
+        # equal errors: the highest log-likelihood
+        self.assertEqual(
+            choose(fits, {"bgnbd": {"error": 1.0}, "mbgnbd": {"error": 1.0}}),
+            "mbgnbd",
+        )
+        # no hold-out at all: the highest log-likelihood
+        self.assertEqual(choose(fits, {}), "pareto_nbd")
+
+    def test_no_holdout_no_grade(self):
+        self.company.clv_holdout_days = 0
+        fit = self.Fit.fit_company(self.company, date(2026, 10, 31))
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertFalse(fit.grade)
+        self.assertFalse(fit.value_grade)
+        self.assertEqual(fit.grade_note, "No hold-out days.")
+        self.assertFalse(fit.holdout_line_ids)
+        # without a hold-out, auto goes by log-likelihood
+        chosen = fit.candidate_ids.filtered("chosen")
+        self.assertEqual(
+            chosen.log_likelihood, max(fit.candidate_ids.mapped("log_likelihood"))
+        )
+        # with hold-out days and nothing after the calibration date, the models
+        # are refitted on the history before them and graded on them
+        self.company.clv_holdout_days = 90
+        refit = self.Fit.fit_company(self.company, date(2026, 10, 31))
+        self.assertEqual(refit.holdout_start, date(2026, 8, 2))
+        self.assertIn(refit.grade, ("A", "B", "C"))
+
+    def test_one_time_buyer_two_years_on_is_not_active(self):
+        self.company.write({"clv_churn_from_model": True})
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        score = self._score(self.old)
+        self.assertEqual(score.purchase_count, 1)
+        for key in clv.PURCHASE_MODELS:
+            with self.subTest(key):
+                fit = self.Fit.fit_company(self.company, CALIBRATION, model=key)
+                self.assertEqual(fit.state, "done", fit.failure_reason)
+                fit._write_scores(as_of=CALIBRATION)
+                if key == "bgnbd":
+                    # BG/NBD cannot see a one-time buyer leave: the rule decides
+                    self.assertEqual(score.p_alive, 1)
+                else:
+                    self.assertLess(score.p_alive, self.company.clv_at_risk_below)
+                self.assertIn(score.churn_state, ("lost", "at_risk"))
+                # and a recompute keeps it so
+                self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+                self.assertIn(score.churn_state, ("lost", "at_risk"))
+
+    def test_candidate_access(self):
+        fit = self.Fit.fit_company(self.company, CALIBRATION, model="pareto_nbd")
+        user = new_test_user(
+            self.env,
+            login="clv.models.user",
+            groups="base.group_user,crm_relationship.group_relationship_user",
+        )
+        candidate = fit.candidate_ids.with_user(user)
+        self.assertEqual(candidate.read(["model"])[0]["model"], "pareto_nbd")
+        with self.assertRaises(AccessError):
+            candidate.write({"chosen": False})
+        other = self.env["res.company"].create({"name": "Other (clv models)"})
+        user.company_ids |= other
+        elsewhere = self.Fit.create({"company_id": other.id})
+        self.env["crm.clv.fit.candidate"].create(
+            {"fit_id": elsewhere.id, "model": "bgnbd"}
+        )
+        mine = (
+            self.env["crm.clv.fit.candidate"]
+            .with_user(user)
+            .with_context(allowed_company_ids=self.company.ids)
+            .search([])
+        )
+        self.assertEqual(mine, fit.candidate_ids)
