@@ -54,9 +54,23 @@ def main():
             result["generated"] = counts
             result["generate_s"] = round(time.perf_counter() - start, 2)
             cr.execute(SQL("ANALYZE"))
-        env["crm.relationship.score"].recompute(
-            company_ids=company.ids, date_ref=date_ref
+        # Score rows committed by an earlier run (the scoring benchmark's) are used as
+        # they are: the daily rescore runs in its own transaction, after the
+        # recompute's. Rows written earlier in the same transaction would make
+        # PostgreSQL check all their foreign keys again at the UPDATE (it skips the
+        # check of an unchanged key only for rows of another transaction): 13 s
+        # instead of 4.9 s for a bare UPDATE of the 100k rows (2026-12-07).
+        cr.execute(
+            SQL(
+                "SELECT count(*) FROM crm_relationship_score WHERE company_id = %s",
+                company.id,
+            )
         )
+        result["scores_reused"] = bool(cr.fetchone()[0])
+        if not result["scores_reused"]:
+            env["crm.relationship.score"].recompute(
+                company_ids=company.ids, date_ref=date_ref
+            )
         Fit = env["crm.clv.fit"]
         probe = Fit.create({"company_id": company.id, "calibration_date": date_ref})
 

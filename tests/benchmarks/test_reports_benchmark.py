@@ -23,5 +23,6 @@ class TestReportsBenchmark(BenchmarkCase):
                 result[f"{key}_stored_s"] / result[f"{key}_live_s"],
                 delta=0.01,
             )
+            self.assertGreater(result[f"{key}_speedup"], 0, key)
         self.assertEqual(result["cohort_reads"], 5)
         self.assertGreater(result["peak_rss_mb"], 0)

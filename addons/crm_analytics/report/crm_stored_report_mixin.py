@@ -69,6 +69,10 @@ class CrmStoredReportMixin(models.AbstractModel):
         table = SQL.identifier(self._table)
         uid = self.env.uid
         for done, company in enumerate(companies, start=1):
+            # Two refreshes at once (the cron and a manager's) would each delete
+            # the rows they see and insert theirs: twice the rows. The lock makes
+            # the second wait for the first's commit; readers are not blocked.
+            self.env.cr.execute(SQL("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table))
             self.env.cr.execute(
                 SQL("DELETE FROM %s WHERE company_id = %s", table, company.id)
             )
