@@ -90,8 +90,8 @@ class CrmRelationshipScore(models.Model):
             lines.append(
                 _(
                     "P(alive) %(before)s → %(after)s.",
-                    before=self._format_points(before, digits=2),
-                    after=self._format_points(self.p_alive, digits=2),
+                    before=self._format_number(before, digits=2),
+                    after=self._format_number(self.p_alive, digits=2),
                 )
             )
         return lines

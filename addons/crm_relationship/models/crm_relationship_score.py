@@ -403,7 +403,7 @@ class CrmRelationshipScore(models.Model):
             "satisfaction": _("Satisfaction"),
         }
 
-    def _format_points(self, value, digits=1, signed=False):
+    def _format_number(self, value, digits=1, signed=False):
         """``value`` in the user's language (decimal and thousands separators);
         ``signed``: with a plus or a minus sign (U+2212) in front."""
         text = formatLang(self.env, abs(value) if signed else value, digits=digits)
@@ -442,7 +442,7 @@ class CrmRelationshipScore(models.Model):
                 _(
                     "%(component)s %(points)s",
                     component=label,
-                    points=self._format_points(delta, signed=True),
+                    points=self._format_number(delta, signed=True),
                 )
                 for label, delta in moves
             ]
@@ -450,9 +450,9 @@ class CrmRelationshipScore(models.Model):
             delta = after - before
             if not float_is_zero(delta, precision_digits=1):
                 values = {
-                    "before": self._format_points(before),
-                    "after": self._format_points(after),
-                    "delta": self._format_points(delta, signed=True),
+                    "before": self._format_number(before),
+                    "after": self._format_number(after),
+                    "delta": self._format_number(delta, signed=True),
                 }
                 if parts:
                     lines.append(
@@ -470,7 +470,7 @@ class CrmRelationshipScore(models.Model):
                 lines.append(
                     _(
                         "Health unchanged at %(health)s: %(parts)s.",
-                        health=self._format_points(after),
+                        health=self._format_number(after),
                         parts=", ".join(parts),
                     )
                 )
@@ -478,14 +478,14 @@ class CrmRelationshipScore(models.Model):
             lines.append(
                 _(
                     "Health %(after)s, not known before.",
-                    after=self._format_points(after),
+                    after=self._format_number(after),
                 )
             )
         elif before is not None:
             lines.append(
                 _(
                     "Health no longer known (was %(before)s).",
-                    before=self._format_points(before),
+                    before=self._format_number(before),
                 )
             )
         if (previous["tier"] or False) != (self.tier or False):
@@ -1263,8 +1263,10 @@ class CrmRelationshipScore(models.Model):
     def _health_components(self, company):
         """``{name: SQL}``: each health component, 0-100 or NULL when unknown, over
         a row of the ranked staging. Modules may add components: each needs the
-        score columns ``<name>_component`` and ``<name>_contribution`` and a weight
-        in :meth:`_health_weights`."""
+        score columns ``<name>_component`` and ``<name>_contribution``, a weight
+        in :meth:`_health_weights`, and, for the history and "what changed", a
+        ``<name>_contribution`` column on the history and a label in
+        :meth:`_change_components`."""
         return {
             "recency": SQL("(r_score - 1) * 25.0"),
             "frequency": SQL("(f_score - 1) * 25.0"),
