@@ -524,8 +524,8 @@ class CrmClvFit(models.Model):
     def _holdout_evaluations(self, summaries, fits):
         """Per candidate key: the hold-out predictions of each purchase model and
         their error against the naive baseline, and the hold-out itself (a dict
-        with ``before``, ``start``, ``end``, ``actual``, ``revenue``, ``spend``
-        (Gamma-Gamma parameters or None), ``note``).
+        with ``before``, ``start``, ``end``, ``actual``, ``revenue``, ``baseline``,
+        ``refit``, ``note``).
 
         Error: mean absolute error per customer of predicted against actual repeat
         purchases over the hold-out days."""
@@ -577,14 +577,19 @@ class CrmClvFit(models.Model):
                 "baseline_error": baseline_error,
                 "improvement": clv.improvement(error, baseline_error),
             }
-        holdout["spend"] = self._holdout_spend(before, refit)
+        holdout["refit"] = refit
         return evaluations, holdout
 
-    def _holdout_spend(self, before, refit):
+    def _holdout_spend(self, holdout, values):
         """Gamma-Gamma parameters for the hold-out customers: this fit's own, or
-        refitted on the history before the hold-out; None when it does not fit."""
-        if not refit:
-            return "own"
+        refitted on the history before the hold-out; None when it does not fit.
+        When it did not fit the whole history it is not tried on less: the failed
+        attempt is the slow part of a fit."""
+        if values.get("spend_model") != "gamma_gamma":
+            return None
+        if not holdout["refit"]:
+            return {name: values[name] for name in clv.GAMMA_GAMMA_PARAMS}
+        before = holdout["before"]
         x, m = before["x"], before["m"]
         spenders = (x > 0) & (m > 0)
         try:
@@ -683,13 +688,7 @@ class CrmClvFit(models.Model):
             holdout["revenue"],
         )
         x, m = before["x"], np.maximum(before["m"], 0.0)
-        spend = holdout["spend"]
-        if spend == "own":
-            spend = (
-                {name: values[name] for name in clv.GAMMA_GAMMA_PARAMS}
-                if values.get("spend_model") == "gamma_gamma"
-                else None
-            )
+        spend = self._holdout_spend(holdout, values)
         repeat = x > 0
         if spend:
             expected_value = clv.gamma_gamma_expected_value(
