@@ -201,6 +201,13 @@ class CrmRelationshipScore(models.Model):
             if partner_ids is None
             else SQL("target.partner_id = ANY(%s)", list(partner_ids))
         )
+        # the same bound on the invoices, so that a few marked customers read
+        # their own invoices through the index rather than the company's
+        move_scope = (
+            SQL("TRUE")
+            if partner_ids is None
+            else SQL("m.commercial_partner_id = ANY(%s)", list(partner_ids))
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -227,6 +234,7 @@ class CrmRelationshipScore(models.Model):
                        AND m.move_type IN ('out_invoice', 'out_refund')
                        AND m.invoice_date <= target.date_ref
                        AND m.invoice_date > target.date_ref - INTERVAL '24 months'
+                       AND %(move_scope)s
                      WHERE target.company_id = %(company)s AND %(scope)s
                      GROUP BY target.id
                 )
@@ -245,6 +253,7 @@ class CrmRelationshipScore(models.Model):
                 """,
                 company=company.id,
                 scope=scope,
+                move_scope=move_scope,
                 share=company.partial_defection_share,
             )
         )
