@@ -91,9 +91,16 @@ def main():
         result["spend_note"] = fit.spend_note or ""
         result["model"] = fit.model
         result["grade"] = fit.grade or ""
+        # the models compared on the hold-out; the others say why not
         result["candidates"] = {
             candidate.model: round(candidate.holdout_error, 4)
             for candidate in fit.candidate_ids
+            if not candidate.note
+        }
+        result["candidate_notes"] = {
+            candidate.model: candidate.note
+            for candidate in fit.candidate_ids
+            if candidate.note
         }
         dropout = ("s", "beta") if fit.model == "pareto_nbd" else ("a", "b")
         result["params"] = {

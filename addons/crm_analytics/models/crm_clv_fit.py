@@ -345,12 +345,18 @@ class CrmClvFit(models.Model):
         self.write(values)
         return True
 
-    def _fit_purchase(self, key, x, t_x, T, t):
+    def _fit_purchase(self, key, x, t_x, T, t, min_penalizer=0.0):
         """(FitResult, penalizer) of purchase model ``key``, penalised as little as
-        lets it converge to finite predictions over ``t`` time units."""
+        lets it converge to finite predictions over ``t`` time units, trying no
+        penalty below ``min_penalizer``."""
         model = clv.PURCHASE_MODELS[key]
         return self._fit_penalized(
-            model.fit, x, t_x, T, check=self._purchase_check(key, x, t_x, T, t)
+            model.fit,
+            x,
+            t_x,
+            T,
+            check=self._purchase_check(key, x, t_x, T, t),
+            penalizers=tuple(p for p in PENALIZERS if p >= min_penalizer),
         )
 
     @staticmethod
@@ -447,13 +453,13 @@ class CrmClvFit(models.Model):
         }
 
     @staticmethod
-    def _fit_penalized(fit_function, *columns, check=None):
+    def _fit_penalized(fit_function, *columns, check=None, penalizers=PENALIZERS):
         """Maximum likelihood first. When a small history does not settle the
         parameters (they drift off without converging, or to values whose
         predictions overflow), a small penalty on their size, as the lifetimes
         library advises for small samples; the smallest one that works is kept."""
-        for penalizer in PENALIZERS:
-            last = penalizer == PENALIZERS[-1]
+        for penalizer in penalizers:
+            last = penalizer == penalizers[-1]
             try:
                 result = fit_function(*columns, penalizer=penalizer)
             except ValueError as error:
@@ -549,7 +555,11 @@ class CrmClvFit(models.Model):
             params = result.params
             if refit:
                 try:
-                    params = self._fit_purchase(key, x, t_x, T, t)[0].params
+                    # the shorter history needs at least the penalty the whole one
+                    # needed: the attempts below it would run off again, slowly
+                    params = self._fit_purchase(
+                        key, x, t_x, T, t, min_penalizer=fits[key][1]
+                    )[0].params
                 except ValueError as error:
                     evaluations[key] = {
                         "note": _(

@@ -291,3 +291,14 @@ class TestPurchaseModels(BaseCase):
             [0, 0, 1, 0, 0, 0, 1, 0, 0, 0],
         )
         self.assertEqual(clv.top_share([3.0]).tolist(), [True])
+
+    def test_parameters_running_off_stop_early(self):
+        # nobody ever drops out: Pareto/NBD's beta runs off to infinity (a dropout
+        # rate of 0); the fit stops as not converging (the model then tries a
+        # penalty, or keeps another model) instead of thousands of slow steps
+        rng = np.random.default_rng(5)
+        T = rng.integers(27 * 7, 39 * 7 + 1, 3000) / 7
+        x = rng.poisson(rng.gamma(0.6, 1 / 10.0, 3000) * T)
+        t_x = np.round(np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1), 0.0) * 7) / 7
+        with self.assertRaisesRegex(ValueError, "did not converge: the parameters run"):
+            clv.fit_pareto_nbd(x, t_x, T)

@@ -657,12 +657,25 @@ def simulate_pareto_nbd(params, n, T, rng=None):
 # ------------------------------------------------------------
 
 
+class _Drift(Exception):
+    """The parameters run off towards a limit of the model."""
+
+
+# Beyond these the parameters are running off to a limit of the model rather than
+# converging: Pareto/NBD's s and beta grow together without end when dropout rates
+# hardly differ between customers (the likelihood flattens towards the limit), and
+# the 2F1 series slows down as beta grows. Stopping there lets the penalised fit
+# take over at once instead of after thousands of slow evaluations.
+_DRIFT_LOG_BOUNDS = (np.log(1e-6), np.log(1e4))
+
+
 def _fit_purchase(
     x, t_x, T, weights, penalizer, maxiter, names, head, tail, log_likelihood, start
 ):
     """Maximum likelihood over aggregated rows, as :func:`fit_bgnbd` does: the
     part of the likelihood that depends on x alone is evaluated once per distinct
-    x."""
+    x. A parameter leaving 1e-6 .. 1e4 (``_DRIFT_LOG_BOUNDS``) stops the fit as
+    not converging."""
     (x, t_x, T), weights = _columns((x, t_x, T), weights)
     _check_rfm(x, t_x, T)
     n = weights.sum()
@@ -680,7 +693,11 @@ def _fit_purchase(
     unique_x, x_index = np.unique(x, return_inverse=True)
     share = weights / n
 
+    low, high = _DRIFT_LOG_BOUNDS
+
     def objective(log_params):
+        if (log_params < low).any() or (log_params > high).any():
+            raise _Drift(np.exp(log_params))
         params = np.exp(log_params)
         ll = np.sum(
             share * (head(*params, unique_x)[x_index] + tail(*params, x, t_x, T))
@@ -688,7 +705,16 @@ def _fit_purchase(
         penalty = penalizer * (np.exp(2 * log_params).sum() if penalizer else 0.0)
         return -ll + penalty if np.isfinite(ll) else np.inf
 
-    result = _minimise(objective, start(T), maxiter)
+    try:
+        result = _minimise(objective, start(T), maxiter)
+    except _Drift as drift:
+        values = ", ".join(
+            f"{name} = {value:.3g}"
+            for name, value in zip(names, drift.args[0], strict=True)
+        )
+        raise ValueError(
+            f"the fit did not converge: the parameters run off ({values})"
+        ) from None
     params = dict(zip(names, np.exp(result.x).tolist(), strict=True))
     ll = float(np.sum(weights * log_likelihood(params, x, t_x, T)))
     return FitResult(params, ll, float(n), True, result.message, int(result.nit))
