@@ -1,3 +1,4 @@
+import functools
 import logging
 import time
 from datetime import timedelta
@@ -345,13 +346,14 @@ class CrmClvFit(models.Model):
         self.write(values)
         return True
 
-    def _fit_purchase(self, key, x, t_x, T, t, min_penalizer=0.0):
+    def _fit_purchase(self, key, x, t_x, T, t, min_penalizer=0.0, start=None):
         """(FitResult, penalizer) of purchase model ``key``, penalised as little as
         lets it converge to finite predictions over ``t`` time units, trying no
-        penalty below ``min_penalizer``."""
+        penalty below ``min_penalizer``; ``start`` (parameters by name) warm-starts
+        the search."""
         model = clv.PURCHASE_MODELS[key]
         return self._fit_penalized(
-            model.fit,
+            functools.partial(model.fit, start=start),
             x,
             t_x,
             T,
@@ -558,7 +560,13 @@ class CrmClvFit(models.Model):
                     # the shorter history needs at least the penalty the whole one
                     # needed: the attempts below it would run off again, slowly
                     params = self._fit_purchase(
-                        key, x, t_x, T, t, min_penalizer=fits[key][1]
+                        key,
+                        x,
+                        t_x,
+                        T,
+                        t,
+                        min_penalizer=fits[key][1],
+                        start=result.params,
                     )[0].params
                 except ValueError as error:
                     evaluations[key] = {

@@ -137,6 +137,32 @@ class TestPurchaseModels(BaseCase):
                     self.assertEqual(_sig3(fit.params[name]), _sig3(value), fit.params)
                 self.assertAlmostEqual(fit.log_likelihood, log_likelihood, delta=0.06)
 
+    def test_warm_start_reaches_the_same_optimum_sooner(self):
+        """The hold-out refit starts from the whole history's parameters: on the
+        CDNOW customers with ages 9 weeks shorter (recencies capped), started
+        from the fit of the whole data, each model reaches the optimum of a cold
+        start, in fewer iterations."""
+        x, t_x, T = _cdnow()
+        keep = T > 9
+        x, t_x, T = x[keep], np.minimum(t_x[keep], T[keep] - 9), T[keep] - 9
+        x = np.where(t_x > 0, x, 0)
+        for key, model in clv.PURCHASE_MODELS.items():
+            with self.subTest(key):
+                whole = model.fit(*_cdnow())
+                cold = model.fit(x, t_x, T)
+                warm = model.fit(x, t_x, T, start=whole.params)
+                self.assertAlmostEqual(
+                    warm.log_likelihood, cold.log_likelihood, delta=1e-3
+                )
+                for name in model.params:
+                    self.assertEqual(
+                        _sig3(warm.params[name]), _sig3(cold.params[name]), key
+                    )
+                self.assertLess(warm.iterations, cold.iterations)
+                # parameters that cannot start a search are ignored
+                bad = dict.fromkeys(model.params, float("nan"))
+                self.assertEqual(model.fit(x, t_x, T, start=bad).params, cold.params)
+
     def test_simulated_customers_give_back_their_parameters(self):
         # 20000 customers acquired over 12 weeks, watched until week 39, dates in
         # whole days. Between seeds the estimates move by up to 10 % (r, alpha) and

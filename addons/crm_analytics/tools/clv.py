@@ -138,7 +138,7 @@ def aggregate(*columns, weights=None):
     return (*rows[keep].T, counts[keep])
 
 
-def _minimise(objective, start, maxiter, watch=None):
+def _minimise(objective, start, maxiter, watch=None, step=0.5):
     """Nelder-Mead over log-parameters, which keeps them positive.
 
     The likelihoods are cheap once aggregated and smooth but badly scaled (the BG/NBD
@@ -148,10 +148,11 @@ def _minimise(objective, start, maxiter, watch=None):
 
     ``watch``, when given, is called after each iteration with the best
     log-parameters and objective so far, and raises :class:`FitStopped` to end a
-    run that cannot succeed.
+    run that cannot succeed. ``step`` is the simplex's size in log-units: a
+    smaller one when ``start`` is already near the optimum (a warm start).
     """
     start = np.log(np.asarray(start, dtype=float))
-    simplex = np.vstack([start, start + 0.5 * np.eye(len(start))])
+    simplex = np.vstack([start, start + step * np.eye(len(start))])
     with np.errstate(all="ignore"):
         result = optimize.minimize(
             objective,
@@ -180,6 +181,21 @@ def _watch_callback(watch):
         watch(intermediate_result.x, intermediate_result.fun)
 
     return callback
+
+
+#: simplex size (log-units, x 1.22) of a warm-started search: the hold-out refit
+#: starts from the whole history's parameters, which are near its optimum
+WARM_STEP = 0.2
+
+
+def _start(start, names, default):
+    """(parameters, simplex step) of a search: ``start`` (a dict by name) with
+    :data:`WARM_STEP` when it gives positive numbers, else ``default`` and 0.5."""
+    if start:
+        values = tuple(float(start[name]) for name in names)
+        if all(np.isfinite(value) and value > 0 for value in values):
+            return values, WARM_STEP
+    return default, 0.5
 
 
 # ------------------------------------------------------------
@@ -221,13 +237,15 @@ def bgnbd_log_likelihood(params, x, t_x, T):
     return _bgnbd_head(r, alpha, a, b, x) + _bgnbd_tail(r, alpha, a, b, x, t_x, T)
 
 
-def fit_bgnbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000):
+def fit_bgnbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000, start=None):
     """BG/NBD parameters by maximum likelihood.
 
     ``weights`` count customers sharing a row; identical rows are folded together
     anyway (see ``aggregate``), so raw per-customer columns fit as fast. ``penalizer``
     adds ``penalizer * sum(params ** 2)`` to the mean negative log-likelihood, as the
     lifetimes library does, to keep small samples from running off to extremes.
+    ``start``, parameters by name (a fit of a similar history), starts the search
+    there with a smaller simplex (:data:`WARM_STEP`) instead of the rough default.
     """
     (x, t_x, T), weights = _columns((x, t_x, T), weights)
     _check_rfm(x, t_x, T)
@@ -254,7 +272,8 @@ def fit_bgnbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000):
         penalty = penalizer * (np.exp(2 * log_params).sum() if penalizer else 0.0)
         return -ll + penalty if np.isfinite(ll) else np.inf
 
-    result = _minimise(objective, (1.0, max(T.mean(), 1e-3), 1.0, 1.0), maxiter)
+    first, step = _start(start, BGNBD_PARAMS, (1.0, max(T.mean(), 1e-3), 1.0, 1.0))
+    result = _minimise(objective, first, maxiter, step=step)
     params = dict(zip(BGNBD_PARAMS, np.exp(result.x).tolist(), strict=True))
     ll = float(np.sum(weights * bgnbd_log_likelihood(params, x, t_x, T)))
     return FitResult(params, ll, float(n), True, result.message, int(result.nit))
@@ -396,7 +415,7 @@ def mbgnbd_log_likelihood(params, x, t_x, T):
     return _mbgnbd_head(r, alpha, a, b, x) + _mbgnbd_tail(r, alpha, a, b, x, t_x, T)
 
 
-def fit_mbgnbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000):
+def fit_mbgnbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000, start=None):
     """MBG/NBD parameters by maximum likelihood; arguments as :func:`fit_bgnbd`."""
     return _fit_purchase(
         x,
@@ -410,6 +429,7 @@ def fit_mbgnbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000):
         _mbgnbd_tail,
         mbgnbd_log_likelihood,
         lambda T: (1.0, max(T.mean(), 1e-3), 1.0, 1.0),
+        warm=start,
     )
 
 
@@ -561,11 +581,11 @@ def pareto_nbd_log_likelihood(params, x, t_x, T):
     )
 
 
-def fit_pareto_nbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000):
+def fit_pareto_nbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000, start=None):
     """Pareto/NBD parameters by maximum likelihood; arguments as
     :func:`fit_bgnbd`. The start puts alpha and beta at the mean age."""
 
-    def start(T):
+    def default_start(T):
         scale = max(T.mean(), 1e-3)
         return (1.0, scale, 1.0, scale)
 
@@ -580,7 +600,8 @@ def fit_pareto_nbd(x, t_x, T, weights=None, penalizer=0.0, maxiter=4000):
         _pareto_head,
         _pareto_tail,
         pareto_nbd_log_likelihood,
-        start,
+        default_start,
+        warm=start,
     )
 
 
@@ -670,7 +691,18 @@ _DRIFT_LOG_BOUNDS = (np.log(1e-6), np.log(1e4))
 
 
 def _fit_purchase(
-    x, t_x, T, weights, penalizer, maxiter, names, head, tail, log_likelihood, start
+    x,
+    t_x,
+    T,
+    weights,
+    penalizer,
+    maxiter,
+    names,
+    head,
+    tail,
+    log_likelihood,
+    start,
+    warm=None,
 ):
     """Maximum likelihood over aggregated rows, as :func:`fit_bgnbd` does: the
     part of the likelihood that depends on x alone is evaluated once per distinct
@@ -706,7 +738,8 @@ def _fit_purchase(
         return -ll + penalty if np.isfinite(ll) else np.inf
 
     try:
-        result = _minimise(objective, start(T), maxiter)
+        first, step = _start(warm, names, start(T))
+        result = _minimise(objective, first, maxiter, step=step)
     except _Drift as drift:
         values = ", ".join(
             f"{name} = {value:.3g}"
