@@ -99,7 +99,7 @@ class TestScorecardTour(HttpCase):
 
 @tagged("post_install", "-at_install")
 class TestClvTour(HttpCase):
-    def test_manager_reads_a_fit_and_the_cohorts(self):
+    def test_manager_reads_a_fit_its_grade_and_the_drivers(self):
         new_test_user(
             self.env,
             login="tour_clv",
@@ -113,6 +113,8 @@ class TestClvTour(HttpCase):
                 "alpha": 4.414,
                 "a": 0.793,
                 "b": 2.426,
+                "model": "bgnbd",
+                "grade": "B",
                 "spend_model": "gamma_gamma",
                 "p": 6.25,
                 "q": 3.74,
@@ -127,6 +129,26 @@ class TestClvTour(HttpCase):
                         }
                     )
                     for f in range(8)
+                ],
+            }
+        )
+        self.env["crm.churn.driver.fit"].create(
+            {
+                "state": "done",
+                "subject_count": 400,
+                "event_count": 60,
+                "driver_ids": [
+                    Command.create(
+                        {
+                            "covariate": "late_delivery",
+                            "crm_function": "logistics",
+                            "hazard_ratio": 1.8,
+                            "ci_low": 1.3,
+                            "ci_high": 2.5,
+                            "p_value": 0.001,
+                            "ph_p_value": 0.4,
+                        }
+                    )
                 ],
             }
         )

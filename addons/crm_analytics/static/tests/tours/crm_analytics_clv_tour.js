@@ -15,6 +15,14 @@ registry.category("web_tour.tours").add("crm_analytics_clv_tour", {
             content: "Its parameters",
         },
         {
+            trigger: ".o_form_view .o_field_widget[name='model']:contains('BG/NBD')",
+            content: "The purchase model in use",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name='grade'] .badge:contains('B')",
+            content: "Its grade against the naive baseline",
+        },
+        {
             trigger: ".o_form_view .o_notebook a:contains('Hold-out Check')",
             run: "click",
         },
@@ -34,6 +42,24 @@ registry.category("web_tour.tours").add("crm_analytics_clv_tour", {
         {
             trigger: ".o_pivot_view, .o_graph_view, .o_list_view",
             content: "The cohort matrix opens",
+        },
+        {
+            trigger: ".dropdown-toggle[data-menu-xmlid='crm.crm_menu_report']",
+            content: "Then why customers leave",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-item[data-menu-xmlid='crm_analytics.crm_churn_driver_menu']",
+            run: "click",
+        },
+        {
+            trigger: ".o_list_view .o_data_row:contains('late deliveries'):contains('Logistics') td[name='sentence']",
+            content: "The drivers report: late deliveries, owned by Logistics",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name='hazard_ratio']:contains('1.8')",
+            content: "Its hazard ratio",
         },
     ],
 });
