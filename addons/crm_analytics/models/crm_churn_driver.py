@@ -35,7 +35,8 @@ class CrmChurnDriver(models.Model):
     )
     crm_function = fields.Selection(CRM_FUNCTIONS, "Department", required=True)
     hazard_ratio = fields.Float(
-        aggregator=False,
+        # the graph's measure: one driver per trait and company in the fit in use
+        aggregator="avg",
         help="How many times as fast customers with the trait churn as those "
         "without (for the tier: per step below A). 1: no difference.",
     )

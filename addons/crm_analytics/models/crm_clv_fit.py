@@ -970,10 +970,15 @@ class CrmClvFit(models.Model):
 
     @api.model
     def _demo_fit(self):
-        """The demo company's first fit and predictions (no commit: at install)."""
-        fit = self.fit_company(self.env.company)
+        """The demo company's first fit and predictions, the spend change of its
+        scores (written by the scoring runs, which ran before this addon was
+        installed) and its churn drivers fit (no commit: at install)."""
+        company = self.env.company
+        fit = self.fit_company(company)
         if fit.state == "done":
             fit._write_scores()
+        self.env["crm.relationship.score"]._apply_spend_change(company)
+        self.env["crm.churn.driver.fit"].fit_company(company)
         return fit
 
     @api.model

@@ -17,3 +17,4 @@ from . import test_survival_maths
 from . import test_churn_drivers
 from . import test_partial_defection
 from . import test_churn_drivers_tour
+from . import test_view_measures

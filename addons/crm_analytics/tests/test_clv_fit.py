@@ -329,3 +329,10 @@ class TestClvFit(RelationshipScoringCommon):
         fit = self.Fit._demo_fit()
         self.assertEqual(fit.state, "failed")
         self.assertTrue(fit.failure_reason)
+        # the churn drivers are fitted too: too few churned customers, said so
+        drivers = self.env["crm.churn.driver.fit"].search(
+            [("company_id", "=", self.env.company.id)]
+        )
+        self.assertEqual(len(drivers), 1)
+        self.assertEqual(drivers.state, "failed")
+        self.assertIn("churned", drivers.failure_reason)
