@@ -218,3 +218,34 @@ class TestClvModels(RelationshipScoringCommon):
             .search([])
         )
         self.assertEqual(mine, fit.candidate_ids)
+
+    def test_one_time_buyer_two_years_on_is_not_active_under_low_dropout(self):
+        """A company whose customers rarely drop out after a purchase: the fitted
+        modified BG/NBD (or Pareto/NBD) gives a customer who bought once two years
+        ago a P(alive) above the "at risk" threshold. Churn from P(alive) must not
+        keep that customer active while the purchase-interval rule calls them
+        lost (issue 17: never active two years on, under any model)."""
+        self.company.write({"clv_churn_from_model": True})
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        score = self._score(self.old)
+        self.assertEqual(score.churn_state, "lost")
+        for key, params in (
+            ("mbgnbd", {"r": 0.5, "alpha": 5.0, "a": 0.1, "b": 3.0}),
+            ("pareto_nbd", {"r": 0.5, "alpha": 5.0, "s": 0.05, "beta": 50.0}),
+        ):
+            with self.subTest(key):
+                fit = self.Fit.create(
+                    {
+                        "company_id": self.company.id,
+                        "calibration_date": CALIBRATION,
+                        "model": key,
+                        "model_choice": "fixed",
+                        "state": "done",
+                        "spend_model": "observed",
+                        "population_spend": 100.0,
+                        **params,
+                    }
+                )
+                fit._write_scores(as_of=CALIBRATION)
+                self.assertGreater(score.p_alive, self.company.clv_at_risk_below)
+                self.assertNotEqual(score.churn_state, "active")
