@@ -139,3 +139,15 @@ class TestSurvivalMaths(BaseCase):
         durations, events, _z = simulate(200, [0.5, 0.0, 0.0])
         with self.assertRaisesRegex(ValueError, "same value"):
             survival.fit_cox(durations, events, {"late": np.zeros(200)})
+
+    def test_perfect_separation_is_not_a_fit(self):
+        """A trait every churned customer has and no other customer: the partial
+        likelihood has no maximum (beta runs off to infinity). lifelines stops
+        with a warning, not a ConvergenceError, and returns a hazard ratio of
+        about 4e8 with a confidence interval of [0, inf]: fit_cox must refuse it,
+        as its docstring says, rather than store "churn 411881126.0x as fast" and
+        an infinite bound (which the web client's JSON cannot carry)."""
+        durations, _events, z = simulate(200, [0.5, 0.0, 0.0])
+        separated = z[:, 0] == 1
+        with self.assertRaisesRegex(ValueError, "does not converge"):
+            survival.fit_cox(durations, separated, {"late": z[:, 0], "other": z[:, 2]})

@@ -155,24 +155,32 @@ def fit_cox(
     if entries is not None and np.any(entries):
         frame["_entry"] = np.asarray(entries, dtype=float)
         entry = {"entry_col": "_entry"}
+    not_converged = (
+        "the model does not converge: a health component probably separates "
+        "churned customers from the others completely"
+    )
     model = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
-    try:
-        model.fit(frame, duration_col="_duration", event_col="_event", **entry)
-    except ConvergenceError as error:
-        raise ValueError(
-            "the model does not converge: a health component probably separates "
-            "churned customers from the others completely"
-        ) from error
-    summary = model.summary
     # lifelines computes no residuals with entry times: the check runs on the same
     # covariates fitted without delayed entry (an approximation, named in the
     # README)
     checked = model
-    if entry:
-        checked = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
-        checked.fit(
-            frame.drop(columns="_entry"), duration_col="_duration", event_col="_event"
-        )
+    try:
+        model.fit(frame, duration_col="_duration", event_col="_event", **entry)
+        if entry:
+            checked = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
+            checked.fit(
+                frame.drop(columns="_entry"),
+                duration_col="_duration",
+                event_col="_event",
+            )
+    except ConvergenceError as error:
+        raise ValueError(not_converged) from error
+    summary = model.summary
+    # Under complete separation lifelines stops with a warning only: beta runs
+    # off (a ratio of ~1e8) and its interval spans [0, inf]
+    bounds = summary[["exp(coef) lower 95%", "exp(coef) upper 95%"]].to_numpy()
+    if not (np.isfinite(bounds).all() and (bounds > 0).all()):
+        raise ValueError(not_converged)
     check = proportional_hazard_test(
         checked,
         frame.drop(columns="_entry") if entry else frame,
