@@ -324,7 +324,7 @@ class CrmClvFit(models.Model):
                     "candidate_ids": [(5, 0, 0)],
                 }
             )
-            self.message_post(body=_("The fit failed: %s", error))
+            self._message_log(body=_("The fit failed: %s", error))
             return False
         values.update(self._holdout_values(holdout, evaluations.get(chosen), values))
         values["candidate_ids"] = [
