@@ -96,7 +96,8 @@ class CrmChurnDriverFit(models.Model):
     dropped_note = fields.Char(
         "Left out",
         readonly=True,
-        help="Health traits every customer shares: they cannot explain churn.",
+        help="Health traits every customer shares, or that repeat another trait "
+        "customer by customer: they cannot explain churn on their own.",
     )
     driver_ids = fields.One2many("crm.churn.driver", "fit_id", "Drivers", readonly=True)
 

@@ -151,3 +151,26 @@ class TestSurvivalMaths(BaseCase):
         separated = z[:, 0] == 1
         with self.assertRaisesRegex(ValueError, "does not converge"):
             survival.fit_cox(durations, separated, {"late": z[:, 0], "other": z[:, 2]})
+
+    def test_a_trait_repeating_another_is_left_out(self):
+        """Every complaint missed its SLA: the two traits are the same column, the
+        likelihood has no single maximum and lifelines stops on the singular
+        matrix. The repeat is left out and named, as a constant trait is, and the
+        other traits are fitted, instead of the whole model failing with "a trait
+        separates the churned customers completely"."""
+        durations, events, z = simulate(400, [0.7, 0.0, 0.3])
+        result = survival.fit_cox(
+            durations,
+            events,
+            {"complaints": z[:, 0], "sla_breach": z[:, 0].copy(), "other": z[:, 2]},
+        )
+        self.assertEqual(result.dropped, ["sla_breach"])
+        self.assertEqual([c.name for c in result.covariates], ["complaints", "other"])
+        alone = survival.fit_cox(
+            durations, events, {"complaints": z[:, 0], "other": z[:, 2]}
+        )
+        self.assertAlmostEqual(
+            result.covariates[0].hazard_ratio,
+            alone.covariates[0].hazard_ratio,
+            places=6,
+        )

@@ -48,7 +48,8 @@ class CoxResult:
     n_events: int
     concordance: float
     log_likelihood: float
-    #: covariates left out because they take a single value over the subjects
+    #: covariates left out because they take a single value over the subjects, or
+    #: repeat an earlier covariate value for value
     dropped: list = field(default_factory=list)
 
 
@@ -105,8 +106,10 @@ def fit_cox(
     or None for 0. ``penalizer``: lifelines'
     L2 penalty on the coefficients (0: plain partial likelihood).
 
-    Covariates that take one value over all subjects say nothing and make the
-    likelihood singular: they are left out and named in ``CoxResult.dropped``.
+    Covariates that take one value over all subjects say nothing, and one equal to
+    an earlier covariate for every subject (each complaint breached its SLA) cannot
+    be told apart from it: both make the likelihood singular, so they are left out
+    and named in ``CoxResult.dropped``.
 
     The proportional-hazards check (Grambsch and Therneau's test on the scaled
     Schoenfeld residuals, rank time transform) runs on the model fitted without
@@ -141,7 +144,9 @@ def fit_cox(
             raise ValueError(
                 f"covariate {name}: {len(values)} values, not {len(durations)}"
             )
-        if np.nanmin(values) == np.nanmax(values):
+        if np.nanmin(values) == np.nanmax(values) or any(
+            np.array_equal(values, kept) for kept in columns.values()
+        ):
             dropped.append(name)
         else:
             columns[name] = values
