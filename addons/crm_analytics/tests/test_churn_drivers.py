@@ -226,3 +226,12 @@ class TestChurnDrivers(DepartmentCase):
         fits = self.Fit.search([("company_id", "in", (self.company | self.other).ids)])
         self.assertEqual(fits.company_id, self.company)
         self.assertEqual(fits.state, "done")
+
+    def test_sentence_numbers_in_the_user_language(self):
+        """The ratio in a driver's sentence is written as the user's language
+        writes numbers, as the change summary's are: 3,7x in French, not 3.7x."""
+        fit = self.Fit.fit_company(self.company)
+        self.env["res.lang"]._activate_lang("fr_FR")
+        late = fit.driver_ids.filtered(lambda d: d.covariate == "late_delivery")
+        french = late.with_context(lang="fr_FR").sentence
+        self.assertIn(("%.1fx" % late.hazard_ratio).replace(".", ","), french, french)
