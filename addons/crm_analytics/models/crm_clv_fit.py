@@ -285,8 +285,11 @@ class CrmClvFit(models.Model):
         return fit
 
     def action_fit(self):
+        """ "Fit Again": a fit that succeeds and is then the company's fit in use
+        writes its predictions on the scores at once, as the monthly refit does."""
         for fit in self:
-            fit._fit()
+            if fit._fit() and fit.id in fit._current_ids():
+                fit._write_scores()
 
     def _candidate_keys(self):
         self.ensure_one()

@@ -249,3 +249,32 @@ class TestClvModels(RelationshipScoringCommon):
                 fit._write_scores(as_of=CALIBRATION)
                 self.assertGreater(score.p_alive, self.company.clv_at_risk_below)
                 self.assertNotEqual(score.churn_state, "active")
+
+    def test_fit_again_puts_the_fit_in_use_on_the_scores(self):
+        """A manager's "Fit Again" on a draft (or failed) fit that succeeds makes it
+        the company's fit in use ("the one predictions come from"): the score rows
+        take its predictions at once, not only at the next daily rescore."""
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        previous = self.Fit.fit_company(self.company, CALIBRATION, model="bgnbd")
+        previous._write_scores(as_of=CALIBRATION)
+        score = self._score(self.buyers[0])
+        self.assertEqual(score.clv_fit_id, previous)
+        fit = self.Fit.create(
+            {
+                "company_id": self.company.id,
+                "calibration_date": CALIBRATION,
+                "model": "pareto_nbd",
+                "model_choice": "fixed",
+            }
+        )
+        fit.action_fit()
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertTrue(fit.is_current)
+        self.assertEqual(score.clv_fit_id, fit)
+        # a fit that fails again leaves the scores on the fit in use
+        failed = self.Fit.create(
+            {"company_id": self.company.id, "calibration_date": date(2025, 6, 2)}
+        )
+        failed.action_fit()
+        self.assertEqual(failed.state, "failed")
+        self.assertEqual(score.clv_fit_id, fit)
