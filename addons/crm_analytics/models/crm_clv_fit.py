@@ -515,8 +515,12 @@ class CrmClvFit(models.Model):
         from the calibration date to the last invoice, as in the papers, checked
         with this fit's own parameters. Otherwise (a fit calibrated today) the
         models are refitted on the history before the last ``holdout_days``, and
-        checked on them."""
+        checked on them. Invoices dated after the company's today (invoiced
+        ahead) do not count: days to come cannot be a hold-out."""
         last_day = self._last_purchase_day()
+        today = self.company_id._crm_today()
+        if last_day and last_day > today:
+            last_day = today
         if last_day and last_day > self.calibration_date:
             return summaries, self.calibration_date, last_day, False, None
         if self.holdout_days <= 0:

@@ -278,3 +278,18 @@ class TestClvModels(RelationshipScoringCommon):
         failed.action_fit()
         self.assertEqual(failed.state, "failed")
         self.assertEqual(score.clv_fit_id, fit)
+
+    def test_holdout_never_runs_into_days_to_come(self):
+        """A fit calibrated today while an invoice is already posted for a later
+        day (a delivery invoiced ahead): the days after today have not happened,
+        so they cannot be the hold-out (where every customer but one would count
+        as buying nothing). The hold-out stays within the days that happened: the
+        last ``holdout_days`` before today, the models refitted before them."""
+        today = self.company._crm_today()
+        self.company.clv_holdout_days = 90
+        self._invoice(self.buyers[0], today + timedelta(days=20), 100.0)
+        fit = self.Fit.fit_company(self.company)
+        self.assertEqual(fit.calibration_date, today)
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertLessEqual(fit.holdout_end, today)
+        self.assertEqual(fit.holdout_start, today - timedelta(days=90))
