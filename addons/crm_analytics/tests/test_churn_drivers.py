@@ -235,3 +235,29 @@ class TestChurnDrivers(DepartmentCase):
         late = fit.driver_ids.filtered(lambda d: d.covariate == "late_delivery")
         french = late.with_context(lang="fr_FR").sentence
         self.assertIn(("%.1fx" % late.hazard_ratio).replace(".", ","), french, french)
+
+    def test_separating_and_repeated_traits_are_left_out(self):
+        """Every lost customer returned goods and no other did (the returns ratio
+        cannot be estimated), and every late delivery came with a complaint that
+        breached its SLA (two traits, one column): the fit keeps the others and
+        names the traits it left out, with finite intervals only."""
+        scores = self.env["crm.relationship.score"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        for score in scores:
+            late = score.delivery_count > score.on_time_delivery_count
+            score.write(
+                {
+                    "return_count": int(score.churn_state == "lost"),
+                    "complaint_count": int(late),
+                    "complaint_breach_count": int(late),
+                }
+            )
+        fit = self.Fit.fit_company(self.company)
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertEqual(set(self._drivers(fit)), {"late_delivery"})
+        self.assertIn("Returns", fit.dropped_note)
+        self.assertIn("Complaints", fit.dropped_note)
+        self.assertIn("SLA breaches", fit.dropped_note)
+        for driver in fit.driver_ids:
+            self.assertLess(driver.ci_high, float("inf"))

@@ -140,17 +140,23 @@ class TestSurvivalMaths(BaseCase):
         with self.assertRaisesRegex(ValueError, "same value"):
             survival.fit_cox(durations, events, {"late": np.zeros(200)})
 
-    def test_perfect_separation_is_not_a_fit(self):
+    def test_perfect_separation_is_left_out(self):
         """A trait every churned customer has and no other customer: the partial
         likelihood has no maximum (beta runs off to infinity). lifelines stops
         with a warning, not a ConvergenceError, and returns a hazard ratio of
-        about 4e8 with a confidence interval of [0, inf]: fit_cox must refuse it,
-        as its docstring says, rather than store "churn 411881126.0x as fast" and
-        an infinite bound (which the web client's JSON cannot carry)."""
+        about 4e8 with a confidence interval of [0, inf] (which the web client's
+        JSON cannot carry). The trait is left out and named, the others fitted;
+        alone, it fails the fit."""
         durations, _events, z = simulate(200, [0.5, 0.0, 0.0])
         separated = z[:, 0] == 1
+        result = survival.fit_cox(
+            durations, separated, {"late": z[:, 0], "other": z[:, 2]}
+        )
+        self.assertEqual(result.dropped, ["late"])
+        self.assertEqual([c.name for c in result.covariates], ["other"])
+        self.assertTrue(np.isfinite(result.covariates[0].ci_high))
         with self.assertRaisesRegex(ValueError, "does not converge"):
-            survival.fit_cox(durations, separated, {"late": z[:, 0], "other": z[:, 2]})
+            survival.fit_cox(durations, separated, {"late": z[:, 0]})
 
     def test_a_trait_repeating_another_is_left_out(self):
         """Every complaint missed its SLA: the two traits are the same column, the
