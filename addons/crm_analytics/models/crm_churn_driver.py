@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools.misc import formatLang
 
 from odoo.addons.crm_relationship.models.hr_department import CRM_FUNCTIONS
 
@@ -80,7 +81,8 @@ class CrmChurnDriver(models.Model):
         if not ratio:
             return ""
         faster = ratio >= 1
-        times = "%.1f" % (ratio if faster else 1 / ratio)
+        # in the user's language, as the change summary's numbers
+        times = formatLang(self.env, ratio if faster else 1 / ratio, digits=1)
         words = self._sentences(times)[self.covariate][0 if faster else 1]
         if not with_department:
             return words

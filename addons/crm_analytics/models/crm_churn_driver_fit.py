@@ -96,7 +96,10 @@ class CrmChurnDriverFit(models.Model):
     dropped_note = fields.Char(
         "Left out",
         readonly=True,
-        help="Health traits every customer shares: they cannot explain churn.",
+        help="Health traits left out of the model: every customer shares them, "
+        "they repeat another trait customer by customer, or they separate the "
+        "churned customers (all or none of those with the trait churned: no ratio "
+        "can be estimated).",
     )
     driver_ids = fields.One2many("crm.churn.driver", "fit_id", "Drivers", readonly=True)
 

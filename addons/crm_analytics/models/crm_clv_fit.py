@@ -286,8 +286,11 @@ class CrmClvFit(models.Model):
         return fit
 
     def action_fit(self):
+        """ "Fit Again": a fit that succeeds and is then the company's fit in use
+        writes its predictions on the scores at once, as the monthly refit does."""
         for fit in self:
-            fit._fit()
+            if fit._fit() and fit.id in fit._current_ids():
+                fit._write_scores()
 
     def _candidate_keys(self):
         self.ensure_one()
@@ -325,7 +328,7 @@ class CrmClvFit(models.Model):
                     "candidate_ids": [(5, 0, 0)],
                 }
             )
-            self.message_post(body=_("The fit failed: %s", error))
+            self._message_log(body=_("The fit failed: %s", error))
             return False
         values.update(self._holdout_values(holdout, evaluations.get(chosen), values))
         values["candidate_ids"] = [
@@ -520,8 +523,12 @@ class CrmClvFit(models.Model):
         from the calibration date to the last invoice, as in the papers, checked
         with this fit's own parameters. Otherwise (a fit calibrated today) the
         models are refitted on the history before the last ``holdout_days``, and
-        checked on them."""
+        checked on them. Invoices dated after the company's today (invoiced
+        ahead) do not count: days to come cannot be a hold-out."""
         last_day = self._last_purchase_day()
+        today = self.company_id._crm_today()
+        if last_day and last_day > today:
+            last_day = today
         if last_day and last_day > self.calibration_date:
             return summaries, self.calibration_date, last_day, False, None
         if self.holdout_days <= 0:

@@ -120,7 +120,10 @@ class CrmRelationshipScore(models.Model):
         unless P(alive) says worse: that model lets customers leave only right
         after a repeat purchase, so their P(alive) is 1 forever and would keep a
         customer who bought once years ago active. The modified BG/NBD and
-        Pareto/NBD lower it with the time since that purchase, and are followed."""
+        Pareto/NBD lower it with the time since that purchase, and are followed,
+        except that a one-time buyer the rule calls lost stays lost under every
+        model: with little drop-out fitted, their P(alive) two years on can
+        still be above the thresholds."""
         if not company.clv_churn_from_model:
             return
         self.flush_model()
@@ -131,7 +134,8 @@ class CrmRelationshipScore(models.Model):
                 UPDATE crm_relationship_score w
                    SET churn_state = CASE
                            WHEN w.p_alive < %(lost)s THEN 'lost'
-                           WHEN %(once)s AND %(rule)s = 'lost' THEN 'lost'
+                           WHEN w.purchase_count <= 1 AND %(rule)s = 'lost'
+                               THEN 'lost'
                            WHEN w.p_alive < %(at_risk)s THEN 'at_risk'
                            WHEN %(once)s THEN COALESCE(%(rule)s, 'active')
                            ELSE 'active' END

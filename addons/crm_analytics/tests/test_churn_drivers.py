@@ -226,3 +226,38 @@ class TestChurnDrivers(DepartmentCase):
         fits = self.Fit.search([("company_id", "in", (self.company | self.other).ids)])
         self.assertEqual(fits.company_id, self.company)
         self.assertEqual(fits.state, "done")
+
+    def test_sentence_numbers_in_the_user_language(self):
+        """The ratio in a driver's sentence is written as the user's language
+        writes numbers, as the change summary's are: 3,7x in French, not 3.7x."""
+        fit = self.Fit.fit_company(self.company)
+        self.env["res.lang"]._activate_lang("fr_FR")
+        late = fit.driver_ids.filtered(lambda d: d.covariate == "late_delivery")
+        french = late.with_context(lang="fr_FR").sentence
+        self.assertIn(("%.1fx" % late.hazard_ratio).replace(".", ","), french, french)
+
+    def test_separating_and_repeated_traits_are_left_out(self):
+        """Every lost customer returned goods and no other did (the returns ratio
+        cannot be estimated), and every late delivery came with a complaint that
+        breached its SLA (two traits, one column): the fit keeps the others and
+        names the traits it left out, with finite intervals only."""
+        scores = self.env["crm.relationship.score"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        for score in scores:
+            late = score.delivery_count > score.on_time_delivery_count
+            score.write(
+                {
+                    "return_count": int(score.churn_state == "lost"),
+                    "complaint_count": int(late),
+                    "complaint_breach_count": int(late),
+                }
+            )
+        fit = self.Fit.fit_company(self.company)
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertEqual(set(self._drivers(fit)), {"late_delivery"})
+        self.assertIn("Returns", fit.dropped_note)
+        self.assertIn("Complaints", fit.dropped_note)
+        self.assertIn("SLA breaches", fit.dropped_note)
+        for driver in fit.driver_ids:
+            self.assertLess(driver.ci_high, float("inf"))

@@ -336,3 +336,20 @@ class TestClvFit(RelationshipScoringCommon):
         self.assertEqual(len(drivers), 1)
         self.assertEqual(drivers.state, "failed")
         self.assertIn("churned", drivers.failure_reason)
+
+    def test_failed_fit_by_a_manager_without_email(self):
+        """A relationship manager without an e-mail address fits a company with too
+        few customers: the fit fails and says why, in its chatter as a log note,
+        instead of the whole call failing on "configure the sender's email"."""
+        manager = new_test_user(
+            self.env,
+            login="clv.no.email",
+            groups="base.group_user,crm_relationship.group_relationship_manager",
+            email=False,
+            company_id=self.company.id,
+        )
+        manager.partner_id.email = False
+        fit = self.Fit.with_user(manager).fit_company(self.company, CALIBRATION)
+        self.assertEqual(fit.state, "failed")
+        self.assertIn("too few customers", fit.failure_reason)
+        self.assertIn("The fit failed", fit.message_ids[0].body)

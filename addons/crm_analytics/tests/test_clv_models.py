@@ -219,3 +219,78 @@ class TestClvModels(RelationshipScoringCommon):
             .search([])
         )
         self.assertEqual(mine, fit.candidate_ids)
+
+    def test_one_time_buyer_two_years_on_is_not_active_under_low_dropout(self):
+        """A company whose customers rarely drop out after a purchase: the fitted
+        modified BG/NBD (or Pareto/NBD) gives a customer who bought once two years
+        ago a P(alive) above the "at risk" threshold. Churn from P(alive) must not
+        keep that customer active while the purchase-interval rule calls them
+        lost (issue 17: never active two years on, under any model)."""
+        self.company.write({"clv_churn_from_model": True})
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        score = self._score(self.old)
+        self.assertEqual(score.churn_state, "lost")
+        for key, params in (
+            ("mbgnbd", {"r": 0.5, "alpha": 5.0, "a": 0.1, "b": 3.0}),
+            ("pareto_nbd", {"r": 0.5, "alpha": 5.0, "s": 0.05, "beta": 50.0}),
+        ):
+            with self.subTest(key):
+                fit = self.Fit.create(
+                    {
+                        "company_id": self.company.id,
+                        "calibration_date": CALIBRATION,
+                        "model": key,
+                        "model_choice": "fixed",
+                        "state": "done",
+                        "spend_model": "observed",
+                        "population_spend": 100.0,
+                        **params,
+                    }
+                )
+                fit._write_scores(as_of=CALIBRATION)
+                self.assertGreater(score.p_alive, self.company.clv_at_risk_below)
+                self.assertNotEqual(score.churn_state, "active")
+
+    def test_fit_again_puts_the_fit_in_use_on_the_scores(self):
+        """A manager's "Fit Again" on a draft (or failed) fit that succeeds makes it
+        the company's fit in use ("the one predictions come from"): the score rows
+        take its predictions at once, not only at the next daily rescore."""
+        self.Score.recompute(company_ids=self.company.ids, date_ref=CALIBRATION)
+        previous = self.Fit.fit_company(self.company, CALIBRATION, model="bgnbd")
+        previous._write_scores(as_of=CALIBRATION)
+        score = self._score(self.buyers[0])
+        self.assertEqual(score.clv_fit_id, previous)
+        fit = self.Fit.create(
+            {
+                "company_id": self.company.id,
+                "calibration_date": CALIBRATION,
+                "model": "pareto_nbd",
+                "model_choice": "fixed",
+            }
+        )
+        fit.action_fit()
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertTrue(fit.is_current)
+        self.assertEqual(score.clv_fit_id, fit)
+        # a fit that fails again leaves the scores on the fit in use
+        failed = self.Fit.create(
+            {"company_id": self.company.id, "calibration_date": date(2025, 6, 2)}
+        )
+        failed.action_fit()
+        self.assertEqual(failed.state, "failed")
+        self.assertEqual(score.clv_fit_id, fit)
+
+    def test_holdout_never_runs_into_days_to_come(self):
+        """A fit calibrated today while an invoice is already posted for a later
+        day (a delivery invoiced ahead): the days after today have not happened,
+        so they cannot be the hold-out (where every customer but one would count
+        as buying nothing). The hold-out stays within the days that happened: the
+        last ``holdout_days`` before today, the models refitted before them."""
+        today = self.company._crm_today()
+        self.company.clv_holdout_days = 90
+        self._invoice(self.buyers[0], today + timedelta(days=20), 100.0)
+        fit = self.Fit.fit_company(self.company)
+        self.assertEqual(fit.calibration_date, today)
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertLessEqual(fit.holdout_end, today)
+        self.assertEqual(fit.holdout_start, today - timedelta(days=90))

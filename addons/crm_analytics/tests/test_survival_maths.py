@@ -139,3 +139,44 @@ class TestSurvivalMaths(BaseCase):
         durations, events, _z = simulate(200, [0.5, 0.0, 0.0])
         with self.assertRaisesRegex(ValueError, "same value"):
             survival.fit_cox(durations, events, {"late": np.zeros(200)})
+
+    def test_perfect_separation_is_left_out(self):
+        """A trait every churned customer has and no other customer: the partial
+        likelihood has no maximum (beta runs off to infinity). lifelines stops
+        with a warning, not a ConvergenceError, and returns a hazard ratio of
+        about 4e8 with a confidence interval of [0, inf] (which the web client's
+        JSON cannot carry). The trait is left out and named, the others fitted;
+        alone, it fails the fit."""
+        durations, _events, z = simulate(200, [0.5, 0.0, 0.0])
+        separated = z[:, 0] == 1
+        result = survival.fit_cox(
+            durations, separated, {"late": z[:, 0], "other": z[:, 2]}
+        )
+        self.assertEqual(result.dropped, ["late"])
+        self.assertEqual([c.name for c in result.covariates], ["other"])
+        self.assertTrue(np.isfinite(result.covariates[0].ci_high))
+        with self.assertRaisesRegex(ValueError, "does not converge"):
+            survival.fit_cox(durations, separated, {"late": z[:, 0]})
+
+    def test_a_trait_repeating_another_is_left_out(self):
+        """Every complaint missed its SLA: the two traits are the same column, the
+        likelihood has no single maximum and lifelines stops on the singular
+        matrix. The repeat is left out and named, as a constant trait is, and the
+        other traits are fitted, instead of the whole model failing with "a trait
+        separates the churned customers completely"."""
+        durations, events, z = simulate(400, [0.7, 0.0, 0.3])
+        result = survival.fit_cox(
+            durations,
+            events,
+            {"complaints": z[:, 0], "sla_breach": z[:, 0].copy(), "other": z[:, 2]},
+        )
+        self.assertEqual(result.dropped, ["sla_breach"])
+        self.assertEqual([c.name for c in result.covariates], ["complaints", "other"])
+        alone = survival.fit_cox(
+            durations, events, {"complaints": z[:, 0], "other": z[:, 2]}
+        )
+        self.assertAlmostEqual(
+            result.covariates[0].hazard_ratio,
+            alone.covariates[0].hazard_ratio,
+            places=6,
+        )

@@ -48,7 +48,9 @@ class CoxResult:
     n_events: int
     concordance: float
     log_likelihood: float
-    #: covariates left out because they take a single value over the subjects
+    #: covariates left out because they take a single value over the subjects,
+    #: repeat an earlier covariate value for value, or separate the churned
+    #: subjects (their ratio cannot be estimated)
     dropped: list = field(default_factory=list)
 
 
@@ -105,8 +107,10 @@ def fit_cox(
     or None for 0. ``penalizer``: lifelines'
     L2 penalty on the coefficients (0: plain partial likelihood).
 
-    Covariates that take one value over all subjects say nothing and make the
-    likelihood singular: they are left out and named in ``CoxResult.dropped``.
+    Covariates that take one value over all subjects say nothing, and one equal to
+    an earlier covariate for every subject (each complaint breached its SLA) cannot
+    be told apart from it: both make the likelihood singular, so they are left out
+    and named in ``CoxResult.dropped``.
 
     The proportional-hazards check (Grambsch and Therneau's test on the scaled
     Schoenfeld residuals, rank time transform) runs on the model fitted without
@@ -114,15 +118,18 @@ def fit_cox(
 
     Returns a :class:`CoxResult`, its covariates in the order given.
 
+    A covariate that separates the subjects (every one with it churned, or none
+    did: its ratio runs off to ~1e8 or ~1e-8, its interval to [0, inf]) cannot be
+    estimated: it is left out and named in ``CoxResult.dropped`` too, and the
+    others refitted.
+
     Raises ValueError, in words for the user, with fewer than ``min_events``
     churned customers, when every covariate is constant, or when the fit does not
-    converge (e.g. a trait that every churned customer has and no other).
+    converge (every covariate separates, or lifelines stops on a singular matrix).
     """
     # lifelines (pandas, autograd) is imported here, on the first fit, rather than
     # by every Odoo worker at start-up
     import pandas as pd
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError
     from lifelines.statistics import proportional_hazard_test
 
     durations = np.asarray(durations, dtype=float)
@@ -141,7 +148,9 @@ def fit_cox(
             raise ValueError(
                 f"covariate {name}: {len(values)} values, not {len(durations)}"
             )
-        if np.nanmin(values) == np.nanmax(values):
+        if np.nanmin(values) == np.nanmax(values) or any(
+            np.array_equal(values, kept) for kept in columns.values()
+        ):
             dropped.append(name)
         else:
             columns[name] = values
@@ -155,24 +164,33 @@ def fit_cox(
     if entries is not None and np.any(entries):
         frame["_entry"] = np.asarray(entries, dtype=float)
         entry = {"entry_col": "_entry"}
-    model = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
-    try:
-        model.fit(frame, duration_col="_duration", event_col="_event", **entry)
-    except ConvergenceError as error:
-        raise ValueError(
-            "the model does not converge: a health component probably separates "
-            "churned customers from the others completely"
-        ) from error
+    not_converged = (
+        "the model does not converge: a health component probably separates "
+        "churned customers from the others completely"
+    )
+    while True:
+        model, checked = _fit_lifelines(frame, entry, penalizer, not_converged)
+        # Under (quasi-)complete separation (every customer with a trait churned,
+        # or none did) lifelines stops with a warning only: that beta runs off (a
+        # ratio of ~1e8 or ~1e-8) and its interval spans [0, inf]. Such a trait
+        # is left out and named, the others refitted.
+        bounds = model.summary[["exp(coef) lower 95%", "exp(coef) upper 95%"]]
+        separated = [
+            name
+            for name in columns
+            if not (
+                np.isfinite(bounds.loc[name]).all() and (bounds.loc[name] > 0).all()
+            )
+        ]
+        if not separated:
+            break
+        if len(separated) == len(columns):
+            raise ValueError(not_converged)
+        dropped.extend(separated)
+        for name in separated:
+            del columns[name]
+        frame = frame.drop(columns=separated)
     summary = model.summary
-    # lifelines computes no residuals with entry times: the check runs on the same
-    # covariates fitted without delayed entry (an approximation, named in the
-    # README)
-    checked = model
-    if entry:
-        checked = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
-        checked.fit(
-            frame.drop(columns="_entry"), duration_col="_duration", event_col="_event"
-        )
     check = proportional_hazard_test(
         checked,
         frame.drop(columns="_entry") if entry else frame,
@@ -200,3 +218,29 @@ def fit_cox(
         log_likelihood=float(model.log_likelihood_),
         dropped=dropped,
     )
+
+
+def _fit_lifelines(frame, entry, penalizer, not_converged):
+    """(model, checked): lifelines' Cox fit of ``frame`` (columns ``_duration``,
+    ``_event``, ``_entry`` when ``entry``), and the model the proportional-hazards
+    check runs on: the same, or, with entry times, the same covariates fitted
+    without them (lifelines computes no residuals with entry times: an
+    approximation, named in the README). Raises ValueError(``not_converged``)
+    when lifelines does not converge."""
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
+
+    model = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
+    checked = model
+    try:
+        model.fit(frame, duration_col="_duration", event_col="_event", **entry)
+        if entry:
+            checked = CoxPHFitter(penalizer=penalizer, alpha=1 - CONFIDENCE)
+            checked.fit(
+                frame.drop(columns="_entry"),
+                duration_col="_duration",
+                event_col="_event",
+            )
+    except ConvergenceError as error:
+        raise ValueError(not_converged) from error
+    return model, checked
