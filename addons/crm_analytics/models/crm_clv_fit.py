@@ -600,7 +600,11 @@ class CrmClvFit(models.Model):
                 "predicted": predicted,
                 "error": error,
                 "baseline_error": baseline_error,
-                "improvement": clv.improvement(error, baseline_error),
+                # a hold-out without a purchase is no evidence: a model that
+                # predicts next to nothing would beat the baseline on it
+                "improvement": clv.improvement(error, baseline_error)
+                if actual.any()
+                else None,
             }
         holdout["refit"] = refit
         return evaluations, holdout
@@ -690,11 +694,18 @@ class CrmClvFit(models.Model):
             "grade_note": False
             if improvement is not None
             else _(
+                "Nobody bought during the hold-out days: there is no evidence to "
+                "grade the model on."
+            )
+            if not total_actual
+            else _(
                 "The naive baseline made no error over the hold-out: there is "
                 "nothing to grade against."
             ),
         }
-        result.update(self._value_grades(holdout, predicted, values))
+        grades = self._value_grades(holdout, predicted, values)
+        notes = [result["grade_note"], grades.pop("grade_note", False)]
+        result.update(grades, grade_note=" ".join(filter(None, notes)) or False)
         return result
 
     def _value_grades(self, holdout, predicted, values):
@@ -742,10 +753,17 @@ class CrmClvFit(models.Model):
             result["spend_grade"] = clv.grade(spend_improvement) or False
         value = predicted * expected_value
         top = clv.top_share(value)
-        value_improvement = clv.improvement(
-            clv.mean_absolute_error(value[top], revenue[top]),
-            clv.mean_absolute_error(holdout["baseline"][top] * m[top], revenue[top]),
-        )
+        value_improvement = None
+        if not revenue.any():
+            # no evidence: a value predicted near nothing would beat the baseline
+            notes.append(_("No value grade: nobody bought during the hold-out."))
+        else:
+            value_improvement = clv.improvement(
+                clv.mean_absolute_error(value[top], revenue[top]),
+                clv.mean_absolute_error(
+                    holdout["baseline"][top] * m[top], revenue[top]
+                ),
+            )
         result["value_improvement"] = (
             100 * value_improvement if value_improvement is not None else 0.0
         )

@@ -280,6 +280,23 @@ class TestClvModels(RelationshipScoringCommon):
         self.assertEqual(failed.state, "failed")
         self.assertEqual(score.clv_fit_id, fit)
 
+    def test_a_holdout_without_purchases_grades_nothing(self):
+        """Nobody bought during the hold-out days (the last purchases are on 30
+        September, the hold-out is November and December): a model predicting
+        next to nothing would beat the baseline there on no evidence, so no
+        candidate and no fit gets a purchase grade, and the fit says why."""
+        self.company.clv_holdout_days = 60
+        fit = self.Fit.fit_company(self.company, date(2026, 12, 31))
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertEqual(fit.holdout_start, date(2026, 11, 1))
+        self.assertFalse(fit.grade)
+        self.assertFalse(fit.spend_grade)
+        self.assertFalse(fit.value_grade)
+        self.assertIn("Nobody bought", fit.grade_note)
+        self.assertIn("No value grade", fit.grade_note)
+        self.assertFalse(any(fit.candidate_ids.mapped("grade")))
+        self.assertEqual(sum(fit.holdout_line_ids.mapped("actual")), 0.0)
+
     def test_holdout_never_runs_into_days_to_come(self):
         """A fit calibrated today while an invoice is already posted for a later
         day (a delivery invoiced ahead): the days after today have not happened,
