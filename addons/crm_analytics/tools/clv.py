@@ -745,6 +745,15 @@ def _fit_purchase(
             f"{name} = {value:.3g}"
             for name, value in zip(names, drift.args[0], strict=True)
         )
+        # the dropout shape (a of the BG family, s of Pareto/NBD) falling to 0, or
+        # its scale (b, beta) running to infinity, means a dropout rate of 0: the
+        # history shows almost nobody leaving; say so in those terms
+        drifted = dict(zip(names, drift.args[0], strict=True))
+        if drifted[names[2]] < 1e-5 or drifted[names[3]] > 1e3:
+            raise ValueError(
+                "the fit did not converge: the history shows almost no customer "
+                f"leaving, and the model's dropout parameter falls to 0 ({values})"
+            ) from None
         raise ValueError(
             f"the fit did not converge: the parameters run off ({values})"
         ) from None
