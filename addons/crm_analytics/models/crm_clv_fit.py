@@ -81,6 +81,10 @@ class CrmClvFit(models.Model):
         help="The company's latest successful fit: the one predictions come from.",
     )
     failure_reason = fields.Text(readonly=True)
+    previous_in_use = fields.Boolean(
+        compute="_compute_previous_in_use",
+        help="A failed fit whose company has an earlier successful fit, still in use.",
+    )
     date_fitted = fields.Datetime("Fitted on", readonly=True)
     duration = fields.Float("Fit time (s)", readonly=True, digits=(16, 2))
     customer_count = fields.Integer("Customers", readonly=True)
@@ -237,6 +241,17 @@ class CrmClvFit(models.Model):
         current = self._current_ids()
         for fit in self:
             fit.is_current = fit.id in current
+
+    def _compute_previous_in_use(self):
+        # sudo: whether a company has a fit in use is a fact of the company
+        fitted = {
+            company
+            for (company,) in self.sudo()._read_group(
+                [("state", "=", "done")], ["company_id"]
+            )
+        }
+        for fit in self:
+            fit.previous_in_use = fit.state == "failed" and fit.company_id in fitted
 
     def _search_is_current(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):

@@ -196,6 +196,7 @@ class TestChurnDrivers(DepartmentCase):
         self.assertFalse(fit.driver_ids)
         self.assertFalse(fit.is_current)
         self.assertTrue(previous.is_current)
+        self.assertTrue(fit.previous_in_use)
         self.assertIn("The fit failed", fit.message_ids[0].body)
         self.assertEqual(self.Fit.search([("is_current", "=", True),
                                           ("company_id", "=", self.company.id)]),

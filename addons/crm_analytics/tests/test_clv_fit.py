@@ -67,6 +67,13 @@ class TestClvFit(RelationshipScoringCommon):
         self.assertIn("too few customers", fit.failure_reason)
         self.assertFalse(fit.is_current)
         self.assertTrue(previous.is_current)
+        # the form says the previous fit stays in use only when there is one
+        self.assertTrue(fit.previous_in_use)
+        self.assertFalse(previous.previous_in_use)
+        previous.state = "failed"
+        fit.invalidate_recordset(["previous_in_use"])
+        self.assertFalse(fit.previous_in_use)
+        previous.state = "done"
         self.assertIn("The fit failed", fit.message_ids[0].body)
         with self.assertRaisesRegex(UserError, "has not succeeded"):
             fit.predict(self.first, 90)
@@ -336,6 +343,9 @@ class TestClvFit(RelationshipScoringCommon):
         self.assertEqual(len(drivers), 1)
         self.assertEqual(drivers.state, "failed")
         self.assertIn("churned", drivers.failure_reason)
+        # nothing earlier to fall back on, and the forms say so
+        self.assertFalse(fit.previous_in_use)
+        self.assertFalse(drivers.previous_in_use)
 
     def test_failed_fit_by_a_manager_without_email(self):
         """A relationship manager without an e-mail address fits a company with too
