@@ -113,12 +113,37 @@ class CrmClvFit(models.Model):
         "customer; equal errors: highest log-likelihood) was kept. Fixed: the model "
         "set in Settings.",
     )
-    r = fields.Float(readonly=True)
-    alpha = fields.Float(readonly=True)
-    a = fields.Float(readonly=True)
-    b = fields.Float(readonly=True)
-    s = fields.Float(readonly=True)
-    beta = fields.Float(readonly=True)
+    r = fields.Float(
+        readonly=True,
+        help="Shape of the spread of purchase rates between customers (gamma "
+        "distribution): small, customers differ a lot.",
+    )
+    alpha = fields.Float(
+        readonly=True,
+        help="Scale of the spread of purchase rates, in the fit's time unit: the "
+        "mean purchase rate is r / alpha.",
+    )
+    a = fields.Float(
+        readonly=True,
+        help="BG/NBD and modified BG/NBD: first shape of the spread of the chance of "
+        "dropping out after a purchase (beta distribution); the mean chance is "
+        "a / (a + b).",
+    )
+    b = fields.Float(
+        readonly=True,
+        help="BG/NBD and modified BG/NBD: second shape of the spread of the chance "
+        "of dropping out after a purchase.",
+    )
+    s = fields.Float(
+        readonly=True,
+        help="Pareto/NBD: shape of the spread of dropout rates between customers "
+        "(gamma distribution).",
+    )
+    beta = fields.Float(
+        readonly=True,
+        help="Pareto/NBD: scale of the spread of dropout rates, in the fit's time "
+        "unit: the mean dropout rate is s / beta.",
+    )
     log_likelihood = fields.Float(readonly=True, digits=(16, 2))
     candidate_ids = fields.One2many(
         "crm.clv.fit.candidate", "fit_id", "Models compared", readonly=True
@@ -129,9 +154,21 @@ class CrmClvFit(models.Model):
         "the parameters' size that let a small history converge.",
     )
     # Gamma-Gamma
-    p = fields.Float(readonly=True)
-    q = fields.Float(readonly=True)
-    gamma = fields.Float(readonly=True)
+    p = fields.Float(
+        readonly=True,
+        help="Gamma-Gamma: shape of the spend of one purchase around the customer's "
+        "own mean.",
+    )
+    q = fields.Float(
+        readonly=True,
+        help="Gamma-Gamma: shape of the spread of mean spends between customers; "
+        "above 1 for a finite mean.",
+    )
+    gamma = fields.Float(
+        readonly=True,
+        help="Gamma-Gamma: scale of the spread of mean spends, in the company's "
+        "currency.",
+    )
     spend_log_likelihood = fields.Float(readonly=True, digits=(16, 2))
     spend_model = fields.Selection(
         [("gamma_gamma", "Gamma-Gamma"), ("observed", "Observed means")],
