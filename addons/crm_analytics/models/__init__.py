@@ -1,3 +1,4 @@
+from . import crm_fit_mixin
 from . import crm_kpi
 from . import crm_scorecard
 from . import crm_scorecard_line

@@ -55,7 +55,7 @@ class CrmChurnDriverFit(models.Model):
 
     _name = "crm.churn.driver.fit"
     _description = "Churn drivers model fit"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "crm.fit.mixin"]
     _order = "date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -67,22 +67,8 @@ class CrmChurnDriverFit(models.Model):
         required=True,
         default=lambda self: self.env.company._crm_today(),
     )
-    state = fields.Selection(
-        [("draft", "Draft"), ("done", "Fitted"), ("failed", "Failed")],
-        default="draft",
-        required=True,
-        tracking=True,
-    )
     is_current = fields.Boolean(
-        "In use",
-        compute="_compute_is_current",
-        search="_search_is_current",
         help="The company's latest successful fit: the drivers the dashboards show.",
-    )
-    failure_reason = fields.Text(readonly=True)
-    previous_in_use = fields.Boolean(
-        compute="_compute_previous_in_use",
-        help="A failed fit whose company has an earlier successful fit, still in use.",
     )
     date_fitted = fields.Datetime("Fitted at", readonly=True)
     duration = fields.Float("Fit time (s)", readonly=True, digits=(16, 2))
@@ -113,35 +99,6 @@ class CrmChurnDriverFit(models.Model):
             fit.name = _(
                 "%(company)s, %(date)s", company=fit.company_id.name, date=fit.date
             )
-
-    def _compute_is_current(self):
-        current = self._current_ids()
-        for fit in self:
-            fit.is_current = fit.id in current
-
-    def _compute_previous_in_use(self):
-        # sudo: whether a company has a fit in use is a fact of the company
-        fitted = {
-            company
-            for (company,) in self.sudo()._read_group(
-                [("state", "=", "done")], ["company_id"]
-            )
-        }
-        for fit in self:
-            fit.previous_in_use = fit.state == "failed" and fit.company_id in fitted
-
-    def _search_is_current(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError(operator)
-        ids = list(self._current_ids())
-        return [("id", "in" if (operator == "=") == value else "not in", ids)]
-
-    def _current_ids(self):
-        # sudo: which fit is current is a fact of each company, whoever asks
-        rows = self.sudo()._read_group(
-            [("state", "=", "done")], ["company_id"], ["id:max"]
-        )
-        return {fit_id for _company, fit_id in rows}
 
     # ------------------------------------------------------------
     # ACTIONS

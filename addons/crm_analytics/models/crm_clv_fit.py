@@ -53,7 +53,7 @@ class CrmClvFit(models.Model):
 
     _name = "crm.clv.fit"
     _description = "Lifetime value model fit"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "crm.fit.mixin"]
     _order = "calibration_date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -68,22 +68,8 @@ class CrmClvFit(models.Model):
     time_unit = fields.Selection(
         [("day", "Day"), ("week", "Week")], required=True, default="week"
     )
-    state = fields.Selection(
-        [("draft", "Draft"), ("done", "Fitted"), ("failed", "Failed")],
-        default="draft",
-        required=True,
-        tracking=True,
-    )
     is_current = fields.Boolean(
-        "In use",
-        compute="_compute_is_current",
-        search="_search_is_current",
         help="The company's latest successful fit: the one predictions come from.",
-    )
-    failure_reason = fields.Text(readonly=True)
-    previous_in_use = fields.Boolean(
-        compute="_compute_previous_in_use",
-        help="A failed fit whose company has an earlier successful fit, still in use.",
     )
     date_fitted = fields.Datetime("Fitted on", readonly=True)
     duration = fields.Float("Fit time (s)", readonly=True, digits=(16, 2))
@@ -273,35 +259,6 @@ class CrmClvFit(models.Model):
                 company=fit.company_id.name,
                 date=fit.calibration_date,
             )
-
-    def _compute_is_current(self):
-        current = self._current_ids()
-        for fit in self:
-            fit.is_current = fit.id in current
-
-    def _compute_previous_in_use(self):
-        # sudo: whether a company has a fit in use is a fact of the company
-        fitted = {
-            company
-            for (company,) in self.sudo()._read_group(
-                [("state", "=", "done")], ["company_id"]
-            )
-        }
-        for fit in self:
-            fit.previous_in_use = fit.state == "failed" and fit.company_id in fitted
-
-    def _search_is_current(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError(operator)
-        ids = list(self._current_ids())
-        return [("id", "in" if (operator == "=") == value else "not in", ids)]
-
-    def _current_ids(self):
-        # sudo: which fit is current is a fact of each company, whoever asks
-        rows = self.sudo()._read_group(
-            [("state", "=", "done")], ["company_id"], ["id:max"]
-        )
-        return {fit_id for _company, fit_id in rows}
 
     # ------------------------------------------------------------
     # FITTING
