@@ -244,3 +244,47 @@ class TestDashboards(TransactionCase):
                 for figure in sheet["figures"]:
                     self.assertIn(figure["data"]["title"]["text"], terms)
             self.assertGreaterEqual(len(terms), 15, name)
+
+    def test_department_filter_reads_the_customers_it_serves(self):
+        """The Department filter keeps the customers whose account team has someone
+        of the department: the customers the department head's page counts."""
+        data = self.boards["customer_relationships_dashboard.json"]
+        department_filter = next(
+            f["id"] for f in data["globalFilters"] if f["label"] == "Department"
+        )
+        chain = next(
+            p["fieldMatching"][department_filter]["chain"]
+            for p in data["pivots"].values()
+            if p["model"] == "crm.relationship.score"
+        )
+        departments = self.env["hr.department"].create(
+            [{"name": "Served (test)"}, {"name": "Other (test)"}]
+        )
+        person = new_test_user(self.env, "dashboard_member", groups="base.group_user")
+        customers = self.env["res.partner"].create(
+            [{"name": "Served customer", "is_company": True},
+             {"name": "Other customer", "is_company": True}]
+        )  # fmt: skip
+        self.env["crm.account.team.member"].create(
+            {
+                "partner_id": customers[0].id,
+                "user_id": person.id,
+                "department_id": departments[0].id,
+            }
+        )
+        scores = self.env["crm.relationship.score"].create(
+            [
+                {"partner_id": customer.id, "company_id": self.env.company.id}
+                for customer in customers
+            ]
+        )
+        found = self.env["crm.relationship.score"].search(
+            [("id", "in", scores.ids), (chain, "in", departments[0].ids)]
+        )
+        self.assertEqual(found.partner_id, customers[0])
+        self.assertEqual(departments[0].crm_customer_count, 1)
+        self.assertFalse(
+            self.env["crm.relationship.score"].search(
+                [("id", "in", scores.ids), (chain, "in", departments[1].ids)]
+            )
+        )

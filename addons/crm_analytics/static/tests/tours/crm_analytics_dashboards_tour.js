@@ -1,27 +1,55 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function hasData(chart) {
+    return chart.data.datasets.some((dataset) =>
+        dataset.data.some((value) => value !== null && Number(value?.y ?? value) !== 0)
+    );
+}
+
 /**
- * The Chart.js charts of the open dashboard: each must have drawn at least one
- * non-zero value (a chart whose data source failed or found nothing draws none).
+ * Scroll the dashboard from top to bottom (o-spreadsheet draws only the figures in
+ * view) and note, for each Chart.js chart by its title, whether it has drawn a
+ * non-zero value: a chart whose data source failed or found nothing draws none.
  * The scorecards are drawn by o-spreadsheet itself, not by Chart.js.
  */
-function checkChartsHaveData(expected) {
-    const canvases = [...document.querySelectorAll(".o-spreadsheet .o-figure canvas")];
-    const charts = canvases.map((canvas) => window.Chart?.getChart(canvas)).filter(Boolean);
-    if (charts.length < expected) {
-        throw new Error(`Expected ${expected} charts, found ${charts.length}`);
+async function collectCharts(seen) {
+    const scrollbar = document.querySelector(".o-spreadsheet .o-scrollbar.vertical");
+    const height = scrollbar ? scrollbar.scrollHeight : 0;
+    for (let top = 0; top <= height; top += 200) {
+        if (scrollbar) {
+            scrollbar.scrollTop = top;
+            scrollbar.dispatchEvent(new Event("scroll"));
+        }
+        await wait(150);
+        for (const canvas of document.querySelectorAll(".o-spreadsheet .o-figure canvas")) {
+            const chart = window.Chart?.getChart(canvas);
+            if (chart) {
+                const title = chart.options.plugins?.title?.text || `chart ${seen.size + 1}`;
+                seen.set(title, seen.get(title) || hasData(chart));
+            }
+        }
     }
-    const empty = charts.filter(
-        (chart) =>
-            !chart.data.datasets.some((dataset) =>
-                dataset.data.some((value) => Number(value?.y ?? value) !== 0 && value !== null)
-            )
+    if (scrollbar) {
+        scrollbar.scrollTop = 0;
+        scrollbar.dispatchEvent(new Event("scroll"));
+    }
+}
+
+async function checkChartsHaveData(expected) {
+    const seen = new Map();
+    for (let attempt = 0; attempt < 10; attempt++) {
+        await collectCharts(seen);
+        if (seen.size >= expected && [...seen.values()].every(Boolean)) {
+            return;
+        }
+    }
+    const empty = [...seen].filter(([, data]) => !data).map(([title]) => title);
+    throw new Error(
+        `Expected ${expected} charts with data, found ${seen.size}; without data: ${empty.join(", ")}`
     );
-    if (empty.length) {
-        const titles = empty.map((chart) => chart.options.plugins?.title?.text || "?");
-        throw new Error(`Charts without data: ${titles.join(", ")}`);
-    }
 }
 
 function openDashboard(name, charts) {
@@ -42,19 +70,7 @@ function openDashboard(name, charts) {
             // the data sources load asynchronously: wait until every chart is drawn
             trigger: ".o_spreadsheet_dashboard_action .o-spreadsheet",
             content: "Every chart shows data",
-            run: async () => {
-                let error;
-                for (let attempt = 0; attempt < 50; attempt++) {
-                    try {
-                        checkChartsHaveData(charts);
-                        return;
-                    } catch (e) {
-                        error = e;
-                        await new Promise((resolve) => setTimeout(resolve, 200));
-                    }
-                }
-                throw error;
-            },
+            run: () => checkChartsHaveData(charts),
         },
     ];
 }
