@@ -372,11 +372,11 @@ def customer_relationships():
     figures = [
         ("Customers scored", '=PIVOT.VALUE(%s,"__count:sum")' % overview, "1"),
         ("Average health", '=PIVOT.VALUE(%s,"health_score:avg")' % overview, "2"),
-        ("At-risk value", '=PIVOT.VALUE(%s,"clv_historical:sum")' % at_risk, "1"),
+        ("At-risk value", '=PIVOT.VALUE(%s,"clv_historical:sum")' % at_risk, None),
         ("Net Promoter Score", '=IFERROR(PIVOT.VALUE(%s,"nps_points:avg"),"-")' % nps,
          "2"),
         ("At-risk customers", '=PIVOT.VALUE(%s,"__count:sum")' % at_risk, "1"),
-        ("Lifetime value", '=PIVOT.VALUE(%s,"clv_historical:sum")' % overview, "1"),
+        ("Lifetime value", '=PIVOT.VALUE(%s,"clv_historical:sum")' % overview, None),
     ]  # fmt: skip
     for row, (label, formula, fmt) in enumerate(figures, start=2):
         data.cell("A%d" % row, '=_t("%s")' % label)
@@ -555,7 +555,7 @@ def balanced_scorecard():
         )
         cards.append(
             scorecard(
-                "%s (achievement)" % label,
+                label,
                 "Data!B%d" % row,
                 BLUE if row % 2 else ORANGE,
                 humanize=False,
