@@ -6,7 +6,7 @@
     "author": "Collaborative CRM",
     "website": "https://github.com/collaborative-crm/crm-relationship",
     "license": "LGPL-3",
-    "depends": ["crm_relationship"],
+    "depends": ["crm_relationship", "spreadsheet_dashboard"],
     "external_dependencies": {"python": ["xlsxwriter", "numpy", "scipy", "lifelines"]},
     "data": [
         "security/ir.model.access.csv",
@@ -27,6 +27,7 @@
         "views/crm_relationship_score_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_analytics_menus.xml",
+        "data/spreadsheet_dashboard_data.xml",
     ],
     "demo": ["demo/crm_scorecard_demo.xml"],
     "assets": {
