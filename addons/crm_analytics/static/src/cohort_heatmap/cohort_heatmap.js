@@ -49,7 +49,7 @@ export class CohortHeatmap extends Component {
     }
 
     formatRate(rate) {
-        return `${formatFloat(rate, { digits: [16, 0] })} %`;
+        return formatFloat(rate, { digits: [16, 0] });
     }
 
     async openCell(cohort, cell) {
