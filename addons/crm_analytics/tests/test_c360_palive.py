@@ -1,9 +1,11 @@
 from datetime import date
 
 import numpy as np
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.crm_relationship.tests.common import RelationshipScoringCommon
 
@@ -104,3 +106,44 @@ class TestC360PAlive(RelationshipScoringCommon):
     def test_no_purchase_no_curve(self):
         self._fit()
         self.assertEqual(self._curves(self.never), [])
+
+
+@tagged("post_install", "-at_install")
+class TestC360PAliveTour(HttpCase):
+    def test_user_sees_the_p_alive_curve(self):
+        new_test_user(
+            self.env,
+            login="palive_user",
+            groups=(
+                "sales_team.group_sale_salesman,"
+                "crm_relationship.group_relationship_user"
+            ),
+        )
+        company = self.env.company
+        today = company._crm_today()
+        customer = self.env["res.partner"].create(
+            {"name": "Curve Customer Ltd", "is_company": True}
+        )
+        for days in (200, 120, 40):
+            invoice = self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": customer.id,
+                    "invoice_date": today - relativedelta(days=days),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Goods", "price_unit": 300.0, "tax_ids": []}
+                        )
+                    ],
+                }
+            )
+            invoice.action_post()
+        fit = self.env["crm.clv.fit"].create(
+            {"company_id": company.id, "calibration_date": today, "model": "bgnbd"}
+        )
+        fit.write({"state": "done", **PARAMS})
+        self.start_tour(
+            f"/web#id={customer.id}&model=res.partner&view_type=form",
+            "crm_analytics_c360_palive_tour",
+            login="palive_user",
+        )
