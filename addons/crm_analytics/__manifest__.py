@@ -31,6 +31,7 @@
     ],
     "demo": ["demo/crm_scorecard_demo.xml"],
     "assets": {
+        "web.assets_backend": ["crm_analytics/static/src/**/*"],
         "web.assets_tests": ["crm_analytics/static/tests/tours/**/*"],
     },
     "application": False,

@@ -919,6 +919,31 @@ class CrmClvFit(models.Model):
             for i, partner_id in enumerate(data["partner_ids"])
         }
 
+    def _p_alive_curves(self, partner_ids, as_of, past_months=24, months_ahead=12):
+        """``{commercial id: (offsets, p_alive)}``: each customer's probability of
+        still being a customer, by the fit's purchase model (``model``), month by
+        month (of :data:`clv.DAYS_PER_MONTH` days) from its last purchase (at most
+        ``past_months`` back) to ``months_ahead`` after ``as_of``, if it buys
+        nothing more. ``offsets`` are in months from ``as_of`` (0 is ``as_of``,
+        whose value is the score row's P(alive) as of that day). One query."""
+        self.ensure_one()
+        params, _spend = self._params()
+        model = clv.PURCHASE_MODELS[self.model]
+        step = clv.DAYS_PER_MONTH / TIME_UNITS[self.time_unit]
+        data = self._summaries(as_of, partner_ids=partner_ids)
+        curves = {}
+        for i, partner_id in enumerate(data["partner_ids"]):
+            x, t_x, T = data["x"][i], data["t_x"][i], data["T"][i]
+            since = min(int(np.floor((T - t_x) / step)), past_months)
+            offsets = np.arange(-since, months_ahead + 1)
+            ages = T + offsets * step
+            with np.errstate(all="ignore"):
+                alive = model.p_alive(
+                    params, np.full(ages.shape, x), np.full(ages.shape, t_x), ages
+                )
+            curves[int(partner_id)] = (offsets.tolist(), np.asarray(alive).tolist())
+        return curves
+
     def _predict_columns(
         self, data, bgnbd, spend, horizon_days, months=0, discount=0.0, margin=1.0
     ):

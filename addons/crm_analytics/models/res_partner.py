@@ -1,4 +1,7 @@
-from odoo import fields, models
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, fields, models
+from odoo.tools.misc import format_date
 
 
 class ResPartner(models.Model):
@@ -38,3 +41,54 @@ class ResPartner(models.Model):
             ]
         )
         return [("id", "in" if (operator == "=") == value else "not in", members)]
+
+    def _c360_chart_series(self):
+        """Adds the P(alive) curve of the company's purchase model in use (the
+        latest successful lifetime value fit) to each customer's 360 chart."""
+        result = super()._c360_chart_series()
+        company = self.env.company
+        fit = (
+            self.env["crm.clv.fit"]
+            # sudo: the model in use is the company's, whoever reads the 360
+            .sudo()
+            .search(
+                [("company_id", "=", company.id), ("state", "=", "done")],
+                order="id desc",
+                limit=1,
+            )
+        )
+        if not fit:
+            return result
+        today = company._crm_today()
+        curves = fit._p_alive_curves(self.commercial_partner_id.ids, today)
+        model = dict(fit._fields["model"]._description_selection(self.env))[fit.model]
+        for partner in self:
+            curve = curves.get(partner.commercial_partner_id.id)
+            if not curve:
+                continue
+            offsets, alive = curve
+            result[partner.id]["curves"].append(
+                {
+                    "key": "p_alive",
+                    "title": _("Probability of being still a customer (P(alive))"),
+                    "help": _(
+                        "By the %(model)s model fitted on %(date)s, month by month "
+                        "from the last purchase, if the customer buys nothing more.",
+                        model=model,
+                        date=format_date(self.env, fit.calibration_date),
+                    ),
+                    "label": _("P(alive)"),
+                    "labels": [
+                        format_date(
+                            self.env,
+                            today + relativedelta(months=offset),
+                            date_format="MMM yy",
+                        )
+                        for offset in offsets
+                    ],
+                    "values": [round(100.0 * value, 1) for value in alive],
+                    "marker": offsets.index(0),
+                    "marker_label": _("Today"),
+                }
+            )
+        return result

@@ -1,5 +1,7 @@
 from urllib.parse import urlencode
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
@@ -194,6 +196,109 @@ class CrmCohortReport(models.Model):
             ),
         }
         return action
+
+    @api.model
+    def get_heatmap_data(self):
+        """The retention matrix of the heat map (the ``crm_cohort_heatmap`` client
+        action) for the companies the user works in, from one grouped read::
+
+            {
+                "cohorts": [{"month": "2025-01-01", "label": "Jan 2025",
+                             "size": int,
+                             "cells": [{"months_since": int, "active": int,
+                                        "rate": float or None}]}],  # newest first
+                "columns": [0, 1, ...],
+            }
+
+        With several companies, a cell pools them: their active customers over
+        their cohort sizes."""
+        self.check_access("read")
+        cells = {}
+        columns = 0
+        for cohort_month, months_since, size, active in self._read_group(
+            [("company_id", "in", self.env.companies.ids)],
+            ["cohort_month:month", "months_since"],
+            ["cohort_size:sum", "active_customers:sum"],
+        ):
+            cells[(cohort_month, months_since)] = (size, active)
+            columns = max(columns, months_since + 1)
+        cohorts = []
+        for cohort_month in sorted({month for month, _since in cells}, reverse=True):
+            size = cells[(cohort_month, 0)][0] if (cohort_month, 0) in cells else 0
+            row = []
+            for months_since in range(columns):
+                cell = cells.get((cohort_month, months_since))
+                row.append(
+                    {
+                        "months_since": months_since,
+                        "active": cell[1] if cell else None,
+                        "rate": (
+                            round(100.0 * cell[1] / cell[0], 1)
+                            if cell and cell[0]
+                            else None
+                        ),
+                    }
+                )
+            cohorts.append(
+                {
+                    "month": fields.Date.to_string(cohort_month),
+                    "label": format_date(self.env, cohort_month, date_format="MMM y"),
+                    "size": size,
+                    "cells": row,
+                }
+            )
+        return {"cohorts": cohorts, "columns": list(range(columns))}
+
+    @api.model
+    def action_open_cohort_customers(self, cohort_month, months_since=0):
+        """The customers of one cell of the heat map, in the companies the user
+        works in: those whose first purchase fell in ``cohort_month`` and who
+        bought ``months_since`` months later (all the cohort for 0), from the
+        posted invoices as they are now (the stored figures may be a day older)."""
+        self.check_access("read")
+        cohort_month = fields.Date.to_date(cohort_month)
+        month = cohort_month + relativedelta(months=int(months_since))
+        self.env["account.move"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH this_month AS (%(this_month)s),
+                monthly AS (%(monthly)s),
+                firsts AS (
+                    SELECT company_id, partner_id, MIN(month) AS cohort_month
+                      FROM monthly
+                     GROUP BY company_id, partner_id
+                )
+                SELECT DISTINCT firsts.partner_id
+                  FROM firsts
+                  JOIN monthly ON monthly.company_id = firsts.company_id
+                              AND monthly.partner_id = firsts.partner_id
+                 WHERE firsts.cohort_month = %(cohort)s AND monthly.month = %(month)s
+                """,
+                this_month=_current_months_sql(self.env.companies),
+                monthly=_monthly_purchases_sql(),
+                cohort=cohort_month,
+                month=month,
+            )
+        )
+        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        cohort = format_date(self.env, cohort_month, date_format="MMM y")
+        return {
+            "type": "ir.actions.act_window",
+            "name": (
+                _("Cohort of %(month)s", month=cohort)
+                if not months_since
+                else _(
+                    "Cohort of %(month)s, buying %(months)s months later",
+                    month=cohort,
+                    months=months_since,
+                )
+            ),
+            "res_model": "res.partner",
+            "views": [(False, "list"), (False, "form")],
+            "domain": [("id", "in", partner_ids)],
+            "context": {"create": False},
+        }
 
     # ------------------------------------------------------------
     # EXPORT

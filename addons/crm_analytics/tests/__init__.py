@@ -20,3 +20,6 @@ from . import test_churn_drivers_tour
 from . import test_view_measures
 from . import test_dashboards
 from . import test_dashboards_tour
+from . import test_c360_palive
+from . import test_cohort_heatmap
+from . import test_cohort_heatmap_tour

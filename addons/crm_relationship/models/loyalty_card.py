@@ -116,8 +116,12 @@ class LoyaltyCard(models.Model):
                 spend_cards.partner_id.commercial_partner_id,
                 spend_cards[:1]._loyalty_today(),
             )
+        # sorted() without a key is a query: once per program, not per card
+        ranked_by_program = {
+            program: program.tier_ids.sorted() for program in self.program_id
+        }
         for card in self:
-            ranked = card.program_id.tier_ids.sorted()
+            ranked = ranked_by_program.get(card.program_id, self.env["loyalty.tier"])
             above = ranked
             if card.tier_id in ranked:
                 above = ranked[ranked.ids.index(card.tier_id.id) + 1 :]

@@ -5,14 +5,17 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare, float_round, formatLang
+from odoo.tools.misc import format_date
 
 from ..tools import dates, scoring
 from .survey_user_input import NPS_CATEGORIES
 
 SCORE_GROUP = "crm_relationship.group_relationship_user"
+# months of the 360's chart, the current one included
+C360_CHART_MONTHS = 24
 # Who reads receivables, overdue amounts and credit: accounting users, heads, managers.
 FINANCE_GROUPS = (
     "account.group_account_invoice,account.group_account_readonly,"
@@ -548,6 +551,186 @@ class ResPartner(models.Model):
         scores = defaultdict(lambda: {"avg_days_to_pay": 0.0, "return_rate": 0.0})
         scores.update({row["partner_id"]: row for row in rows})
         return scores
+
+    # ------------------------------------------------------------
+    # CUSTOMER 360: CHART
+    # ------------------------------------------------------------
+    def c360_chart_data(self):
+        """The series of the 360's chart for one customer (the ``crm_c360_chart``
+        widget), in the current company: see :meth:`_c360_chart_series`."""
+        self.ensure_one()
+        if not self.env.user.has_group(SCORE_GROUP):
+            raise AccessError(_("Only relationship users see the customer 360."))
+        self.check_access("read")
+        return self._c360_chart_series()[self.id]
+
+    def _c360_chart_series(self):
+        """``{partner id: series}`` of the 360's chart for each partner of ``self``
+        (its commercial entity, contacts included), in the current company only,
+        over the last :data:`C360_CHART_MONTHS` months to the current one (in the
+        company's time zone); a few queries whatever the number of partners::
+
+            {
+                "months": ["Jan 25", ...],          # in the user's language
+                "revenue": [float, ...],            # invoices less credit notes,
+                                                    # untaxed, company currency
+                "health": [float or None, ...],     # last snapshot of each month
+                "tier": ["A".."F" or None, ...],
+                "purchases": [{"month": index, "date": "5 Jan 2025",
+                               "amount": float}],   # one per invoicing day
+                "loyalty": {...} or False,          # see _c360_chart_loyalty
+                "curves": [],                       # further charts (crm_analytics)
+                "currency_id": id,
+            }
+
+        The 360 is a summary every relationship user reads whatever their rights
+        on accounting, hence ``sudo`` on the invoices (figures only, as
+        :meth:`_c360_totals`)."""
+        company = self.env.company
+        this_month = company._crm_today().replace(day=1)
+        first = this_month - relativedelta(months=C360_CHART_MONTHS - 1)
+        starts = [first + relativedelta(months=i) for i in range(C360_CHART_MONTHS)]
+        index = {start: i for i, start in enumerate(starts)}
+        commercial_ids = self.commercial_partner_id.ids
+        invoices = [
+            ("company_id", "=", company.id),
+            ("state", "=", "posted"),
+            ("commercial_partner_id", "in", commercial_ids),
+            ("invoice_date", ">=", first),
+            ("invoice_date", "<", this_month + relativedelta(months=1)),
+        ]
+        # sudo: the 360 shows invoiced figures to users who may not open invoices
+        Move = self.env["account.move"].sudo()
+        revenue = defaultdict(lambda: [0.0] * C360_CHART_MONTHS)
+        for partner, month, amount in Move._read_group(
+            [*invoices, ("move_type", "in", ("out_invoice", "out_refund"))],
+            ["commercial_partner_id", "invoice_date:month"],
+            ["amount_untaxed_signed:sum"],
+        ):
+            revenue[partner.id][index[month]] += amount
+        purchases = defaultdict(list)
+        for partner, day, amount in Move._read_group(
+            [*invoices, ("move_type", "=", "out_invoice")],
+            ["commercial_partner_id", "invoice_date:day"],
+            ["amount_untaxed_signed:sum"],
+            order="invoice_date:day",
+        ):
+            purchases[partner.id].append(
+                {
+                    "month": index[day.replace(day=1)],
+                    "date": format_date(self.env, day),
+                    "amount": amount,
+                }
+            )
+        history = self._c360_chart_history(company, commercial_ids, first, index)
+        loyalty = self._c360_chart_loyalty(company)
+        months = [
+            format_date(self.env, start, date_format="MMM yy") for start in starts
+        ]
+        result = {}
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            health, tier = history.get(key, ([None] * C360_CHART_MONTHS,) * 2)
+            result[partner.id] = {
+                "months": months,
+                "revenue": revenue[key],
+                "health": health,
+                "tier": tier,
+                "purchases": purchases[key],
+                "loyalty": loyalty.get(key, False),
+                "curves": [],
+                "currency_id": company.currency_id.id,
+            }
+        return result
+
+    def _c360_chart_history(self, company, partner_ids, first, index):
+        """``{commercial id: (health per month, tier per month)}``: the last
+        snapshot of each month of the score history, one query."""
+        History = self.env["crm.relationship.score.history"]
+        History.flush_model(["partner_id", "company_id", "snapshot_date"])
+        # the history of the current company only, as the 360's other figures
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (partner_id, date_trunc('month', snapshot_date))
+                       partner_id,
+                       date_trunc('month', snapshot_date)::date,
+                       health_score,
+                       tier
+                  FROM crm_relationship_score_history
+                 WHERE company_id = %s
+                   AND partner_id = ANY(%s)
+                   AND snapshot_date >= %s
+                   AND snapshot_date < %s
+                 ORDER BY partner_id, date_trunc('month', snapshot_date),
+                          snapshot_date DESC
+                """,
+                company.id,
+                partner_ids,
+                first,
+                first + relativedelta(months=C360_CHART_MONTHS),
+            )
+        )
+        history = {}
+        for partner_id, month, health, tier in self.env.cr.fetchall():
+            health_row, tier_row = history.setdefault(
+                partner_id,
+                ([None] * C360_CHART_MONTHS, [None] * C360_CHART_MONTHS),
+            )
+            health_row[index[month]] = health
+            tier_row[index[month]] = tier
+        return history
+
+    def _c360_chart_loyalty(self, company):
+        """``{commercial id: progress}`` of each customer's loyalty card of the
+        current company (or of a program shared by all) with tiers: its tier, the
+        next one and how far it is, from one search."""
+        # sudo: the card's tier is shown on the 360 as its points are
+        cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .search(
+                [
+                    (
+                        "partner_id.commercial_partner_id",
+                        "in",
+                        self.commercial_partner_id.ids,
+                    ),
+                    ("program_id.program_type", "=", "loyalty"),
+                    ("program_id.company_id", "in", (company.id, False)),
+                    ("program_id.tier_ids", "!=", False),
+                ],
+                order="points desc, id",
+            )
+        )
+        progress = {}
+        for card in cards:
+            key = card.partner_id.commercial_partner_id.id
+            if key in progress:
+                continue
+            tier, following = card.tier_id, card.next_tier_id
+            base = tier.threshold if tier else 0.0
+            value = (
+                following.threshold - card.next_tier_missing
+                if following
+                else card.tier_points
+            )
+            span = following.threshold - base if following else 0.0
+            progress[key] = {
+                "program": card.program_id.name,
+                "tier": tier.name or False,
+                "next_tier": following.name or False,
+                "spend": following.threshold_type == "spend",
+                "value": value,
+                "threshold": following.threshold if following else base,
+                "missing": card.next_tier_missing,
+                "percent": (
+                    min(100.0, max(0.0, 100.0 * (value - base) / span))
+                    if span > 0
+                    else 100.0
+                ),
+            }
+        return progress
 
     def action_open_c360(self):
         """Open the records behind the figure named in the button's context."""
