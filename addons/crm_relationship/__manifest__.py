@@ -78,6 +78,7 @@
         "demo/crm_relationship_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": ["crm_relationship/static/src/**/*"],
         "web.assets_tests": ["crm_relationship/static/tests/tours/**/*"],
     },
     "application": False,
