@@ -36,6 +36,30 @@ class TestDepartmentDashboardData(DepartmentCase):
             .search([("department_id", "=", cls.logistics.id)])
             .partner_id
         )
+        # the small company has no customer at risk nor a late hand-off for
+        # logistics: two served customers leave, one hand-off is past its due date
+        # (both written as the scoring and the calendar would, in SQL)
+        scores = cls.env["crm.relationship.score"].search(
+            [("partner_id", "in", cls.served.ids)], order="id"
+        )
+        cls.env.cr.execute(
+            "UPDATE crm_relationship_score SET churn_state = 'at_risk', "
+            "clv_historical = 100 * id WHERE id = ANY(%s)",
+            [scores[:2].ids],
+        )
+        handoff = cls.env["crm.handoff"].create(
+            {
+                "name": "Late pallets",
+                "partner_id": cls.served[0].id,
+                "from_department_id": cls.finance.id,
+                "to_department_id": cls.logistics.id,
+            }
+        )
+        cls.env.cr.execute(
+            "UPDATE crm_handoff SET date_deadline = CURRENT_DATE - 3 WHERE id = %s",
+            [handoff.id],
+        )
+        cls.env.invalidate_all()
 
     def _dashboard(self, user=None, department=None):
         Department = self.env["hr.department"].with_user(user or self.head)
@@ -131,6 +155,7 @@ class TestDepartmentDashboardData(DepartmentCase):
         self.assertEqual(open_in["value"], len(incoming))
         self.assertEqual(self._opened(open_in), incoming)
         overdue = self._kpi(block, "handoff_overdue")
+        self.assertGreaterEqual(overdue["value"], 1)
         self.assertEqual(overdue["value"], len(incoming.filtered("is_overdue")))
         self.assertEqual(self._opened(overdue), incoming.filtered("is_overdue"))
         dispatch = self._kpi(block, "handoff_unassigned")
@@ -172,6 +197,7 @@ class TestDepartmentDashboardData(DepartmentCase):
             [("partner_id", "in", self.served.ids), ("churn_state", "=", "at_risk")],
             order="clv_historical desc, id",
         )
+        self.assertEqual(len(at_risk), 2)
         block = blocks["at_risk"]
         self.assertEqual(self._kpi(block, "at_risk")["value"], len(at_risk))
         self.assertEqual(self._opened(self._kpi(block, "at_risk")), at_risk)
