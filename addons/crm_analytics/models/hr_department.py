@@ -126,10 +126,16 @@ class HrDepartment(models.Model):
                     tone="warning",
                 ),
                 self._crm_kpi(
-                    _("Alerts this period"),
+                    _("In alert"),
+                    sum(line.light == "red" for line in lines),
+                    "scorecard",
+                    tone="danger",
+                ),
+                self._crm_kpi(
+                    _("Alerts sent this period"),
                     alerts,
                     "scorecard_alerts",
-                    tone="danger" if alerts else "muted",
+                    tone="muted",
                 ),
             ],
             "table": {

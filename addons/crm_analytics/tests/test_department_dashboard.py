@@ -60,10 +60,11 @@ class TestDepartmentDashboardScorecard(ScorecardCase):
         )
         kpis = {kpi["label"]: kpi for kpi in block["kpis"]}
         self.assertEqual(kpis["On target"]["value"], int(line.light == "green"))
+        self.assertEqual(kpis["In alert"]["value"], int(line.light == "red"))
         self.assertEqual(self._open(self.head, kpis["On target"]), self.card)
-        self.assertEqual(kpis["Alerts this period"]["value"], 1)
+        self.assertEqual(kpis["Alerts sent this period"]["value"], 1)
         self.assertEqual(
-            self._open(self.head, kpis["Alerts this period"]), self.card.alert_ids
+            self._open(self.head, kpis["Alerts sent this period"]), self.card.alert_ids
         )
         # no churn drivers model in use: no block for it
         self.assertNotIn("churn_drivers", self._blocks(self.head))
