@@ -176,9 +176,7 @@ class HrDepartment(models.Model):
     def action_crm_dashboard_open(self, figure, params=None):
         if figure not in ("scorecard", "scorecard_alerts"):
             return super().action_crm_dashboard_open(figure, params=params)
-        self.ensure_one()
-        # the same access check as the other figures, for the department asked
-        super().action_crm_dashboard_open("customers")
+        self._crm_check_dashboard_access()
         window = self.env["ir.actions.act_window"]
         if figure == "scorecard":
             action = window._for_xml_id("crm_analytics.crm_scorecard_action")

@@ -850,11 +850,14 @@ class HrDepartment(models.Model):
             "open": figure and self._crm_open(figure, **(params or {})),
         }
 
-    def action_crm_dashboard_open(self, figure, params=None):
-        """The action that opens the records behind a figure of the dashboard."""
+    def _crm_check_dashboard_access(self):
         self.ensure_one()
         if self not in self._crm_dashboard_departments():
             raise AccessError(_("You can only open the dashboard of your department."))
+
+    def action_crm_dashboard_open(self, figure, params=None):
+        """The action that opens the records behind a figure of the dashboard."""
+        self._crm_check_dashboard_access()
         params = params or {}
         served = [("partner_id.account_team_ids.department_id", "=", self.id)]
         window = self.env["ir.actions.act_window"]

@@ -227,6 +227,11 @@ class TestDepartmentDashboardData(DepartmentCase):
             self._opened(self._kpi(notes, "notes")), readable, "the list of the notes"
         )
 
+    def test_department_form_opens_its_dashboard(self):
+        action = self.logistics.with_user(self.head).action_crm_dashboard()
+        self.assertEqual(action["tag"], "crm_relationship.department_dashboard")
+        self.assertEqual(action["context"], {"active_id": self.logistics.id})
+
     def test_plain_user_has_no_dashboard(self):
         with self.assertRaises(AccessError):
             self._dashboard(user=self.user)
