@@ -2,6 +2,7 @@ import { Component, onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { useSetupAction } from "@web/search/action_hook";
 import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { DepartmentDashboardChart } from "./dashboard_chart";
@@ -20,7 +21,10 @@ export class DepartmentDashboard extends Component {
         this.orm = useService("orm");
         this.actionService = useService("action");
         this.state = useState({ data: null });
-        this.departmentId = this.props.action.context?.active_id || null;
+        // back from a figure's records (breadcrumb), the department chosen stays
+        this.departmentId =
+            this.props.state?.departmentId || this.props.action.context?.active_id || null;
+        useSetupAction({ getLocalState: () => ({ departmentId: this.departmentId }) });
         onWillStart(() => this.load());
     }
 

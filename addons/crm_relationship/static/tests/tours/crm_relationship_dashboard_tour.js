@@ -51,5 +51,15 @@ registry.category("web_tour.tours").add("crm_relationship_dashboard_tour", {
             trigger: ".o_form_view .o_form_saved",
             content: "The hand-off is dispatched",
         },
+        {
+            trigger: ".o_breadcrumb a:contains('Department Dashboard')",
+            content: "Back to the dashboard",
+            run: "click",
+        },
+        {
+            trigger:
+                ".o_crm_dashboard_block_handoffs .o_crm_dashboard_kpi[data-figure='handoff_unassigned']:contains('0')",
+            content: "Back on the department's page, nothing is left to dispatch",
+        },
     ],
 });
