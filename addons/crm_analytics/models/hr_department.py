@@ -1,6 +1,6 @@
 from markupsafe import Markup, escape
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from odoo.addons.crm_relationship.models.hr_department import SCORE_GROUP
 
@@ -62,3 +62,136 @@ class HrDepartment(models.Model):
                 )
                 or False
             )
+
+    # ------------------------------------------------------------
+    # DEPARTMENT DASHBOARD: the scorecard and churn drivers blocks
+    # ------------------------------------------------------------
+    def _crm_dashboard_blocks(self):
+        return [
+            *super()._crm_dashboard_blocks(),
+            self._crm_dashboard_block_scorecard(),
+            self._crm_dashboard_block_churn_drivers(),
+        ]
+
+    def _crm_dashboard_block_scorecard(self):
+        """The lines of the department's scorecards: this period's target against
+        its actual, and whether it is on target, behind or alerted. The live
+        values are computed for all lines at once (``_compute_live``)."""
+        lines = self.env["crm.scorecard.line"].search(
+            [("scorecard_id.department_id", "=", self.id)]
+        )
+        if not lines:
+            return False
+        alerts = self.env["crm.scorecard.alert"]._read_group(
+            [
+                ("line_id", "in", lines.ids),
+                ("date_to", ">=", fields.Date.context_today(self)),
+            ],
+            [],
+            ["__count"],
+        )[0][0]
+        lights = dict(lines._fields["light"]._description_selection(self.env))
+        tones = {"green": "success", "amber": "warning", "red": "danger"}
+        rows = [
+            {
+                "cells": [
+                    line.kpi_id.name,
+                    line._format(line.period_target) or "",
+                    line.value_display or "–",
+                    f"{round(line.achievement)} %" if line.value_known else "–",
+                    lights.get(line.light, ""),
+                ],
+                "tone": tones.get(line.light, ""),
+                "open": {"res_model": "crm.scorecard", "res_id": line.scorecard_id.id},
+            }
+            for line in lines
+        ]
+        return {
+            "key": "scorecard",
+            "sequence": 40,
+            "title": _("Scorecard"),
+            "icon": "fa-bullseye",
+            "kpis": [
+                self._crm_kpi(
+                    _("On target"),
+                    sum(line.light == "green" for line in lines),
+                    "scorecard",
+                    main=True,
+                    tone="success",
+                ),
+                self._crm_kpi(
+                    _("Behind"),
+                    sum(line.light == "amber" for line in lines),
+                    "scorecard",
+                    tone="warning",
+                ),
+                self._crm_kpi(
+                    _("In alert"),
+                    sum(line.light == "red" for line in lines),
+                    "scorecard",
+                    tone="danger",
+                ),
+                self._crm_kpi(
+                    _("Alerts sent this period"),
+                    alerts,
+                    "scorecard_alerts",
+                    tone="muted",
+                ),
+            ],
+            "table": {
+                "columns": [
+                    _("KPI"),
+                    _("Target"),
+                    _("Actual"),
+                    _("Achievement"),
+                    _("State"),
+                ],
+                "rows": rows,
+            },
+        }
+
+    def _crm_dashboard_block_churn_drivers(self):
+        """Why the department's customers leave, from the churn drivers model."""
+        drivers = self.crm_churn_driver_ids
+        if not drivers:
+            return False
+        return {
+            "key": "churn_drivers",
+            "sequence": 60,
+            "title": _("Why customers leave"),
+            "icon": "fa-sign-out",
+            "kpis": [],
+            "table": {
+                "columns": [_("Driver")],
+                "rows": [
+                    {
+                        "cells": [driver._sentence(with_department=False)],
+                        "open": {"res_model": "crm.churn.driver", "res_id": driver.id},
+                    }
+                    for driver in drivers
+                ],
+            },
+        }
+
+    def action_crm_dashboard_open(self, figure, params=None):
+        if figure not in ("scorecard", "scorecard_alerts"):
+            return super().action_crm_dashboard_open(figure, params=params)
+        self._crm_check_dashboard_access()
+        window = self.env["ir.actions.act_window"]
+        if figure == "scorecard":
+            action = window._for_xml_id("crm_analytics.crm_scorecard_action")
+            action["domain"] = [("department_id", "=", self.id)]
+        else:
+            action = {
+                "type": "ir.actions.act_window",
+                "name": _("Scorecard alerts"),
+                "res_model": "crm.scorecard.alert",
+                "views": [(False, "list"), (False, "form")],
+            }
+            action["domain"] = [
+                ("scorecard_id.department_id", "=", self.id),
+                ("date_to", ">=", fields.Date.context_today(self)),
+            ]
+        action["context"] = {}
+        action["display_name"] = f"{self.name}: {action['name']}"
+        return action

@@ -23,3 +23,4 @@ from . import test_dashboards_tour
 from . import test_c360_palive
 from . import test_cohort_heatmap
 from . import test_cohort_heatmap_tour
+from . import test_department_dashboard

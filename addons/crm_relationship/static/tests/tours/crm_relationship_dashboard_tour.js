@@ -6,17 +6,22 @@ registry.category("web_tour.tours").add("crm_relationship_dashboard_tour", {
     steps: () => [
         ...openRelationshipMenu("crm_relationship.hr_department_menu_relationship"),
         {
-            trigger: ".o_kanban_record:contains('Tour Logistics'):contains('1 served')",
-            content: "The head's department, with the customers it serves",
+            trigger: ".o_crm_department_dashboard .o_crm_dashboard_title:contains('Tour Logistics')",
+            content: "The head's own department opens by default",
         },
         {
-            trigger: "body:not(:has(.o_kanban_record:contains('Tour Sales')))",
-            content: "Only the head's own department is shown",
+            trigger: "body:not(:has(.o_crm_dashboard_department option:contains('Tour Sales')))",
+            content: "Only the head's own department can be chosen",
         },
         {
             trigger:
-                ".o_kanban_record:contains('Tour Logistics') button:contains('to dispatch'):contains('1')",
-            content: "One hand-off waits to be dispatched",
+                ".o_crm_dashboard_block_handoffs .o_crm_dashboard_kpi[data-figure='handoff_in']:contains('1')",
+            content: "One hand-off is open to the department",
+        },
+        {
+            trigger:
+                ".o_crm_dashboard_block_handoffs .o_crm_dashboard_kpi[data-figure='handoff_unassigned']:contains('1')",
+            content: "It waits to be dispatched",
             run: "click",
         },
         {
@@ -45,6 +50,16 @@ registry.category("web_tour.tours").add("crm_relationship_dashboard_tour", {
         {
             trigger: ".o_form_view .o_form_saved",
             content: "The hand-off is dispatched",
+        },
+        {
+            trigger: ".o_breadcrumb a:contains('Department Dashboard')",
+            content: "Back to the dashboard",
+            run: "click",
+        },
+        {
+            trigger:
+                ".o_crm_dashboard_block_handoffs .o_crm_dashboard_kpi[data-figure='handoff_unassigned']:contains('0')",
+            content: "Back on the department's page, nothing is left to dispatch",
         },
     ],
 });
