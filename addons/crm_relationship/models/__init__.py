@@ -39,3 +39,4 @@ from . import crm_next_action_rule
 from . import crm_next_action
 from . import crm_relationship_event
 from . import mailing_mailing
+from . import ir_actions_server
