@@ -45,3 +45,4 @@ from . import test_recommendation
 from . import test_translatable_terms
 from . import test_recommendation_break
 from . import test_zh_cn_translations
+from . import test_demo_generator_zh
