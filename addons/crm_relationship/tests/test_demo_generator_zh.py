@@ -63,3 +63,14 @@ class TestDemoGeneratorZh(TransactionCase):
         self.assertEqual(zh._text("Finance"), "财务部")
         # a text without a translation stays as it is
         self.assertEqual(zh._text("Unknown text"), "Unknown text")
+
+    def test_translatable_names_keep_english(self):
+        """Departments, loyalty tiers and programs are named in English with a zh_CN
+        translation: English users of a Chinese demo read English."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        department = self.env["hr.department"].create({"name": "Finance"})
+        DemoDataGenerator(self.env, lang="zh_CN")._translate(
+            department, "name", "Finance"
+        )
+        self.assertEqual(department.with_context(lang="en_US").name, "Finance")
+        self.assertEqual(department.with_context(lang="zh_CN").name, "财务部")

@@ -81,13 +81,13 @@ class CollaborationDemoMixin:
         relationship = self.env.ref("crm_relationship.group_relationship_user")
         head = self.env.ref("crm_relationship.group_department_head")
         users = {}
-        for key, english, login, user_name, _role in DEPARTMENTS:
-            name = self._text(english)
+        for key, name, login, user_name, _role in DEPARTMENTS:
             department = Department.search(
                 [("name", "=", name), ("company_id", "in", (self.company.id, False))],
                 limit=1,
             ) or Department.create({"name": name, "company_id": self.company.id})
             department.crm_function = key
+            self._translate(department, "name", name)
             if login:
                 user = Users.search([("login", "=", login)]) or Users.create(
                     {

@@ -708,6 +708,12 @@ class DemoDataGenerator(
         """A demo text (a note, a subject, a department) in the demo's language."""
         return demo_texts_zh.TEXTS.get(text, text) if self.lang == "zh_CN" else text
 
+    def _translate(self, records, fname, text):
+        """Give the translatable field ``fname`` of records, written in English, its
+        translation in the demo's language."""
+        if self.lang == "zh_CN" and text in demo_texts_zh.TEXTS:
+            records.with_context(lang=self.lang)[fname] = demo_texts_zh.TEXTS[text]
+
     def _company_domain(self):
         return [("company_id", "in", (False, self.company.id))]
 
@@ -1203,6 +1209,7 @@ class DemoDataGenerator(
                 ],
             }
         )
+        self._translate(program, "name", LOYALTY_PROGRAM)
         self._create_loyalty_tiers(program, plan)
         cards = self.env["loyalty.card"].create(
             [
@@ -1247,7 +1254,8 @@ class DemoDataGenerator(
                     "discount": discount,
                 }
             )
-        self.env["loyalty.tier"].create(values)
+        for tier in self.env["loyalty.tier"].create(values):
+            self._translate(tier, "name", tier.name)
 
     def _loyalty_program(self):
         domain = [("name", "=", LOYALTY_PROGRAM), *self._company_domain()]

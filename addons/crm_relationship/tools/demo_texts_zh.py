@@ -106,6 +106,14 @@ TEXTS = {
     "Credit note for the damaged crate": "为破损木箱开具贷项通知单",
     "Already credited on the last invoice.": "已在上一张发票中抵扣。",
     "Visit after the line retrofit": "产线改造后回访",
+    # the loyalty program and its tiers
+    "Partner Rewards": "合作伙伴奖励计划",
+    "Silver": "银卡",
+    "Gold": "金卡",
+    "Platinum": "白金卡",
+    # the scorecards
+    "%s balanced scorecard": "%s平衡计分卡",
+    "%s department": "%s计分卡",
     # the partner tag of the demo customers
     "Relationship demo": "客户关系演示",
 }
