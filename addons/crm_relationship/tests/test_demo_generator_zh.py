@@ -74,3 +74,24 @@ class TestDemoGeneratorZh(TransactionCase):
         )
         self.assertEqual(department.with_context(lang="en_US").name, "Finance")
         self.assertEqual(department.with_context(lang="zh_CN").name, "财务部")
+
+    def test_every_demo_text_has_chinese(self):
+        from ..tools import (
+            demo_actions,
+            demo_collaboration,
+            demo_generator,
+            demo_service,
+            demo_voice,
+        )
+
+        texts = {demo_generator.PARTNER_TAG, demo_generator.LOYALTY_PROGRAM}
+        texts |= {"Silver", "Gold", "Platinum", demo_service.RELEASE_REASON}
+        texts |= set(demo_actions.DISMISS_REASONS)
+        for _key, name, _login, user, role in demo_collaboration.DEPARTMENTS:
+            texts |= {name, role} | ({user} if user else set())
+        texts |= {text for *_rest, text in demo_collaboration.NOTES}
+        texts |= {subject for subject, *_rest in demo_collaboration.COMPLAINTS}
+        for _f, _t, subject, _s, outcome in demo_collaboration.HANDOFFS:
+            texts |= {subject} | ({outcome} if outcome else set())
+        texts |= {r for reasons in demo_voice.REASONS.values() for r, _t in reasons}
+        self.assertFalse(texts - set(demo_texts_zh.TEXTS))

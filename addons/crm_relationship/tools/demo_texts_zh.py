@@ -106,6 +106,26 @@ TEXTS = {
     "Credit note for the damaged crate": "为破损木箱开具贷项通知单",
     "Already credited on the last invoice.": "已在上一张发票中抵扣。",
     "Visit after the line retrofit": "产线改造后回访",
+    # NPS answers' reasons
+    "Deliveries always on time.": "交货总是准时。",
+    "The account manager knows our business.": "客户经理了解我们的业务。",
+    "Quick answers when something goes wrong.": "出了问题能很快得到答复。",
+    "Good products, prices a little high.": "产品不错，价格略高。",
+    "Fine, but ordering takes too many e-mails.": "还行，但下单要来回发太多邮件。",
+    "Three late deliveries in a row.": "连续三次交货延迟。",
+    "Invoices are often wrong and take weeks to correct.": (
+        "发票经常出错，更正要等好几周。"
+    ),
+    "Nobody called back about the broken crates.": "木箱破损的事没人回电。",
+    # next best actions dismissed, an order released from credit hold
+    "Already discussed with the customer last week.": "上周已与客户沟通过。",
+    "Dispute under review by the account manager.": "争议正由客户经理处理。",
+    "Not worth a call: small balance, paid by direct debit.": (
+        "无需致电：余额很小，已通过直接扣款支付。"
+    ),
+    "Customer paid the oldest invoice by transfer; the rest by month end.": (
+        "客户已转账支付最早的发票；其余将于月底前付清。"
+    ),
     # the loyalty program and its tiers
     "Partner Rewards": "合作伙伴奖励计划",
     "Silver": "银卡",
