@@ -24,3 +24,4 @@ from . import test_c360_palive
 from . import test_cohort_heatmap
 from . import test_cohort_heatmap_tour
 from . import test_department_dashboard
+from . import test_zh_cn_tour

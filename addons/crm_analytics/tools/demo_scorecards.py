@@ -7,6 +7,8 @@ of history and raises the first alerts.
 
 from odoo import Command, fields
 
+from odoo.addons.crm_relationship.tools import demo_texts_zh
+
 from . import kpi as kpi_tools
 
 COMPANY_KPIS = [
@@ -44,13 +46,18 @@ USER_KPIS = ["kpi_revenue", "kpi_win_rate", "kpi_new_customers"]
 def create_demo_scorecards(env):
     Scorecard = env["crm.scorecard"]
     company = env.company
+    # the names in the company's language, as the demo generator writes its texts
+    lang = company.partner_id.lang
+    texts = demo_texts_zh.TEXTS if lang == "zh_CN" else {}
+    company_name = texts.get("%s balanced scorecard", "%s balanced scorecard")
+    department_name = texts.get("%s department", "%s department")
 
     def kpi(xmlid):
         return env.ref("crm_analytics." + xmlid)
 
     specs = [
         {
-            "name": "%s balanced scorecard" % company.name,
+            "name": company_name % company.name,
             "owner_type": "company",
             "lines": COMPANY_KPIS,
         }
@@ -63,7 +70,7 @@ def create_demo_scorecards(env):
     ):
         specs.append(
             {
-                "name": "%s department" % department.name,
+                "name": department_name % department.with_context(lang=lang).name,
                 "owner_type": "department",
                 "department_id": department.id,
                 "lines": [(x, 1) for x in DEPARTMENT_KPIS[department.name]],

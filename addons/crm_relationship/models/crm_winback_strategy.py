@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.translate import html_translate
 
 from ..tools import scoring
 
@@ -48,7 +49,7 @@ class CrmWinbackStrategy(models.Model):
         domain="[('model', '=', 'crm.lead')]",
         help="Sent to the customer when the win-back opens.",
     )
-    description = fields.Html()
+    description = fields.Html(translate=html_translate)
     winback_count = fields.Integer(compute="_compute_winback_counts")
     won_back_count = fields.Integer(compute="_compute_winback_counts")
 

@@ -47,3 +47,5 @@ from . import test_translatable_terms
 from . import test_recommendation_break
 from . import test_c360_chart
 from . import test_c360_chart_tour
+from . import test_zh_cn_translations
+from . import test_demo_generator_zh

@@ -53,7 +53,9 @@ class ActionsDemoMixin:
         )
         Action.invalidate_model()
         for index, action in enumerate(past.filtered(lambda a: a.state == "dismissed")):
-            action.dismiss_reason = DISMISS_REASONS[index % len(DISMISS_REASONS)]
+            action.dismiss_reason = self._text(
+                DISMISS_REASONS[index % len(DISMISS_REASONS)]
+            )
         Action._generate_all(company)
         self.env["crm.next.action.uplift"]._refresh(company)
         return Action.search([("company_id", "=", company.id)])

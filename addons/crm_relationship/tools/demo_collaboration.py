@@ -87,10 +87,11 @@ class CollaborationDemoMixin:
                 limit=1,
             ) or Department.create({"name": name, "company_id": self.company.id})
             department.crm_function = key
+            self._translate(department, "name", name)
             if login:
                 user = Users.search([("login", "=", login)]) or Users.create(
                     {
-                        "name": user_name,
+                        "name": self._text(user_name),
                         "login": login,
                         "password": login,
                         "email": f"{login}@example.com",
@@ -143,7 +144,7 @@ class CollaborationDemoMixin:
                 lambda m: (m.partner_id.id, m.user_id.id)
             )
         )
-        roles = {key: role for key, _n, _l, _u, role in DEPARTMENTS}
+        roles = {key: self._text(role) for key, _n, _l, _u, role in DEPARTMENTS}
         departments = {
             key: self.env["hr.employee"]
             .search([("user_id", "=", members[:1].id)], limit=1)
@@ -185,7 +186,7 @@ class CollaborationDemoMixin:
                     "department_id": users[key][:1].employee_id.department_id.id,
                     "kind": kind,
                     "visibility": visibility,
-                    "body": f"<p>{text}</p>",
+                    "body": f"<p>{self._text(text)}</p>",
                     "pinned": kind == "risk",
                     "author_id": users[key][:1].id,
                     "company_id": self.company.id,
@@ -205,7 +206,7 @@ class CollaborationDemoMixin:
             requester, receiver = users[source][:1], users[target][:1]
             handoff = Handoff.with_user(requester).create(
                 {
-                    "name": subject,
+                    "name": self._text(subject),
                     "partner_id": customers[index * 7 % len(customers)].id,
                     "from_department_id": requester.employee_id.department_id.id,
                     "to_department_id": receiver.employee_id.department_id.id,
@@ -217,12 +218,12 @@ class CollaborationDemoMixin:
             if state in ("accepted", "done", "overdue"):
                 handoff.action_accept()
             if state == "done":
-                handoff.result = f"<p>{outcome}</p>"
+                handoff.result = f"<p>{self._text(outcome)}</p>"
                 handoff.action_done()
             if state == "refused":
-                handoff.action_refuse(outcome)
+                handoff.action_refuse(self._text(outcome))
             handoffs |= handoff
-        overdue = handoffs.filtered(lambda h: h.name == HANDOFFS[3][2])
+        overdue = handoffs.filtered(lambda h: h.name == self._text(HANDOFFS[3][2]))
         # due dates in the past are refused on entry: this one aged since
         self._sql_update(
             "crm_handoff",
@@ -251,7 +252,7 @@ class CollaborationDemoMixin:
         ):
             complaint = Complaint.create(
                 {
-                    "name": subject,
+                    "name": self._text(subject),
                     "partner_id": customers[(index * 5) % len(customers)].id,
                     "category_id": self.env.ref(
                         f"crm_relationship.crm_complaint_category_{category}"

@@ -25,6 +25,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -32,6 +33,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, fields
 from odoo.tools import SQL, float_round
 
+from . import demo_texts_zh
 from .demo_actions import ActionsDemoMixin
 from .demo_collaboration import CollaborationDemoMixin
 from .demo_service import ServiceDemoMixin
@@ -116,6 +118,25 @@ OPPORTUNITY_TOPICS = [
     "Safety upgrade",
     "Annual supply agreement",
 ]
+FORMATS = {
+    "company": "{prefix} {sector} {form}",
+    "company_in_city": "{prefix} {sector} of {city} {form}",
+    "person": "{first} {last}",
+    "street": "{number} {street}",
+    "phone": "+1 555 {digits}",
+    "opportunity": "{topic} - {customer}",
+}
+# What a demo in another language replaces (demo_texts_zh: same lengths, same draws).
+WORD_LISTS = (
+    "NAME_PREFIXES", "NAME_SECTORS", "NAME_FORMS", "FIRST_NAMES", "LAST_NAMES",
+    "JOB_TITLES", "CITIES", "STREETS", "SALESPEOPLE", "OPPORTUNITY_TOPICS", "FORMATS",
+)  # fmt: skip
+
+
+def demo_words(lang):
+    """The name lists and formats of a demo in ``lang``: Chinese for zh_CN."""
+    source = vars(demo_texts_zh) if lang == "zh_CN" else globals()
+    return SimpleNamespace(**{key: source[key] for key in WORD_LISTS})
 
 
 class Profile(NamedTuple):
@@ -282,11 +303,14 @@ class DemoDataGenerator(
 ):
     """Plan (pure Python, deterministic), then write (ORM, batched) a B2B company."""
 
-    def __init__(self, env, seed=42, date_ref=None):
+    def __init__(self, env, seed=42, date_ref=None, lang=None):
         self.env = env(context=dict(env.context, **BULK_CONTEXT))
         self.seed = seed
         self.date_ref = date_ref or fields.Date.context_today(env["res.partner"])
         self.company = self.env.company
+        # names and texts in the company's language (ODOO_DEMO_LANG sets it)
+        self.lang = lang or self.company.partner_id.lang or "en_US"
+        self.words = demo_words(self.lang)
         self.records = {}
 
     # ------------------------------------------------------------
@@ -329,17 +353,22 @@ class DemoDataGenerator(
 
     def _plan_names(self, rng, count):
         """Each prefix and sector once, then with a city to tell the names apart."""
+        words = self.words
         pairs = [
-            (prefix, sector) for prefix in NAME_PREFIXES for sector in NAME_SECTORS
+            (prefix, sector)
+            for prefix in words.NAME_PREFIXES
+            for sector in words.NAME_SECTORS
         ]
         rng.shuffle(pairs)
         names, seen = [], set()
         for index in range(count):
             prefix, sector = pairs[index % len(pairs)]
-            form = rng.choice(NAME_FORMS)
-            name = f"{prefix} {sector} {form}"
+            form = rng.choice(words.NAME_FORMS)
+            parts = {"prefix": prefix, "sector": sector, "form": form}
+            name = words.FORMATS["company"].format(**parts)
             if index >= len(pairs):
-                name = f"{prefix} {sector} of {rng.choice(CITIES)[0]} {form}"
+                city = rng.choice(words.CITIES)[0]
+                name = words.FORMATS["company_in_city"].format(city=city, **parts)
             if name in seen:
                 name = f"{name} ({index + 1})"
             seen.add(name)
@@ -352,14 +381,19 @@ class DemoDataGenerator(
         if profile == "key" and rng.random() < 0.6:
             habit = "prompt"
         known_since = self._window_start(months) - timedelta(days=rng.randint(0, 700))
+        words = self.words
         return CustomerPlan(
             key=f"D{self.seed}-{index + 1:05d}",
             name=name,
             profile=profile,
-            city=rng.choice(CITIES),
-            street=f"{rng.randint(10, 9800)} {rng.choice(STREETS)}",
-            contact_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            contact_function=rng.choice(JOB_TITLES),
+            city=rng.choice(words.CITIES),
+            street=words.FORMATS["street"].format(
+                number=rng.randint(10, 9800), street=rng.choice(words.STREETS)
+            ),
+            contact_name=words.FORMATS["person"].format(
+                first=rng.choice(words.FIRST_NAMES), last=rng.choice(words.LAST_NAMES)
+            ),
+            contact_function=rng.choice(words.JOB_TITLES),
             salesperson=index % 3 if profile == "key" else rng.randrange(3),
             payment_term=45 if profile == "key" else rng.choice([15, 30, 30, 30, 45]),
             payment_habit=habit,
@@ -524,7 +558,9 @@ class DemoDataGenerator(
             outcome = "lost" if rng.random() < 0.5 else "open"
         opportunity = OpportunityPlan(
             key=f"{customer.key}-OPP",
-            name=f"{rng.choice(OPPORTUNITY_TOPICS)} - {customer.name}",
+            name=self.words.FORMATS["opportunity"].format(
+                topic=rng.choice(self.words.OPPORTUNITY_TOPICS), customer=customer.name
+            ),
             created=ref - timedelta(days=rng.randint(5, 120)),
             outcome=outcome,
             stage_index=rng.randrange(3),
@@ -618,7 +654,8 @@ class DemoDataGenerator(
     def _create_salespeople(self):
         """Three salespeople in the sales team, reused when an earlier run made them."""
         Users = self.env["res.users"].with_context(active_test=False)
-        logins = [f"demo.sales{i + 1}" for i in range(len(SALESPEOPLE))]
+        names = self.words.SALESPEOPLE
+        logins = [f"demo.sales{i + 1}" for i in range(len(names))]
         existing = {u.login: u for u in Users.search([("login", "in", logins)])}
         group = self.env.ref("sales_team.group_sale_salesman")
         created = Users.with_context(no_reset_password=True).create(
@@ -631,7 +668,7 @@ class DemoDataGenerator(
                     "company_ids": [Command.link(self.company.id)],
                     "groups_id": [Command.set(group.ids)],
                 }
-                for login, name in zip(logins, SALESPEOPLE, strict=True)
+                for login, name in zip(logins, names, strict=True)
                 if login not in existing
             ]
         )
@@ -666,6 +703,16 @@ class DemoDataGenerator(
         )
         existing.update({product.default_code: product for product in created})
         self.records["products"] = Product.browse([existing[c].id for c in codes])
+
+    def _text(self, text):
+        """A demo text (a note, a subject, a department) in the demo's language."""
+        return demo_texts_zh.TEXTS.get(text, text) if self.lang == "zh_CN" else text
+
+    def _translate(self, records, fname, text):
+        """Give the translatable field ``fname`` of records, written in English, its
+        translation in the demo's language."""
+        if self.lang == "zh_CN" and text in demo_texts_zh.TEXTS:
+            records.with_context(lang=self.lang)[fname] = demo_texts_zh.TEXTS[text]
 
     def _company_domain(self):
         return [("company_id", "in", (False, self.company.id))]
@@ -710,8 +757,9 @@ class DemoDataGenerator(
         terms = self._payment_terms()
         users = self.records["salespeople"]
         Tag = self.env["res.partner.category"]
-        tag = Tag.search([("name", "=", PARTNER_TAG)], limit=1)
-        tag = tag or Tag.create({"name": PARTNER_TAG})
+        tag_name = self._text(PARTNER_TAG)
+        tag = Tag.search([("name", "=", tag_name)], limit=1)
+        tag = tag or Tag.create({"name": tag_name})
         companies = self.env["res.partner"].create(
             [
                 {
@@ -724,7 +772,7 @@ class DemoDataGenerator(
                     "state_id": states.get(c.city[1], False),
                     "country_id": country.id,
                     "email": f"orders@{c.key.lower()}.example.com",
-                    "phone": f"+1 555 {c.key[-4:]}",
+                    "phone": self.words.FORMATS["phone"].format(digits=c.key[-4:]),
                     "user_id": users[c.salesperson].id,
                     "property_payment_term_id": terms[c.payment_term].id,
                     "category_id": [Command.link(tag.id)],
@@ -740,7 +788,10 @@ class DemoDataGenerator(
                     "type": "contact",
                     "function": c.contact_function,
                     "email": "{}@{}.example.com".format(
-                        c.contact_name.lower().replace(" ", "."), c.key.lower()
+                        c.contact_name.lower().replace(" ", ".")
+                        if c.contact_name.isascii()
+                        else "contact",
+                        c.key.lower(),
                     ),
                 }
                 for c, company in zip(plan.customers, companies, strict=True)
@@ -1158,6 +1209,7 @@ class DemoDataGenerator(
                 ],
             }
         )
+        self._translate(program, "name", LOYALTY_PROGRAM)
         self._create_loyalty_tiers(program, plan)
         cards = self.env["loyalty.card"].create(
             [
@@ -1202,7 +1254,8 @@ class DemoDataGenerator(
                     "discount": discount,
                 }
             )
-        self.env["loyalty.tier"].create(values)
+        for tier in self.env["loyalty.tier"].create(values):
+            self._translate(tier, "name", tier.name)
 
     def _loyalty_program(self):
         domain = [("name", "=", LOYALTY_PROGRAM), *self._company_domain()]

@@ -62,7 +62,7 @@ class ServiceDemoMixin:
                 "res.users"
             ].search([("login", "=", "demo.finance")])
             held[1].with_user(finance[:1] or self.env.user).action_crm_release_hold(
-                RELEASE_REASON
+                self._text(RELEASE_REASON)
             )
         return held
 

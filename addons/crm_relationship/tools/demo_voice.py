@@ -86,7 +86,7 @@ class VoiceDemoMixin:
                 )
                 if rng.random() < 0.7:
                     reason, topic = rng.choice(REASONS[category])
-                    answer._save_lines(questions["nps_reason"], reason)
+                    answer._save_lines(questions["nps_reason"], self._text(reason))
                     answer._save_lines(
                         questions["nps_topic"],
                         self.env.ref(
