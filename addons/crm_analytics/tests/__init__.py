@@ -18,3 +18,4 @@ from . import test_churn_drivers
 from . import test_partial_defection
 from . import test_churn_drivers_tour
 from . import test_view_measures
+from . import test_demo_history
