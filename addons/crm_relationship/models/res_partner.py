@@ -814,6 +814,15 @@ class ResPartner(models.Model):
         return DemoDataGenerator(self.env, seed=seed).generate(customers=customers)
 
     @api.model
+    def _crm_relationship_score_demo_history(self, months=24, seed=42):
+        """Demo: the demo company scored at each month end of the last two years,
+        then today, so that trends, tier changes and churn have a history (called
+        from demo XML, after the generator)."""
+        from ..tools.demo_generator import DemoDataGenerator
+
+        return len(DemoDataGenerator(self.env, seed=seed).score_history(months))
+
+    @api.model
     def _crm_relationship_generate_demo_voice(self, seed=42):
         """Demo: a year of NPS answers and the complaints' surveys, after the first
         scoring (called from demo XML)."""

@@ -318,7 +318,7 @@ class TestDemoGenerator(TransactionCase):
             by_profile.setdefault(customer.profile, []).append(customer)
         self.assertEqual(
             set(by_profile),
-            {"key", "regular", "occasional", "lapsed", "new", "prospect"},
+            {"key", "regular", "occasional", "lapsed", "returning", "new", "prospect"},
         )
         invoiced = self.invoices.commercial_partner_id
         for customer in by_profile["prospect"]:
@@ -333,6 +333,18 @@ class TestDemoGenerator(TransactionCase):
         for customer in by_profile["lapsed"]:
             last = max(o.date_order.date() for o in customer.orders)
             self.assertLess(last, DATE_REF - relativedelta(months=6))
+        for customer in by_profile["returning"]:
+            # silent long enough to be lost, then back within the last five months
+            days = sorted(o.date_order.date() for o in customer.orders)
+            self.assertGreaterEqual(customer.returned, DATE_REF - timedelta(days=151))
+            back = days.index(customer.returned)
+            gap = (days[back] - days[back - 1]).days
+            usual = (days[back - 1] - days[0]).days / max(back - 1, 1)
+            self.assertGreater(gap, 4 * usual, customer.key)
+            opportunity = customer.opportunity
+            self.assertTrue(opportunity.winback)
+            self.assertEqual(opportunity.outcome, "won")
+            self.assertEqual(opportunity.closed.date(), customer.returned)
         for customer in by_profile["new"]:
             first = min(o.date_order.date() for o in customer.orders)
             self.assertGreaterEqual(first, DATE_REF - timedelta(days=62))

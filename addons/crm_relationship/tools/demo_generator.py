@@ -150,15 +150,23 @@ class Profile(NamedTuple):
 
 
 # Few key accounts buy often and much, many occasional ones little: about 70% of the
-# revenue comes from the top 20% of customers (Pareto-like).
+# revenue comes from the top 20% of customers (Pareto-like). Over the two years some
+# customers stop buying (lapsed: they churn, one after the other), some stop and come
+# back after a win-back campaign (returning), and regular ones buy more or less as
+# time goes by, so that monthly scoring shows churn, win-back and tier changes.
 PROFILES = {
     "key": Profile(0.10, (32, 50), (2, 4), 2.0, 7.5, 0.8, 0.4),
-    "regular": Profile(0.30, (110, 170), (1, 3), 1.0, 0.0, 0.55, 0.4),
-    "occasional": Profile(0.30, (180, 300), (1, 2), 0.6, 0.0, 0.3, 0.4),
-    "lapsed": Profile(0.15, (60, 100), (1, 3), 1.0, 0.0, 0.25, 0.4),
+    "regular": Profile(0.27, (110, 170), (1, 3), 1.0, 0.0, 0.55, 0.4),
+    "occasional": Profile(0.25, (180, 300), (1, 2), 0.6, 0.0, 0.3, 0.4),
+    "lapsed": Profile(0.15, (30, 60), (1, 3), 1.0, 0.0, 0.25, 0.6),
+    "returning": Profile(0.08, (30, 60), (1, 3), 1.0, 0.0, 0.4, 1.0),
     "new": Profile(0.10, (15, 30), (1, 3), 0.8, 0.0, 0.3, 1.0),
     "prospect": Profile(0.05, None, (0, 0), 0.0, 0.0, 0.0, 1.0),
 }
+# Regular customers whose rhythm changes over the period: the interval between their
+# orders is multiplied by up to this factor by the end (faster, or slower), which
+# moves them up or down the tiers month after month.
+RHYTHM_DRIFT = (0.45, 2.2)
 # Payment habit: share of customers, then chances of paying on time, late, partly;
 # the rest stays unpaid.
 PAYMENT_HABITS = {
@@ -257,6 +265,7 @@ class OpportunityPlan:
     closed: datetime | None = None
     deadline: date | None = None
     lost_reason_index: int = 0
+    winback: bool = False  # a win-back campaign of a customer who had stopped
 
 
 @dataclass
@@ -276,6 +285,7 @@ class CustomerPlan:
     orders: list = field(default_factory=list)
     opportunity: OpportunityPlan | None = None
     loyalty_points: float | None = None  # None: no loyalty card
+    returned: date | None = None  # returning customers: the day they bought again
 
 
 @dataclass
@@ -407,28 +417,48 @@ class DemoDataGenerator(
     def _plan_orders(self, rng, customer, months):
         """Orders follow the customer's own rhythm within the profile's active period.
 
-        Lapsed customers stop 6 to 14 months before date_ref; new ones start within
-        the last two months; some others were won during the period.
+        Lapsed customers stop 6 to 20 months before date_ref, spread over the
+        period, so that one after the other becomes lost; returning ones stop long
+        enough to be lost, then buy again within the last five months; new ones
+        start within the last two months; some others were won during the period;
+        a third of the regular ones speed up or slow down.
         """
         profile = PROFILES[customer.profile]
         if not profile.interval:
             return
         start, end = self._window_start(months), self.date_ref - timedelta(days=1)
+        interval = rng.uniform(*profile.interval)
+        drift = 1.0
+        pause = None
         if customer.profile == "lapsed":
-            end = self.date_ref - relativedelta(months=rng.randint(6, 14))
+            end = self.date_ref - relativedelta(months=rng.randint(6, 20))
             end = max(end, start + timedelta(days=90))  # short history: a few orders
+        elif customer.profile == "returning":
+            back = self.date_ref - timedelta(days=rng.randint(20, 150))
+            # silent for longer than the churn rule's four usual intervals, however
+            # the jitter of the orders (up to 1.4 times the interval) made them look
+            gone = back - timedelta(days=round(5.6 * interval) + rng.randint(30, 90))
+            pause = (max(gone, start + timedelta(days=60)), back)
         elif customer.profile == "new":
             start = self.date_ref - timedelta(days=rng.randint(10, 60))
             customer.since = datetime.combine(start, time(9))
         elif rng.random() < 0.3:
-            start += timedelta(days=rng.randint(0, (end - start).days // 2))
+            # won during the period: one after the other, up to two months ago
+            start += timedelta(days=rng.randint(0, (end - start).days - 60))
             customer.since = datetime.combine(start, time(9))
-        interval = rng.uniform(*profile.interval)
+        elif customer.profile == "regular" and rng.random() < 0.35:
+            drift = rng.choice(RHYTHM_DRIFT)
         favourites = rng.sample(range(len(GOODS)), rng.randint(3, 6))
         day = start + timedelta(days=rng.uniform(0, min(interval, 20)))
+        span = max((end - start).days, 1)
         while day <= end:
+            if pause and pause[0] < day < pause[1]:
+                day = pause[1]
+                customer.returned = day
             self._plan_order(rng, customer, day, favourites)
-            day += timedelta(days=interval * rng.uniform(0.6, 1.4))
+            # the rhythm drifts linearly from the usual interval to drift times it
+            factor = 1 + (drift - 1) * (day - start).days / span
+            day += timedelta(days=interval * factor * rng.uniform(0.6, 1.4))
         if not customer.orders:
             self._plan_order(rng, customer, end, favourites)
 
@@ -542,8 +572,13 @@ class DemoDataGenerator(
         order.payment, order.payment_date = kind, pay_date
 
     def _plan_opportunity(self, rng, customer):
-        """Prospects have an opportunity only; new customers came through a won one."""
+        """Prospects have an opportunity only; new customers came through a won one;
+        returning customers through a won win-back campaign, lapsed ones had one
+        that failed (or still runs)."""
         if rng.random() >= PROFILES[customer.profile].opportunity:
+            return
+        if customer.profile in ("lapsed", "returning"):
+            self._plan_winback(rng, customer)
             return
         ref = datetime.combine(self.date_ref, time(10))
         orders = customer.orders
@@ -581,6 +616,45 @@ class DemoDataGenerator(
         else:
             opportunity.probability = (10.0, 30.0, 60.0)[opportunity.stage_index]
             opportunity.deadline = self.date_ref + timedelta(days=rng.randint(10, 90))
+        customer.opportunity = opportunity
+
+    def _plan_winback(self, rng, customer):
+        """A win-back campaign some months after the last purchase before the pause:
+        won by the first order after it, else lost after a month or two."""
+        ref = datetime.combine(self.date_ref, time(10))
+        returning = customer.returned and [
+            o for o in customer.orders if o.date_order.date() >= customer.returned
+        ]
+        opportunity = OpportunityPlan(
+            key=f"{customer.key}-OPP",
+            name=f"Win back {customer.name}",
+            created=ref,
+            outcome="open",
+            stage_index=rng.randrange(2),
+            expected_revenue=0.0,
+            probability=0.0,
+            lost_reason_index=rng.randrange(3),
+            winback=True,
+        )
+        if returning:
+            won = returning[0]
+            won.opportunity_key = opportunity.key
+            opportunity.outcome, opportunity.probability = "won", 100.0
+            opportunity.created = won.date_order - timedelta(days=rng.randint(15, 45))
+            opportunity.closed = won.date_order
+            opportunity.expected_revenue = won.amount_untaxed
+        else:
+            last = max(o.date_order for o in customer.orders)
+            typical = sum(o.amount_untaxed for o in customer.orders)
+            opportunity.expected_revenue = round(typical / len(customer.orders), -2)
+            opportunity.created = last + timedelta(days=rng.randint(120, 200))
+            closed = opportunity.created + timedelta(days=rng.randint(30, 60))
+            if closed < ref:
+                opportunity.outcome, opportunity.closed = "lost", closed
+            elif opportunity.created < ref:
+                opportunity.probability = 10.0
+            else:
+                return  # not yet noticed: the demo's own win-back run opens it
         customer.opportunity = opportunity
 
     def _plan_loyalty(self, rng, customer):
@@ -650,6 +724,29 @@ class DemoDataGenerator(
         counts = {key: len(self.records[key]) for key in COUNTED_RECORDS}
         counts["sale_orders"] = counts.pop("orders")
         return counts
+
+    def score_history(self, months=24):
+        """Score the company at every month end of the last ``months`` months,
+        oldest first, then as of ``date_ref``: the recompute's back-testing date.
+
+        Each run reads the documents as they stood that day and compares with the
+        previous month's snapshot, so the score history, trends, tier changes and
+        churn states move as they would have had the scoring run all along. One
+        set-based recompute per month. Returns the days scored.
+        """
+        last = self.date_ref + relativedelta(day=31)
+        if last != self.date_ref:  # the month runs: the last one ended before it
+            last = self.date_ref.replace(day=1) - timedelta(days=1)
+        days = [
+            last - relativedelta(months=back, day=31)
+            for back in range(months - 1, -1, -1)
+        ]
+        if days[-1] != self.date_ref:
+            days.append(self.date_ref)
+        Score = self.env["crm.relationship.score"]
+        for day in days:
+            Score.recompute(company_ids=self.company.ids, date_ref=day)
+        return days
 
     def _create_salespeople(self):
         """Three salespeople in the sales team, reused when an earlier run made them."""
@@ -838,6 +935,15 @@ class DemoDataGenerator(
                     "probability": c.opportunity.probability or 10.0,
                     "date_deadline": c.opportunity.deadline,
                     "company_id": self.company.id,
+                    **(
+                        {
+                            "is_winback": True,
+                            "winback_churn_state": "lost",
+                            "winback_date_start": c.opportunity.created.date(),
+                        }
+                        if c.opportunity.winback
+                        else {}
+                    ),
                 }
                 for c in customers
             ]
