@@ -1,6 +1,7 @@
 from collections import defaultdict
 from datetime import date
 
+import pytz
 from babel import dates as babel_dates
 from dateutil.relativedelta import relativedelta
 
@@ -586,6 +587,8 @@ class HrDepartment(models.Model):
         someone, their average age, and the share done on time in 90 days (the
         SLA is the due date). One query per direction over the readable rows."""
         today = fields.Date.context_today(self)
+        tz = self.env.context.get("tz") or self.env.user.tz
+        tz = tz if tz in pytz.all_timezones_set else "UTC"
         since = today - relativedelta(days=90)
         Handoff = self.env["crm.handoff"]
         figures = {}
@@ -629,12 +632,15 @@ class HrDepartment(models.Model):
                         is_open,
                     ),
                     SQL("COUNT(*) FILTER (WHERE %s = 'done')", col("state")),
+                    # closed on its due date in the user's time zone, as
+                    # "today" and "overdue" are read
                     SQL(
                         "COUNT(*) FILTER (WHERE %s = 'done' AND (%s IS NULL"
-                        " OR %s::date <= %s))",
+                        " OR (%s AT TIME ZONE 'UTC' AT TIME ZONE %s)::date <= %s))",
                         col("state"),
                         col("date_deadline"),
                         col("date_closed"),
+                        tz,
                         col("date_deadline"),
                     ),
                 )

@@ -1,6 +1,9 @@
 """The department dashboard of a user working in two companies at once: a
 department's figures are its own company's, and so are the records they open."""
 
+from datetime import datetime, time, timedelta
+
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import HEAD, DepartmentCase
@@ -106,3 +109,33 @@ class TestDepartmentDashboardCompanies(DepartmentCase):
         self.assertEqual(
             [row["open"]["res_id"] for row in block["table"]["rows"]], [new.id, old.id]
         )
+
+    def test_done_on_time_in_the_user_time_zone(self):
+        """A hand-off closed in the evening of its due date, in Adak (UTC-10), is
+        on time, although it is the next day in UTC."""
+        self.head.tz = "America/Adak"
+        other = self.env["hr.department"].create(
+            {"name": "Finance", "company_id": self.company_a.id}
+        )
+        handoff = self.env["crm.handoff"].create(
+            {
+                "name": "Evening pallets",
+                "partner_id": self.customer.id,
+                "from_department_id": other.id,
+                "to_department_id": self.department.id,
+            }
+        )
+        today = fields.Date.context_today(handoff.with_user(self.head))
+        due = today - timedelta(days=5)
+        # 20:00 in Adak on the due date is 06:00 UTC the next day
+        closed = datetime.combine(due + timedelta(days=1), time(6, 0))
+        self.env.cr.execute(
+            "UPDATE crm_handoff SET state = 'done', date_deadline = %s,"
+            " date_closed = %s WHERE id = %s",
+            [due, closed, handoff.id],
+        )
+        self.env.invalidate_all()
+        block = self._blocks()["handoffs"]
+        kpi = next(k for k in block["kpis"] if k["open"]["figure"] == "handoff_in_done")
+        self.assertEqual(kpi["value"], "100 %")
+        self.assertEqual(self._opened(kpi), handoff)
