@@ -894,6 +894,17 @@ class HrDepartment(models.Model):
         """The action that opens the records behind a figure of the dashboard."""
         self._crm_check_dashboard_access()
         params = params or {}
+        # an RPC anyone can forge: only what a figure of the dashboard sends
+        allowed = {
+            "tier": scoring.TIERS,
+            "trend": [value for value, _label in scoring.TIER_TRENDS],
+        }
+        if (
+            not isinstance(figure, str)
+            or not isinstance(params, dict)
+            or (figure in allowed and params.get(figure) not in allowed[figure])
+        ):
+            raise UserError(_("This counter has no records to open."))
         served = self._crm_served_domain()
         window = self.env["ir.actions.act_window"]
         if figure in ("tier", "trend", "at_risk"):

@@ -4,6 +4,7 @@ department's figures are its own company's, and so are the records they open."""
 from datetime import datetime, time, timedelta
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import HEAD, DepartmentCase
@@ -139,3 +140,25 @@ class TestDepartmentDashboardCompanies(DepartmentCase):
         kpi = next(k for k in block["kpis"] if k["open"]["figure"] == "handoff_in_done")
         self.assertEqual(kpi["value"], "100 %")
         self.assertEqual(self._opened(kpi), handoff)
+
+    def test_forged_figure_is_refused(self):
+        """The figure's click is an RPC: a figure or parameters no figure sends
+        are refused in words, not with a server error nor a list of another
+        figure."""
+        Department = self._as_head().browse(self.department.id)
+        for figure, params in (
+            (["tier"], None),
+            ({"figure": "tier"}, None),
+            ("tier", "A"),
+            ("tier", ["A"]),
+            ("tier", {"tier": ["A", "B"]}),
+            ("tier", {"tier": "Z"}),
+            ("trend", {"trend": None}),
+        ):
+            with (
+                self.subTest(figure=figure, params=params),
+                self.assertRaises(UserError),
+            ):
+                Department.action_crm_dashboard_open(figure, params)
+        action = Department.action_crm_dashboard_open("tier", {"tier": "A"})
+        self.assertIn(("tier", "=", "A"), action["domain"])
