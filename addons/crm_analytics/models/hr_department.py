@@ -77,8 +77,13 @@ class HrDepartment(models.Model):
         """The lines of the department's scorecards: this period's target against
         its actual, and whether it is on target, behind or alerted. The live
         values are computed for all lines at once (``_compute_live``)."""
+        # the path to the scorecard matches archived ones too: left out, as the
+        # scorecards list the figures open leaves them out
         lines = self.env["crm.scorecard.line"].search(
-            [("scorecard_id.department_id", "=", self.id)]
+            [
+                ("scorecard_id.department_id", "=", self.id),
+                ("scorecard_id.active", "=", True),
+            ]
         )
         if not lines:
             return False
@@ -190,6 +195,7 @@ class HrDepartment(models.Model):
             }
             action["domain"] = [
                 ("scorecard_id.department_id", "=", self.id),
+                ("scorecard_id.active", "=", True),
                 ("date_to", ">=", fields.Date.context_today(self)),
             ]
         action["context"] = {}

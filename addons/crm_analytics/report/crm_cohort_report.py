@@ -3,8 +3,12 @@ from urllib.parse import urlencode
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
+
+# the oldest cohort a heat map cell may name: a century of months
+MAX_MONTHS_SINCE = 1200
 
 
 def _current_months_sql(companies):
@@ -250,14 +254,35 @@ class CrmCohortReport(models.Model):
         return {"cohorts": cohorts, "columns": list(range(columns))}
 
     @api.model
+    def _heatmap_cell(self, cohort_month, months_since):
+        """``(cohort month, months since)`` of a cell sent by the heat map, or a
+        UserError for what no cell sends (the click is an RPC anyone can forge):
+        a cohort is the first day of a month, months since a whole number from
+        0 to :data:`MAX_MONTHS_SINCE`."""
+        try:
+            cohort = fields.Date.to_date(cohort_month)
+            since = int(months_since)
+        except (TypeError, ValueError):
+            cohort = since = None
+        if (
+            not cohort
+            or cohort.day != 1
+            or isinstance(months_since, float)
+            or since is None
+            or not 0 <= since <= MAX_MONTHS_SINCE
+        ):
+            raise UserError(_("This cell of the heat map has no customers to open."))
+        return cohort, since
+
+    @api.model
     def action_open_cohort_customers(self, cohort_month, months_since=0):
         """The customers of one cell of the heat map, in the companies the user
         works in: those whose first purchase fell in ``cohort_month`` and who
         bought ``months_since`` months later (all the cohort for 0), from the
         posted invoices as they are now (the stored figures may be a day older)."""
         self.check_access("read")
-        cohort_month = fields.Date.to_date(cohort_month)
-        month = cohort_month + relativedelta(months=int(months_since))
+        cohort_month, months_since = self._heatmap_cell(cohort_month, months_since)
+        month = cohort_month + relativedelta(months=months_since)
         self.env["account.move"].flush_model()
         self.env.cr.execute(
             SQL(

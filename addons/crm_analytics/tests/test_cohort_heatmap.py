@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .test_cohorts import CohortCommon
@@ -67,4 +68,33 @@ class TestCohortHeatmap(CohortCommon):
             self.env["res.partner"].search(
                 Report.action_open_cohort_customers(cohort, 4)["domain"]
             )
+        )
+
+    def test_forged_cell_is_refused(self):
+        """The cell's click is an RPC: what no cell of the heat map sends is
+        refused in words, not with a server error."""
+        Report = self.env["crm.cohort.report"].with_user(self.user)
+        cohort = str(self._month(0))
+        for month, months_since in (
+            (None, 0),
+            ("garbage", 0),
+            (12345, 0),
+            (str(self._month(0).replace(day=15)), 0),
+            (cohort, None),
+            (cohort, "x"),
+            (cohort, -3),
+            (cohort, 10**9),
+        ):
+            with (
+                self.subTest(month=month, months_since=months_since),
+                self.assertRaises(UserError),
+            ):
+                Report.action_open_cohort_customers(month, months_since)
+        # what the heat map sends still opens its customers (a string as JSON
+        # may carry an integer)
+        self.assertEqual(
+            self.env["res.partner"].search(
+                Report.action_open_cohort_customers(cohort, "2")["domain"]
+            ),
+            self.beta,
         )

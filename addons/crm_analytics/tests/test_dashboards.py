@@ -128,7 +128,10 @@ class TestDashboards(TransactionCase):
             Model = self.env[Model._fields[name].comodel_name]
         field = Model._fields.get(names[-1])
         self.assertIsNotNone(field, f"{model}: {chain}")
-        self.assertTrue(field.store, f"{model}: {chain} is not stored")
+        # a filter adds a domain: a stored field, or one with a search method
+        self.assertTrue(
+            field.store or field.search, f"{model}: {chain} is not searchable"
+        )
         if filter_["type"] == "relation":
             self.assertEqual(field.comodel_name, filter_["modelName"], chain)
         else:
@@ -288,3 +291,61 @@ class TestDashboards(TransactionCase):
                 [("id", "in", scores.ids), (chain, "in", departments[1].ids)]
             )
         )
+
+    def test_department_filter_keeps_the_department_company(self):
+        """With two companies active, a department's filter keeps its company's
+        rows of a customer both companies score: the other company's scores,
+        history, tier changes and win-backs are not the department's."""
+        data = self.boards["customer_relationships_dashboard.json"]
+        department_filter = next(
+            f["id"] for f in data["globalFilters"] if f["label"] == "Department"
+        )
+        chains = {
+            model: matching[department_filter]["chain"]
+            for _kind, _title, model, _domain, matching, _gb, _m in _sources(data)
+            if department_filter in matching
+        }
+        company_b = self.env["res.company"].create({"name": "Filter B Co"})
+        department = self.env["hr.department"].create({"name": "Served (test)"})
+        person = new_test_user(
+            self.env, "dashboard_member_mc", groups="base.group_user"
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Shared customer", "is_company": True}
+        )
+        self.env["crm.account.team.member"].create(
+            {
+                "partner_id": customer.id,
+                "user_id": person.id,
+                "department_id": department.id,
+            }
+        )
+        self.env["crm.relationship.score"].create(
+            [
+                {"partner_id": customer.id, "company_id": company.id}
+                for company in self.env.company + company_b
+            ]
+        )
+        self.env["crm.relationship.score.history"].create(
+            [
+                {
+                    "partner_id": customer.id,
+                    "company_id": company.id,
+                    "snapshot_date": "2026-01-31",
+                    "health_score": 50.0,
+                    "tier": "C",
+                }
+                for company in self.env.company + company_b
+            ]
+        )
+        for model in ("crm.relationship.score", "crm.relationship.score.history"):
+            Model = self.env[model].with_context(
+                allowed_company_ids=(self.env.company + company_b).ids
+            )
+            found = Model.search(
+                [
+                    ("partner_id", "=", customer.id),
+                    (chains[model], "in", department.ids),
+                ]
+            )
+            self.assertEqual(found.company_id, self.env.company, model)

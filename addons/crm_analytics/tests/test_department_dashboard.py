@@ -74,3 +74,36 @@ class TestDepartmentDashboardScorecard(ScorecardCase):
             self._blocks(self.user)
         with self.assertRaises(AccessError):
             self.sales.with_user(self.user).action_crm_dashboard_open("scorecard")
+
+    def test_archived_scorecard_left_out(self):
+        """An archived scorecard of the department is neither counted nor listed:
+        its click (the scorecards list) would not show it."""
+        old = self._card(
+            self.kpi, 1, owner_type="department", department_id=self.sales.id
+        )
+        today = fields.Date.today()
+        self.env["crm.scorecard.alert"].create(
+            {
+                "line_id": old.line_ids.id,
+                "scorecard_id": old.id,
+                "company_id": self.env.company.id,
+                "date_from": today.replace(day=1),
+                "date_to": today.replace(day=28),
+                "value": 1,
+                "threshold": 2,
+            }
+        )
+        old.action_archive()
+        block = self._blocks(self.head)["scorecard"]
+        self.assertEqual(
+            [row["open"]["res_id"] for row in block["table"]["rows"]], self.card.ids
+        )
+        kpis = {kpi["label"]: kpi for kpi in block["kpis"]}
+        lights = sum(
+            kpis[label]["value"] for label in ("On target", "Behind", "In alert")
+        )
+        self.assertLessEqual(lights, 1)
+        self.assertEqual(self._open(self.head, kpis["On target"]), self.card)
+        alerts = kpis["Alerts sent this period"]
+        self.assertEqual(alerts["value"], 1)
+        self.assertEqual(self._open(self.head, alerts), self.card.alert_ids)

@@ -1,3 +1,4 @@
+from . import crm_served_department_mixin
 from . import crm_relationship_scoring_profile
 from . import crm_relationship_score
 from . import crm_relationship_score_history

@@ -23,6 +23,7 @@ class CrmRelationshipScore(models.Model):
     """
 
     _name = "crm.relationship.score"
+    _inherit = ["crm.served.department.mixin"]
     _description = "Customer Relationship Score"
     _order = "health_score desc, id"
     _rec_name = "partner_id"

@@ -11,6 +11,7 @@ class CrmRelationshipScoreHistory(models.Model):
     """
 
     _name = "crm.relationship.score.history"
+    _inherit = ["crm.served.department.mixin"]
     _description = "Customer Relationship Score History"
     _order = "snapshot_date desc, id desc"
     _rec_name = "partner_id"

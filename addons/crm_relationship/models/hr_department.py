@@ -1,6 +1,7 @@
 from collections import defaultdict
 from datetime import date
 
+import pytz
 from babel import dates as babel_dates
 from dateutil.relativedelta import relativedelta
 
@@ -187,11 +188,12 @@ class HrDepartment(models.Model):
                 ("partner_id", "in", list(set().union(*served.values()))),
                 ("date", ">=", self._crm_month_start()),
             ],
-            ["partner_id", "direction"],
+            ["partner_id", "company_id", "direction"],
             ["__count"],
         )
         for department in self:
             partners = served.get(department.id, set())
+            company = department._crm_company()
             department.crm_customer_count = len(partners)
             department.crm_handoff_in_count = incoming.get(department.id, 0)
             department.crm_handoff_unassigned_count = unassigned.get(department.id, 0)
@@ -200,13 +202,17 @@ class HrDepartment(models.Model):
             department.crm_next_action_count = actions.get(department.id, 0)
             department.crm_tier_up_count = sum(
                 total
-                for partner, direction, total in changes
-                if direction == "up" and partner.id in partners
+                for partner, change_company, direction, total in changes
+                if direction == "up"
+                and partner.id in partners
+                and change_company == company
             )
             department.crm_tier_down_count = sum(
                 total
-                for partner, direction, total in changes
-                if direction == "down" and partner.id in partners
+                for partner, change_company, direction, total in changes
+                if direction == "down"
+                and partner.id in partners
+                and change_company == company
             )
 
     def _crm_service_domain(self, figure):
@@ -291,7 +297,7 @@ class HrDepartment(models.Model):
                 ("is_overdue", "=", True),
             ],
         }
-        served = [("partner_id.account_team_ids.department_id", "=", self.id)]
+        served = self._crm_served_domain()
         if figure in handoff_domains:
             action = self.env["ir.actions.act_window"]._for_xml_id(
                 "crm_relationship.crm_handoff_action"
@@ -410,6 +416,19 @@ class HrDepartment(models.Model):
             self._crm_dashboard_block_service(),
         ]
 
+    def _crm_company(self):
+        """The company of the department's figures: its own (or the current one
+        for a department shared by all), whatever other companies are active."""
+        return self.company_id or self.env.company
+
+    def _crm_served_domain(self):
+        """The department's customers' scores, tier changes and notes (any model
+        with ``partner_id`` and ``company_id``) in the department's company."""
+        return [
+            ("partner_id.account_team_ids.department_id", "=", self.id),
+            ("company_id", "=", self._crm_company().id),
+        ]
+
     def _crm_served_partner_ids(self):
         """The customers the department serves: those with one of its people on
         their account team (read under the user's rules and companies)."""
@@ -423,8 +442,11 @@ class HrDepartment(models.Model):
         months from the score history, and this month's tier changes."""
         partner_ids = self._crm_served_partner_ids()
         Score = self.env["crm.relationship.score"]
+        company = [("company_id", "=", self._crm_company().id)]
         by_tier_trend = Score._read_group(
-            [("partner_id", "in", partner_ids)], ["tier", "tier_trend"], ["__count"]
+            [("partner_id", "in", partner_ids), *company],
+            ["tier", "tier_trend"],
+            ["__count"],
         )
         tiers = defaultdict(int)
         trends = defaultdict(int)
@@ -435,6 +457,7 @@ class HrDepartment(models.Model):
             self.env["crm.relationship.tier.change"]._read_group(
                 [
                     ("partner_id", "in", partner_ids),
+                    *company,
                     ("date", ">=", self._crm_month_start()),
                 ],
                 ["direction"],
@@ -500,6 +523,7 @@ class HrDepartment(models.Model):
         query = History._search(
             [
                 ("partner_id", "in", partner_ids),
+                ("company_id", "=", self._crm_company().id),
                 ("snapshot_date", ">=", month_start - relativedelta(months=6)),
                 ("snapshot_date", "<", month_start),
             ]
@@ -563,6 +587,8 @@ class HrDepartment(models.Model):
         someone, their average age, and the share done on time in 90 days (the
         SLA is the due date). One query per direction over the readable rows."""
         today = fields.Date.context_today(self)
+        tz = self.env.context.get("tz") or self.env.user.tz
+        tz = tz if tz in pytz.all_timezones_set else "UTC"
         since = today - relativedelta(days=90)
         Handoff = self.env["crm.handoff"]
         figures = {}
@@ -606,12 +632,15 @@ class HrDepartment(models.Model):
                         is_open,
                     ),
                     SQL("COUNT(*) FILTER (WHERE %s = 'done')", col("state")),
+                    # closed on its due date in the user's time zone, as
+                    # "today" and "overdue" are read
                     SQL(
                         "COUNT(*) FILTER (WHERE %s = 'done' AND (%s IS NULL"
-                        " OR %s::date <= %s))",
+                        " OR (%s AT TIME ZONE 'UTC' AT TIME ZONE %s)::date <= %s))",
                         col("state"),
                         col("date_deadline"),
                         col("date_closed"),
+                        tz,
                         col("date_deadline"),
                     ),
                 )
@@ -695,11 +724,15 @@ class HrDepartment(models.Model):
         """The served customers at risk of leaving, the most valuable first."""
         partner_ids = self._crm_served_partner_ids()
         Score = self.env["crm.relationship.score"]
-        domain = [("partner_id", "in", partner_ids), ("churn_state", "=", "at_risk")]
+        domain = [
+            ("partner_id", "in", partner_ids),
+            ("company_id", "=", self._crm_company().id),
+            ("churn_state", "=", "at_risk"),
+        ]
         ((count, value),) = Score._read_group(
             domain, [], ["__count", "clv_historical:sum"]
         )
-        currency = (self.company_id or self.env.company).currency_id
+        currency = self._crm_company().currency_id
         rows = [
             {
                 "cells": [
@@ -744,10 +777,7 @@ class HrDepartment(models.Model):
         Note = self.env["crm.customer.note"]
         domain = self._crm_notes_domain()
         recent = Note._read_group(
-            [
-                *domain,
-                ("create_date", ">=", fields.Datetime.now() - relativedelta(days=30)),
-            ],
+            [*domain, *self._crm_recent_notes_domain()],
             [],
             ["__count"],
         )[0][0]
@@ -781,8 +811,13 @@ class HrDepartment(models.Model):
             "empty": not rows and _("No note about the department's customers."),
         }
 
+    def _crm_recent_notes_domain(self):
+        """The notes the figure "Notes in 30 days" counts, and opens."""
+        return [("create_date", ">=", fields.Datetime.now() - relativedelta(days=30))]
+
     def _crm_notes_domain(self):
         return [
+            ("company_id", "=", self._crm_company().id),
             "|",
             ("department_id", "=", self.id),
             ("partner_id", "in", self._crm_served_partner_ids()),
@@ -859,7 +894,18 @@ class HrDepartment(models.Model):
         """The action that opens the records behind a figure of the dashboard."""
         self._crm_check_dashboard_access()
         params = params or {}
-        served = [("partner_id.account_team_ids.department_id", "=", self.id)]
+        # an RPC anyone can forge: only what a figure of the dashboard sends
+        allowed = {
+            "tier": scoring.TIERS,
+            "trend": [value for value, _label in scoring.TIER_TRENDS],
+        }
+        if (
+            not isinstance(figure, str)
+            or not isinstance(params, dict)
+            or (figure in allowed and params.get(figure) not in allowed[figure])
+        ):
+            raise UserError(_("This counter has no records to open."))
+        served = self._crm_served_domain()
         window = self.env["ir.actions.act_window"]
         if figure in ("tier", "trend", "at_risk"):
             action = window._for_xml_id(
@@ -885,7 +931,10 @@ class HrDepartment(models.Model):
             action["context"] = {"default_from_department_id": self.id}
         elif figure == "notes":
             action = window._for_xml_id("crm_relationship.crm_customer_note_action")
-            action["domain"] = self._crm_notes_domain()
+            action["domain"] = [
+                *self._crm_notes_domain(),
+                *self._crm_recent_notes_domain(),
+            ]
             action["context"] = {}
         else:
             action = self.with_context(crm_figure=figure).action_crm_open()

@@ -12,6 +12,7 @@ class CrmRelationshipTierChange(models.Model):
     """
 
     _name = "crm.relationship.tier.change"
+    _inherit = ["crm.served.department.mixin"]
     _description = "Customer tier change"
     _auto = False
     _order = "date desc, id desc"

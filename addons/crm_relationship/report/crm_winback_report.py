@@ -12,6 +12,7 @@ class CrmWinbackReport(models.Model):
     """
 
     _name = "crm.winback.report"
+    _inherit = ["crm.served.department.mixin"]
     _description = "Win-back analysis"
     _auto = False
     _rec_name = "partner_id"

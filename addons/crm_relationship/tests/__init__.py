@@ -22,6 +22,7 @@ from . import test_loyalty_settle
 from . import test_complaint_portal
 from . import test_department_dashboard
 from . import test_department_dashboard_data
+from . import test_department_dashboard_edges
 from . import test_handoff_tour
 from . import test_loyalty_portal
 from . import test_retention_tour
