@@ -7,12 +7,12 @@ registry.category("web_tour.tours").add("crm_analytics_churn_drivers_tour", {
         ...openRelationshipMenu("crm_relationship.hr_department_menu_relationship"),
         {
             trigger:
-                ".o_kanban_record:contains('Tour Drivers Logistics') .o_crm_churn_drivers:contains('Why customers leave')",
-            content: "The department's card says why customers leave",
+                ".o_crm_department_dashboard:has(.o_crm_dashboard_title:contains('Tour Drivers Logistics')) .o_crm_dashboard_block_churn_drivers:contains('Why customers leave')",
+            content: "The department's dashboard says why customers leave",
         },
         {
             trigger:
-                ".o_kanban_record:contains('Tour Drivers Logistics') .o_crm_churn_drivers a:contains('Customers with late deliveries churn')",
+                ".o_crm_dashboard_block_churn_drivers .o_crm_dashboard_clickable:contains('Customers with late deliveries churn')",
             content: "Late deliveries, owned by logistics",
             run: "click",
         },
