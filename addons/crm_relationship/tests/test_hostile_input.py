@@ -8,7 +8,7 @@ import re
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import USER
+from .common import USER, RelationshipScoringCommon
 
 SCRIPT = "<script>alert('owned')</script>"
 
@@ -140,6 +140,15 @@ class TestHostilePortal(HttpCase):
         response = post("x" * 100_000, "long")
         self.assertLess(response.status_code, 500)
         self.assertNotIn("Traceback", response.text)
+        # stored whole, for this customer only, and shown escaped like any subject
+        huge = self.env["crm.complaint"].search(
+            [
+                ("partner_id", "=", self.attacker.partner_id.id),
+                ("id", "!=", complaint.id),
+            ]
+        )
+        self.assertEqual(len(huge.name), 100_000)
+        self.assertIn(f"/my/complaints/{huge.id}", response.url)
 
 
 @tagged("post_install", "-at_install")
@@ -209,3 +218,43 @@ class TestHostileOrm(HttpCase):
             }
         )
         self.assertGreaterEqual(len(note.body), 1_000_000)
+
+
+@tagged("post_install", "-at_install")
+class TestHostileSurveyAnswer(RelationshipScoringCommon):
+    """A customer writes script as the reason of a low NPS: every text made of it
+    (the chatter note, the follow-up activity, the hand-off) shows it as text."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.survey = cls.env.ref("crm_relationship.survey_relationship_nps")
+        cls.q_nps = cls.env.ref("crm_relationship.survey_question_nps")
+        cls.q_reason = cls.env.ref("crm_relationship.survey_question_nps_reason")
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Script Kiddie Co", "is_company": True}
+        )
+
+    def _answer(self, partner, score, reason):
+        # sudo: as the survey's portal page does with the answer of its token
+        answer = self.survey.sudo()._create_answer(
+            partner=partner, check_attempts=False
+        )
+        answer = answer.with_user(self.env.ref("base.public_user")).sudo()
+        answer._save_lines(self.q_nps, str(score))
+        answer._save_lines(self.q_reason, reason)
+        answer._mark_done()
+        return answer
+
+    def test_script_in_a_detractor_reason_is_text(self):
+        self._answer(self.customer, 1, f"Bad {SCRIPT}")
+        bodies = "".join(str(m.body) for m in self.customer.message_ids)
+        self.assertIn("Bad", bodies)
+        self.assertNotIn("<script", bodies)
+        self.assertIn("&lt;script&gt;", bodies)
+        # with a salesperson, the follow-up activity's note
+        self.customer.user_id = self.env.user
+        self._answer(self.customer, 2, f"Worse {SCRIPT}")
+        notes = "".join(str(a.note) for a in self.customer.activity_ids)
+        self.assertIn("Worse", notes)
+        self.assertNotIn("<script", notes)
