@@ -81,6 +81,20 @@ class TestHostileKpi(ScorecardCase):
         ):
             self._refused(domain)
 
+    def test_fields_hidden_by_groups_cannot_be_probed(self):
+        """Counting leads whose customer owes more than X would read, one count at a
+        time, a receivable the manager may not see."""
+        self.assertFalse(self.manager.has_group("account.group_account_invoice"))
+        for domain in (
+            "[('partner_id.credit', '>', 1000)]",
+            "[('partner_id.credit_limit', '>', 1000)]",
+        ):
+            message = self._refused(domain)
+            self.assertIn("not readable", message)
+        # an accountant may (the refusal is about the author's groups)
+        kpi = self._kpi("Owing customers", domain="[('partner_id.credit', '>', 1000)]")
+        self.assertTrue(kpi)
+
     def test_technical_sources_are_refused(self):
         """A KPI manager is not a system administrator: a KPI must not count
         records they may not read (its values are stored by a superuser job and

@@ -196,6 +196,29 @@ class TestHostileOrm(HttpCase):
             "Finance Secret Co",
         )
 
+    def test_fields_hidden_by_groups_for_a_plain_employee(self):
+        employee = new_test_user(
+            self.env, login="hostile_employee", groups="base.group_user"
+        )
+        for model, record in (
+            ("res.partner", self.partner),
+            ("hr.department", self.department),
+        ):
+            Model = self.env[model].with_user(employee)
+            hidden = [
+                name
+                for name, field in Model._fields.items()
+                if field.groups
+                and "crm_relationship." in field.groups
+                and not employee.has_groups(field.groups)
+            ]
+            self.assertTrue(hidden, model)
+            for name in hidden:
+                with self.assertRaises(AccessError, msg=f"{model}.{name}"):
+                    Model.browse(record.id).read([name])
+                with self.assertRaises(AccessError, msg=f"{model}.{name}"):
+                    Model.search_read([("id", "=", record.id)], [name])
+
     def test_script_in_a_customer_note_is_stripped(self):
         note = self.env["crm.customer.note"].create(
             {
