@@ -303,8 +303,30 @@ class CrmKpi(models.Model):
                     _("The source of KPI “%s” is not installed.", kpi.name)
                 )
             kpi._check_fields()
+            kpi._check_company_field()
             kpi._check_source_access()
             kpi._parse_domain(fields.Date.today(), fields.Date.today())
+
+    def _check_company_field(self):
+        """A source with companies is measured per company: without its company
+        field, the superuser job that records the values would count every
+        company's records for each one."""
+        field = self.env[self.model_name]._fields.get("company_id")
+        if (
+            not self.company_field_id
+            and field is not None
+            and field.type == "many2one"
+            and field.comodel_name == "res.company"
+            and field.store
+        ):
+            raise ValidationError(
+                _(
+                    "KPI “%(kpi)s”: %(model)s belongs to companies: choose its "
+                    "company field.",
+                    kpi=self.name,
+                    model=self.model_id.name,
+                )
+            )
 
     def _check_source_access(self):
         """The author of a KPI may read its source: its values are recorded by a

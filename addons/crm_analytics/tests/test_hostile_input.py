@@ -3,6 +3,8 @@ other companies, other models' secrets or Python internals, script in names, and
 oversized domains. Each is refused at save with a clear message, or computed
 safely within the user's own rights."""
 
+from freezegun import freeze_time
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -27,6 +29,7 @@ class TestHostileKpi(ScorecardCase):
     def _refused(self, domain, model="crm.lead", name="Hostile KPI"):
         """Saving the KPI as the manager is refused with a ValidationError that
         names the KPI, and no KPI is written."""
+        company_field = self.env["ir.model.fields"]._get(model, "company_id")
         with self.assertRaises(ValidationError) as caught:
             self.env["crm.kpi"].with_user(self.manager).create(
                 {
@@ -36,6 +39,7 @@ class TestHostileKpi(ScorecardCase):
                     "date_mode": "none",
                     "model_id": self.env["ir.model"]._get(model).id,
                     "domain": domain,
+                    "company_field_id": company_field.id,
                 }
             )
         self.assertIn(name, str(caught.exception))
@@ -117,6 +121,34 @@ class TestHostileKpi(ScorecardCase):
         # the manager of this company computes it: their own company's lead only
         values = card.with_user(self.manager).compute(*MARCH)
         self.assertEqual(values, {card.line_ids.id: 1})
+
+    def test_the_snapshot_job_does_not_reach_other_companies(self):
+        """The daily job records values as superuser: a KPI of this company's
+        manager that names another company's records and leaves out the company
+        field must not store that company's figures for this one."""
+        other = self.env["res.company"].create({"name": "Other Co (snapshot)"})
+        for _index in range(3):
+            self._lead(MARCH[0], 100, company_id=other.id, team_id=False)
+        self._lead(MARCH[0], 100)
+        values = {
+            "name": "Their leads",
+            "measure": "count",
+            "perspective": "process",
+            "model_id": self.env["ir.model"]._get("crm.lead").id,
+            "domain": f"[('company_id', '=', {other.id})]",
+            "date_field_id": self._field("crm.lead", "date_deadline").id,
+        }
+        with self.assertRaises(ValidationError) as caught:
+            self.env["crm.kpi"].with_user(self.manager).create(values)
+        self.assertIn("company field", str(caught.exception))
+        # with its company field, the job counts this company's records only
+        values["company_field_id"] = self._field("crm.lead", "company_id").id
+        kpi = self.env["crm.kpi"].with_user(self.manager).create(values)
+        card = self._card(kpi, 10)
+        with freeze_time("2026-04-02"):
+            snapshot = card._snapshot(periods_back=1)
+        self.assertEqual(snapshot.company_id, self.company)
+        self.assertEqual(snapshot.value, 0, "another company's leads were counted")
 
     def test_oversized_domain(self):
         huge = "[('name', '=', '%s')]" % ("x" * 100_000)
