@@ -231,6 +231,24 @@ class TestHostileOrm(HttpCase):
         self.assertNotIn("<script", note.body)
         self.assertNotIn("onerror", note.body)
 
+    def test_script_in_a_complaint_body_is_stripped(self):
+        complaint = (
+            self.env["crm.complaint"]
+            .with_user(self.user)
+            .create(
+                {
+                    "name": f"Subject {SCRIPT}",
+                    "partner_id": self.partner.id,
+                    "description": f"<p>Wet</p>{SCRIPT}<a href='javascript:alert(1)'>x</a>",
+                }
+            )
+        )
+        self.assertIn("Wet", complaint.description)
+        self.assertNotIn("<script", complaint.description)
+        self.assertNotIn("javascript:", complaint.description)
+        # the subject is text: kept as typed, escaped wherever it is shown
+        self.assertEqual(complaint.name, f"Subject {SCRIPT}")
+
     def test_a_one_megabyte_note_is_stored_safely(self):
         body = "<p>" + "a" * 1_000_000 + "</p>"
         note = self.env["crm.customer.note"].create(
