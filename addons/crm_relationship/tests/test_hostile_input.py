@@ -239,7 +239,8 @@ class TestHostileOrm(HttpCase):
                 {
                     "name": f"Subject {SCRIPT}",
                     "partner_id": self.partner.id,
-                    "description": f"<p>Wet</p>{SCRIPT}<a href='javascript:alert(1)'>x</a>",
+                    "description": f"<p>Wet</p>{SCRIPT}"
+                    "<a href='javascript:alert(1)'>x</a>",
                 }
             )
         )
