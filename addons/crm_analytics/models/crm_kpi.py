@@ -2,6 +2,7 @@ import logging
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import datetime
+from types import SimpleNamespace
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
@@ -302,7 +303,44 @@ class CrmKpi(models.Model):
                     _("The source of KPI “%s” is not installed.", kpi.name)
                 )
             kpi._check_fields()
+            kpi._check_company_field()
+            kpi._check_source_access()
             kpi._parse_domain(fields.Date.today(), fields.Date.today())
+
+    def _check_company_field(self):
+        """A source with companies is measured per company: without its company
+        field, the superuser job that records the values would count every
+        company's records for each one."""
+        field = self.env[self.model_name]._fields.get("company_id")
+        if (
+            not self.company_field_id
+            and field is not None
+            and field.type == "many2one"
+            and field.comodel_name == "res.company"
+            and field.store
+        ):
+            raise ValidationError(
+                _(
+                    "KPI “%(kpi)s”: %(model)s belongs to companies: choose its "
+                    "company field.",
+                    kpi=self.name,
+                    model=self.model_id.name,
+                )
+            )
+
+    def _check_source_access(self):
+        """The author of a KPI may read its source: its values are recorded by a
+        superuser job and shown to every relationship user, so a KPI must not count
+        what its author could not read (system parameters, API keys)."""
+        if self.env.su or self.env[self.model_name].has_access("read"):
+            return
+        raise ValidationError(
+            _(
+                "KPI “%(kpi)s”: you may not read %(model)s, so you cannot measure it.",
+                kpi=self.name,
+                model=self.model_id.name,
+            )
+        )
 
     def _check_ratio(self):
         if not self.numerator_id or not self.denominator_id:
@@ -439,7 +477,15 @@ class CrmKpi(models.Model):
         user = self.env.user
         return {
             "uid": user.id,
-            "user": user,
+            # values, not the record: a record's methods (write, sudo, env, _cr)
+            # would let a domain act with the rights of whoever evaluates it
+            "user": SimpleNamespace(
+                id=user.id,
+                name=user.name,
+                partner_id=SimpleNamespace(id=user.partner_id.id),
+                company_id=SimpleNamespace(id=user.company_id.id),
+                company_ids=SimpleNamespace(ids=user.company_ids.ids),
+            ),
             "company_id": self.env.company.id,
             "company_ids": self.env.companies.ids,
             "context_today": lambda: fields.Date.context_today(self),
@@ -465,6 +511,7 @@ class CrmKpi(models.Model):
             if not isinstance(domain, list | tuple):
                 raise TypeError(_("a domain is a list of conditions"))
             domain = list(domain)
+            self._check_domain_paths(domain)
             # Building the query checks every field and operator without running it.
             # sudo: only builds the query to check the domain, reads nothing
             self.env[self.model_name].sudo()._search(domain)
@@ -477,6 +524,37 @@ class CrmKpi(models.Model):
                 )
             ) from error
         return domain
+
+    def _check_domain_paths(self, domain):
+        """Every field a domain names is searchable and readable by the KPI's
+        author: Odoo's own search would drop a non-stored field's condition with a
+        log line (counting everything), and a field hidden by groups must not be
+        probed through counts."""
+        for leaf in expression.normalize_domain(domain):
+            if not isinstance(leaf, list | tuple) or len(leaf) != 3:
+                continue
+            if not isinstance(leaf[0], str):
+                continue
+            Model = self.env[self.model_name]
+            for name in leaf[0].split("."):
+                field = Model._fields.get(name)
+                if field is None:
+                    break  # reported by the query built below
+                if not (field.store or field.search):
+                    raise ValueError(
+                        _("%(field)s cannot be searched", field=field.name)
+                    )
+                if (
+                    field.groups
+                    and not self.env.su
+                    and not self.env.user.has_groups(field.groups)
+                ):
+                    raise ValueError(
+                        _("%(field)s is not readable by you", field=field.name)
+                    )
+                if not field.relational:
+                    break
+                Model = self.env[field.comodel_name]
 
     def _period_domain(self, date_from, date_to, tz_name):
         """The records of the period: the date between the bounds, in the company's
