@@ -59,6 +59,9 @@ class TestZhCnTour(HttpCase):
                 "date_field_id": cls.env["ir.model.fields"]
                 ._get("crm.lead", "create_date")
                 .id,
+                "company_field_id": cls.env["ir.model.fields"]
+                ._get("crm.lead", "company_id")
+                .id,
             }
         )
         card = cls.env["crm.scorecard"].create(
