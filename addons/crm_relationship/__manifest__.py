@@ -1,6 +1,6 @@
 {
     "name": "Relationship CRM",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Sales/CRM",
     "summary": "Customer scoring, shared customer record, retention and win-back",
     "author": "Collaborative CRM",

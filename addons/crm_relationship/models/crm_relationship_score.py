@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, float_is_zero, format_date, formatLang
 
 from ..tools import cron, dates, scoring
@@ -616,7 +617,11 @@ class CrmRelationshipScore(models.Model):
         """Queue (commercial partner id, company id) pairs for the frequent cron.
 
         Called from postings, reconciliations and validated deliveries: cheap, one
-        INSERT, no scoring inside the user's transaction.
+        INSERT, no scoring inside the user's transaction. Always a new row, even for
+        a customer already queued: a recompute running meanwhile empties only the
+        marks its snapshot holds, so the mark of a posting it did not see survives
+        it (an existing row would have been emptied with the posting unseen), and
+        two postings never wait for one another here.
         """
         pairs = {(p, c) for p, c in pairs if p and c}
         if not pairs:
@@ -627,7 +632,6 @@ class CrmRelationshipScore(models.Model):
                 """
                 INSERT INTO crm_relationship_score_queue (partner_id, company_id)
                 SELECT p, c FROM unnest(%s::int[], %s::int[]) AS t(p, c)
-                ON CONFLICT DO NOTHING
                 """,
                 list(partner_ids),
                 list(company_ids),
@@ -659,6 +663,10 @@ class CrmRelationshipScore(models.Model):
                     self.sudo()._recompute_company(
                         company, date_ref or company._crm_today(), partner_ids
                     )
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # another transaction changed the same scores: the request (or
+                # the cron's batch) runs again, the user sees no error
+                raise
             except Exception as error:
                 _logger.exception("Relationship scoring failed for %s", company.name)
                 raise UserError(
@@ -722,15 +730,21 @@ class CrmRelationshipScore(models.Model):
         cr.execute(SQL("SELECT current_setting('jit')"))
         previous = cr.fetchone()[0]
         cr.execute(SQL("SELECT set_config('jit', 'off', true)"))
-        try:
-            yield
-        finally:
-            cr.execute(SQL("SELECT set_config('jit', %s, true)", previous))
+        # no finally: after an error the setting goes with the rollback (of the
+        # transaction or the caller's savepoint), and a statement in the aborted
+        # transaction would hide the error (a serialization failure is retried)
+        yield
+        cr.execute(SQL("SELECT set_config('jit', %s, true)", previous))
 
     def _recompute_company_steps(
         self, company, profile, date_ref, date_from, targets, chunk_size
     ):
+        queued = None
         if chunk_size and targets is None:
+            # the marks this run has seen: the later chunks and the final step run
+            # on later snapshots, where postings committed meanwhile have marked
+            # customers their chunk did not see
+            queued = self._queued_marks(company)
             chunks = self._customer_chunks(company, date_ref, chunk_size)
             for done, chunk in enumerate(chunks, start=1):
                 self._stage(company, date_ref, date_from, chunk)
@@ -739,7 +753,7 @@ class CrmRelationshipScore(models.Model):
                 self.env.cr.execute(SQL("SELECT set_config('jit', 'off', true)"))
         else:
             self._stage(company, date_ref, date_from, targets)
-        self._apply_stage(company, profile, date_ref, targets)
+        self._apply_stage(company, profile, date_ref, targets, queued)
 
     def _commit_progress(self, done, remaining):
         cron.commit_progress(self.env, done, remaining)
@@ -1125,7 +1139,23 @@ class CrmRelationshipScore(models.Model):
     # ------------------------------------------------------------
     # APPLYING: RANK THE STAGED CUSTOMERS AGAINST THE COMPANY, WRITE EACH ROW ONCE
     # ------------------------------------------------------------
-    def _apply_stage(self, company, profile, date_ref, targets):
+    def _queued_marks(self, company):
+        """Ids of the company's marks visible to this transaction."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM crm_relationship_score_queue WHERE company_id = %s",
+                company.id,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _apply_stage(self, company, profile, date_ref, targets, queued=None):
+        """Replace the scores of ``targets`` (None: every customer) by the staged
+        figures, then empty the marks the staging has seen: those of ``queued``
+        (ids) if given, else those of ``targets`` visible to this transaction (the
+        staging's snapshot: Odoo's REPEATABLE READ). A mark committed after that
+        snapshot is a posting the staging did not see: it stays for the next run.
+        """
         cr = self.env.cr
         self.flush_model()
         scope = (
@@ -1187,7 +1217,9 @@ class CrmRelationshipScore(models.Model):
                  WHERE queue.company_id = %s AND %s
                 """,
                 company.id,
-                SQL("TRUE")
+                SQL("queue.id = ANY(%s)", queued)
+                if queued is not None
+                else SQL("TRUE")
                 if targets is None
                 else SQL("queue.partner_id = ANY(%s)", targets),
             )
@@ -1618,13 +1650,13 @@ class CrmRelationshipScore(models.Model):
         applied per company in one step; old history is pruned."""
         companies = self.env["res.company"].search([])
         for done, company in enumerate(companies, start=1):
-            try:
-                self._recompute_company(
+            self._run_batch(
+                lambda company=company: self._recompute_company_batch(
                     company, company._crm_today(), chunk_size=chunk_size
-                )
-            finally:
-                self._drop_stage()
-            self._commit_progress(done, len(companies) - done)
+                ),
+                done,
+                len(companies) - done,
+            )
         self._prune_history()
 
     @api.model
@@ -1633,7 +1665,7 @@ class CrmRelationshipScore(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT company_id, array_agg(partner_id ORDER BY partner_id)
+                SELECT company_id, array_agg(DISTINCT partner_id ORDER BY partner_id)
                   FROM crm_relationship_score_queue GROUP BY company_id
                 """
             )
@@ -1645,14 +1677,27 @@ class CrmRelationshipScore(models.Model):
             company = self.env["res.company"].browse(company_id)
             for start in range(0, len(partner_ids), batch_size):
                 batch = partner_ids[start : start + batch_size]
-                try:
-                    self._recompute_company(
-                        company, date_ref or company._crm_today(), batch
-                    )
-                finally:
-                    self._drop_stage()
                 done += len(batch)
-                self._commit_progress(done, total - done)
+                self._run_batch(
+                    lambda company=company, batch=batch: self._recompute_company_batch(
+                        company, date_ref or company._crm_today(), batch
+                    ),
+                    done,
+                    total - done,
+                )
+
+    def _recompute_company_batch(self, company, date_ref, partner_ids=None, **kwargs):
+        """A cron's step. No ``finally``: after a failure the transaction is
+        aborted (a statement there would replace a serialization failure, which the
+        cron retries, by an error it does not); its rollback drops a stage made in
+        it, and the next recompute drops one left by committed chunks."""
+        self._recompute_company(company, date_ref, partner_ids, **kwargs)
+        self._drop_stage()
+
+    def _run_batch(self, work, done, remaining):
+        """One committed batch of a scoring cron, run again when a concurrent
+        transaction changed the same rows (see ``tools.cron.run_batch``)."""
+        cron.run_batch(self.env, work, done, remaining)
 
     @api.model
     def _prune_history(self):

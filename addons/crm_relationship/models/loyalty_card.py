@@ -380,14 +380,21 @@ class LoyaltyCard(models.Model):
         )
         done = 0
         for batch_ids in split_every(batch_size, cards.ids):
-            batch = self.browse(batch_ids)
-            batch._ledger_update_tier_points()
-            batch._evaluate_tiers()
             done += len(batch_ids)
-            self._loyalty_commit_progress(done, len(cards) - done)
+            self._loyalty_run_batch(
+                lambda batch_ids=batch_ids: self.browse(batch_ids)._evaluate_batch(),
+                done,
+                len(cards) - done,
+            )
 
-    def _loyalty_commit_progress(self, done, remaining):
-        cron.commit_progress(self.env, done, remaining)
+    def _evaluate_batch(self):
+        self._ledger_update_tier_points()
+        self._evaluate_tiers()
+
+    def _loyalty_run_batch(self, work, done, remaining):
+        """One committed batch of a loyalty cron, run again when a posting changed
+        its cards meanwhile (see ``tools.cron.run_batch``)."""
+        cron.run_batch(self.env, work, done, remaining)
 
     # ------------------------------------------------------------
     # MEMBERSHIP: ONE CARD PER CUSTOMER AND PROGRAM
@@ -935,9 +942,12 @@ class LoyaltyCard(models.Model):
         card_ids += outdated.ids
         done = 0
         for batch_ids in split_every(batch_size, card_ids):
-            self.browse(batch_ids)._expire_lots(date)
             done += len(batch_ids)
-            self._loyalty_commit_progress(done, len(card_ids) - done)
+            self._loyalty_run_batch(
+                lambda batch_ids=batch_ids: self.browse(batch_ids)._expire_lots(date),
+                done,
+                len(card_ids) - done,
+            )
 
     def _expire_lots(self, date=None):
         """Expire the lots of these cards due at ``date`` (default: today in each

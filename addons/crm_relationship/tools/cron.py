@@ -2,11 +2,42 @@
 
 import threading
 
+from odoo.service.model import retrying
+
+
+def _testing():
+    return getattr(threading.current_thread(), "testing", False)
+
 
 def commit_progress(env, done, remaining):
     """Report progress to the running cron and commit the batch, as
     website.visitor's cleaning cron does. Tests share one transaction: no commit
     there."""
     env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-    if not getattr(threading.current_thread(), "testing", False):
+    if not _testing():
         env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def run_batch(env, work, done, remaining):
+    """Run one batch of a cron (``work()``), then report its progress and commit it.
+
+    A concurrency failure (a serialization failure: a user's posting changed a card
+    or a score this batch had read; a deadlock; a lock not available) rolls back
+    this batch only, which runs again in a new transaction, as Odoo's request
+    handler does for users (``odoo.service.model.retrying``: up to 5 tries, random
+    back-off). ir.cron itself (18.0) does not retry: a failed batch ends the run,
+    which counts as a failure (rescheduled at the next interval, a day for the daily
+    jobs) unless an earlier batch had committed progress. ``work`` must read what it
+    needs again (it runs on a fresh snapshot) and may commit itself: a retry then
+    starts again from its last commit. Tests share one transaction: no retry, no
+    commit there.
+    """
+
+    def step():
+        work()
+        env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    if _testing():
+        step()
+    else:
+        retrying(step, env)
