@@ -190,6 +190,7 @@ class AccountMove(models.Model):
                     if not points:
                         continue
                     if not card:
+                        Card._membership_claim(partner)
                         card = Card.with_context(loyalty_ledger_done=True).create(
                             {
                                 "program_id": program.id,

@@ -436,6 +436,20 @@ class LoyaltyCard(models.Model):
                 result[key] = card
         return result
 
+    @api.model
+    def _membership_claim(self, partner):
+        """Before creating the membership card of ``partner`` (a commercial entity):
+        two transactions that each found no card (each reads a snapshot without the
+        other's) would both create one. Both update the customer's row (a no-op):
+        PostgreSQL refuses the later one (serialization failure), which runs again
+        and finds the card of the first."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner SET write_date = write_date WHERE id = %s",
+                partner.id,
+            )
+        )
+
     def _membership_qualifying_points(self, date):
         """Qualifying points of each card's customer: the points earned on all the
         customer's cards of the program and company, in the tier period of ``date``

@@ -1,0 +1,732 @@
+"""Concurrent writes on loyalty points and relationship scores, committed for real.
+
+Every test runs two transactions of their own (``registry.cursor()``), committed as
+two web client requests or a request and a cron are: no test transaction hides the
+conflict. Odoo runs them in REPEATABLE READ: a transaction that read a card (or a
+score, or a mark) before another committed a change of it cannot update it
+(PostgreSQL's serialization failure, "first updater wins"); Odoo's request handler
+(``odoo.service.model.retrying``) and our batched crons (``tools.cron.run_batch``)
+roll back and run again on a fresh snapshot. The interleaving is forced, not hoped
+for: the late transaction takes its snapshot, the early one commits, then the late
+one writes; each test asserts that the conflict happened (a retry logged by
+``odoo.service.model``, a lock wait seen in ``pg_stat_activity``, a recompute that
+did not see the posting) and that the points and scores are exact afterwards.
+"""
+
+import json
+import logging
+import threading
+import time
+from contextlib import contextmanager
+
+from werkzeug.test import Client
+
+import odoo
+from odoo import SUPERUSER_ID, Command, api
+from odoo.service.model import retrying
+from odoo.tests import TransactionCase, tagged
+
+RETRY_LOGGER = "odoo.service.model"
+
+
+class _Logs:
+    def __init__(self, output):
+        self.output = output
+
+
+class ConcurrencyCase(TransactionCase):
+    """Committed set-up and clean-up, and the two ways to interleave."""
+
+    def setUp(self):
+        super().setUp()
+        self.created = []  # (model, ids), deleted in reverse order
+        self.addCleanup(self._cleanup)
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _committed(self, work):
+        """``work(env)`` in a transaction of its own, committed."""
+        with self.registry.cursor() as cr:
+            return work(self._env(cr))
+
+    def _keep(self, records):
+        self.created.append((records._name, records.ids))
+        return records
+
+    def _cleanup(self):
+        def clean(env):
+            for model, ids in reversed(self.created):
+                records = env[model].browse(ids).exists()
+                if model == "account.move":
+                    records.filtered(lambda m: m.state != "draft").button_draft()
+                    records.with_context(force_delete=True).unlink()
+                elif model == "loyalty.program":
+                    env["loyalty.card"].with_context(active_test=False).search(
+                        [("program_id", "in", records.ids)]
+                    ).unlink()
+                    records.active = False
+                    records.unlink()
+                elif model == "res.users":
+                    records.active = False
+                elif model == "res.partner":
+                    env["crm.relationship.event"].search(
+                        [("partner_id", "in", records.ids)]
+                    ).unlink()
+                    records.child_ids.unlink()
+                    records.unlink()
+                else:
+                    records.unlink()
+
+        self._committed(clean)
+
+    # ------------------------------------------------------------
+    # DATA
+    # ------------------------------------------------------------
+    def _customer(self, env, name, contacts=0):
+        partner = env["res.partner"].create({"name": name, "is_company": True})
+        self._keep(partner)
+        for number in range(contacts):
+            env["res.partner"].create(
+                {"name": f"{name} contact {number + 1}", "parent_id": partner.id}
+            )
+        return partner
+
+    def _program(self, env, rate=1.0, **values):
+        return self._keep(
+            env["loyalty.program"].create(
+                {
+                    "name": "Concurrent club",
+                    "program_type": "loyalty",
+                    "invoice_points_rate": rate,
+                    **values,
+                }
+            )
+        )
+
+    def _invoice(self, env, partner, amount, date="2026-12-01", post=False):
+        invoice = self._keep(
+            env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": date,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Goods", "price_unit": amount, "tax_ids": []}
+                        )
+                    ],
+                }
+            )
+        )
+        if post:
+            invoice.action_post()
+        return invoice
+
+    def _refund(self, env, invoice, date="2026-12-02"):
+        return self._keep(invoice._reverse_moves([{"invoice_date": date}]))
+
+    def _card(self, env, program, partner):
+        return env["loyalty.card"].search(
+            [("program_id", "=", program.id), ("partner_id", "=", partner.id)]
+        )
+
+    # ------------------------------------------------------------
+    # INTERLEAVING
+    # ------------------------------------------------------------
+    def _late_in_thread(self, late, early):
+        """Run ``late(env)`` in a thread of its own (not a test thread: crons
+        commit and retry there) on a snapshot taken before ``early(env)`` commits
+        in another transaction; ``late`` writes only after that commit.
+
+        :return: what ``late`` returned
+        """
+        snapshot_taken = threading.Event()
+        early_committed = threading.Event()
+        outcome = {}
+
+        def run():
+            try:
+                with self.registry.cursor() as cr:
+                    # REPEATABLE READ: the snapshot is taken by the first statement
+                    cr.execute("SELECT 1")
+                    snapshot_taken.set()
+                    early_committed.wait(60)
+                    outcome["value"] = late(self._env(cr))
+            except Exception as error:  # noqa: BLE001 - reported to the test
+                outcome["error"] = error
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        try:
+            self.assertTrue(snapshot_taken.wait(60))
+            self._committed(early)
+        finally:
+            early_committed.set()
+            thread.join(180)
+        self.assertFalse(thread.is_alive(), "the late transaction ended")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    def _as_user(self, work):
+        """``work(env)`` as a user's request: retried on a serialization failure.
+
+        :return: the number of tries
+        """
+        tries = []
+
+        def late(env):
+            def attempt():
+                tries.append(1)
+                work(env)
+
+            retrying(attempt, env)
+            return len(tries)
+
+        return late
+
+    def _assert_retried(self, logs):
+        self.assertTrue(
+            any("SERIALIZATION_FAILURE" in line for line in logs.output),
+            "a serialization failure happened and was retried",
+        )
+
+    @contextmanager
+    def _retries(self):
+        """Collect the retries logged by ``odoo.service.model.retrying``, from
+        every thread."""
+        logger = logging.getLogger(RETRY_LOGGER)
+        lines = []
+
+        class Collect(logging.Handler):
+            def emit(self, record):
+                lines.append(record.getMessage())
+
+        handler = Collect(logging.INFO)
+        previous = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            yield _Logs(lines)
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(previous)
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentPostings(ConcurrencyCase):
+    """Two users post documents of one loyalty member at the same moment."""
+
+    def test_two_invoices_posted_at_once(self):
+        """Threads, locks: the second posting reads the card before the first
+        commits and waits for the first's lock on the card; PostgreSQL then
+        refuses its update and Odoo runs it again."""
+
+        def setup(env):
+            partner = self._customer(env, "Concurrent member")
+            program = self._program(env)
+            card = env["loyalty.card"].create(
+                {"program_id": program.id, "partner_id": partner.id, "points": 0}
+            )
+            invoices = self._invoice(env, partner, 100.0) | self._invoice(
+                env, partner, 250.0
+            )
+            return card.id, invoices.ids
+
+        card_id, invoice_ids = self._committed(setup)
+        first_posted = threading.Event()
+        second_started = threading.Event()
+        tries = {"first": 0, "second": 0}
+        errors = []
+
+        def post(name, invoice_id, before=None, after=None):
+            try:
+                with self.registry.cursor() as cr:
+                    env = self._env(cr)
+
+                    def work():
+                        tries[name] += 1
+                        if before:
+                            before(env)
+                        env["account.move"].browse(invoice_id).action_post()
+                        if after:
+                            after(env)
+
+                    retrying(work, env)
+            except Exception as error:  # noqa: BLE001 - reported to the test
+                errors.append(error)
+
+        def first_after(env):
+            env.cr.flush()
+            first_posted.set()
+            # hold the transaction open until the second one has its snapshot
+            second_started.wait(30)
+            time.sleep(1.0)
+
+        def second_before(env):
+            first_posted.wait(30)
+            if tries["second"] == 1:
+                # the snapshot is taken now, before the first commits
+                env.cr.execute(
+                    "SELECT points FROM loyalty_card WHERE id = %s", [card_id]
+                )
+                second_started.set()
+
+        threads = [
+            threading.Thread(
+                target=post,
+                args=("first", invoice_ids[0]),
+                kwargs={"after": first_after},
+            ),
+            threading.Thread(
+                target=post,
+                args=("second", invoice_ids[1]),
+                kwargs={"before": second_before},
+            ),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        self.assertFalse(errors, "no error reaches the users")
+        self.assertEqual(tries["first"], 1)
+        self.assertGreaterEqual(tries["second"], 2, "the conflict was retried")
+
+        def check(env):
+            card = env["loyalty.card"].browse(card_id)
+            self.assertEqual(card.points, 350.0)
+            self.assertEqual(sorted(card.lot_ids.mapped("points")), [100.0, 250.0])
+            self.assertEqual(card.tier_points, 350.0)
+
+        self._committed(check)
+
+    def test_two_credit_notes_posted_at_once(self):
+        def setup(env):
+            partner = self._customer(env, "Refunded member")
+            program = self._program(env)
+            invoices = self._invoice(env, partner, 100.0, post=True) | self._invoice(
+                env, partner, 250.0, post=True
+            )
+            refunds = self._refund(env, invoices[0]) | self._refund(env, invoices[1])
+            card = self._card(env, program, partner)
+            self.assertEqual(card.points, 350.0)
+            return card.id, refunds.ids
+
+        card_id, refund_ids = self._committed(setup)
+        with self._retries() as logs:
+            tries = self._late_in_thread(
+                self._as_user(
+                    lambda env: env["account.move"].browse(refund_ids[1]).action_post()
+                ),
+                lambda env: env["account.move"].browse(refund_ids[0]).action_post(),
+            )
+        self._assert_retried(logs)
+        self.assertEqual(tries, 2)
+
+        def check(env):
+            card = env["loyalty.card"].browse(card_id)
+            self.assertEqual(card.points, 0.0)
+            self.assertEqual(card.tier_points, 0.0)
+            self.assertEqual(card.lot_ids.mapped("state"), ["reversed", "reversed"])
+            reversals = card.points_use_ids.filtered(lambda u: u.kind == "reverse")
+            self.assertEqual(sorted(reversals.mapped("points")), [100.0, 250.0])
+
+        self._committed(check)
+
+    def test_contacts_invoicing_for_their_company_at_once(self):
+        """Two contact persons of a company buy at the same moment: both awards go
+        to the company's one membership card, once each."""
+
+        def setup(env):
+            company = self._customer(env, "Member company", contacts=2)
+            program = self._program(env)
+            invoices = self._invoice(env, company.child_ids[0], 100.0) | (
+                self._invoice(env, company.child_ids[1], 250.0)
+            )
+            return company.id, program.id, invoices.ids
+
+        company_id, program_id, invoice_ids = self._committed(setup)
+        with self._retries() as logs:
+            self._late_in_thread(
+                self._as_user(
+                    lambda env: env["account.move"].browse(invoice_ids[1]).action_post()
+                ),
+                lambda env: env["account.move"].browse(invoice_ids[0]).action_post(),
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            cards = env["loyalty.card"].search([("program_id", "=", program_id)])
+            self.assertEqual(cards.partner_id.id, company_id, "one membership card")
+            self.assertEqual(cards.points, 350.0)
+            self.assertEqual(sorted(cards.lot_ids.mapped("points")), [100.0, 250.0])
+
+        self._committed(check)
+
+    def test_two_cards_of_one_customer_at_once(self):
+        """A customer member of two programs: each invoice awards on both cards."""
+
+        def setup(env):
+            partner = self._customer(env, "Member of two clubs")
+            programs = self._program(env) | self._program(env, rate=0.5)
+            for program in programs:
+                env["loyalty.card"].create(
+                    {"program_id": program.id, "partner_id": partner.id}
+                )
+            invoices = self._invoice(env, partner, 100.0) | self._invoice(
+                env, partner, 250.0
+            )
+            return partner.id, programs.ids, invoices.ids
+
+        partner_id, program_ids, invoice_ids = self._committed(setup)
+        with self._retries() as logs:
+            self._late_in_thread(
+                self._as_user(
+                    lambda env: env["account.move"].browse(invoice_ids[1]).action_post()
+                ),
+                lambda env: env["account.move"].browse(invoice_ids[0]).action_post(),
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            cards = env["loyalty.card"].search(
+                [("partner_id", "=", partner_id)], order="program_id"
+            )
+            self.assertEqual(cards.program_id.ids, program_ids)
+            self.assertEqual(cards.mapped("points"), [350.0, 175.0])
+            self.assertEqual(cards.mapped("tier_points"), [350.0, 175.0])
+
+        self._committed(check)
+
+
+@tagged("post_install", "-at_install")
+class TestPointsExpiryConcurrency(ConcurrencyCase):
+    """A credit note posted while the points expiry job runs on the same card."""
+
+    def _setup_member(self):
+        def setup(env):
+            program = self._program(env, points_validity_days=30)
+            members = []
+            for name in ("Expiring member", "Other expiring member"):
+                partner = self._customer(env, name)
+                old = self._invoice(env, partner, 100.0, "2026-10-01", post=True)
+                recent = self._invoice(env, partner, 250.0, "2026-12-01", post=True)
+                card = self._card(env, program, partner)
+                self.assertEqual(card.points, 350.0)
+                members.append((card.id, old, recent))
+            (card_id, old, recent), (other_id, *_rest) = members
+            refunds = self._refund(env, old) | self._refund(env, recent)
+            return card_id, other_id, refunds.ids
+
+        return self._committed(setup)
+
+    def _expire(self, env):
+        env["loyalty.card"]._cron_expire_points(date=None, batch_size=1)
+
+    def _uses(self, card, kind):
+        return sorted(
+            card.points_use_ids.filtered(lambda u: u.kind == kind).mapped("points")
+        )
+
+    def test_expiry_job_reads_before_a_credit_note_commits(self):
+        """The job's batch of this card is refused, runs again and expires the
+        old lot once; the next batch (another card) goes on."""
+        card_id, other_id, (_old_refund, recent_refund) = self._setup_member()
+        with self._retries() as logs:
+            self._late_in_thread(
+                self._expire,
+                lambda env: env["account.move"].browse(recent_refund).action_post(),
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            card = env["loyalty.card"].browse(card_id)
+            self.assertEqual(card.points, 0.0)
+            self.assertEqual(self._uses(card, "expire"), [100.0])
+            self.assertEqual(self._uses(card, "reverse"), [250.0])
+            other = env["loyalty.card"].browse(other_id)
+            self.assertEqual(other.points, 250.0, "the next batch expired its lot")
+            self.assertEqual(self._uses(other, "expire"), [100.0])
+
+        self._committed(check)
+
+    def test_credit_note_reads_before_the_expiry_job_commits(self):
+        """The credit note of the expired award is posted again after the job:
+        what expired is not taken a second time from the balance."""
+        card_id, _other_id, (old_refund, _recent_refund) = self._setup_member()
+        with self._retries() as logs:
+            tries = self._late_in_thread(
+                self._as_user(
+                    lambda env: env["account.move"].browse(old_refund).action_post()
+                ),
+                self._expire,
+            )
+        self._assert_retried(logs)
+        self.assertEqual(tries, 2)
+
+        def check(env):
+            card = env["loyalty.card"].browse(card_id)
+            self.assertEqual(card.points, 250.0)
+            self.assertEqual(self._uses(card, "expire"), [100.0])
+            reversal = card.points_use_ids.filtered(lambda u: u.kind == "reverse")
+            self.assertEqual(reversal.mapped("points"), [100.0])
+            self.assertFalse(reversal.balance_effect, "the expired points lapsed")
+
+        self._committed(check)
+
+
+@tagged("post_install", "-at_install")
+class TestTierConcurrency(ConcurrencyCase):
+    """Tier evaluation while points are awarded."""
+
+    def _setup_gold(self):
+        def setup(env):
+            partner = self._customer(env, "Gold member")
+            program = self._program(env, tier_grace_days=0)
+            gold = env["loyalty.tier"].create(
+                {
+                    "program_id": program.id,
+                    "name": "Gold",
+                    "threshold_type": "points",
+                    "threshold": 300.0,
+                    "points_multiplier": 1.0,
+                }
+            )
+            card = env["loyalty.card"].create(
+                {"program_id": program.id, "partner_id": partner.id}
+            )
+            # a Gold member whose period ended without the points to keep it
+            card.write({"tier_id": gold.id, "tier_period_end": "2025-12-31"})
+            invoice = self._invoice(env, partner, 350.0)
+            return card.id, gold.id, invoice.id
+
+        return self._committed(setup)
+
+    def _check_gold(self, card_id, gold_id):
+        def check(env):
+            card = env["loyalty.card"].browse(card_id)
+            self.assertEqual(card.points, 350.0)
+            self.assertEqual(card.tier_points, 350.0)
+            self.assertEqual(card.tier_id.id, gold_id, "the member qualifies")
+
+        self._committed(check)
+
+    def test_tier_job_reads_before_an_award_commits(self):
+        card_id, gold_id, invoice_id = self._setup_gold()
+        with self._retries() as logs:
+            self._late_in_thread(
+                lambda env: env["loyalty.card"]._cron_evaluate_tiers(),
+                lambda env: env["account.move"].browse(invoice_id).action_post(),
+            )
+        self._assert_retried(logs)
+        self._check_gold(card_id, gold_id)
+
+    def test_award_reads_before_the_tier_job_commits(self):
+        card_id, gold_id, invoice_id = self._setup_gold()
+        with self._retries() as logs:
+            tries = self._late_in_thread(
+                self._as_user(
+                    lambda env: env["account.move"].browse(invoice_id).action_post()
+                ),
+                lambda env: env["loyalty.card"]._cron_evaluate_tiers(),
+            )
+        self._assert_retried(logs)
+        self.assertEqual(tries, 2)
+        self._check_gold(card_id, gold_id)
+
+
+@tagged("post_install", "-at_install")
+class TestScoreRecomputeConcurrency(ConcurrencyCase):
+    """A recompute of the scores while invoices are posted."""
+
+    def _setup_customer(self):
+        def setup(env):
+            partner = self._customer(env, "Scored customer")
+            self._invoice(env, partner, 100.0, post=True)
+            second = self._invoice(env, partner, 250.0)
+            return partner.id, second.id
+
+        return self._committed(setup)
+
+    def _monetary(self, env, partner_id):
+        return (
+            env["crm.relationship.score"]
+            .search(
+                [("partner_id", "=", partner_id), ("company_id", "=", env.company.id)]
+            )
+            .monetary
+        )
+
+    def _marks(self, env, partner_id):
+        return env["crm.relationship.score.queue"].search_count(
+            [("partner_id", "=", partner_id)]
+        )
+
+    def _assert_mark_survives(self, recompute):
+        partner_id, invoice_id = self._setup_customer()
+        self._late_in_thread(
+            recompute,
+            lambda env: env["account.move"].browse(invoice_id).action_post(),
+        )
+
+        def after_race(env):
+            self.assertEqual(
+                self._monetary(env, partner_id),
+                100.0,
+                "the recompute ran on a snapshot without the second invoice",
+            )
+            self.assertTrue(self._marks(env, partner_id), "its posting stays marked")
+
+        self._committed(after_race)
+        self._committed(
+            lambda env: env["crm.relationship.score"]._cron_recompute_marked()
+        )
+
+        def finally_exact(env):
+            self.assertEqual(self._monetary(env, partner_id), 350.0)
+            self.assertFalse(self._marks(env, partner_id))
+
+        self._committed(finally_exact)
+
+    def test_frequent_recompute_keeps_the_mark_of_an_unseen_posting(self):
+        self._assert_mark_survives(
+            lambda env: env["crm.relationship.score"]._cron_recompute_marked()
+        )
+
+    def test_daily_recompute_in_chunks_keeps_the_mark_of_an_unseen_posting(self):
+        self._assert_mark_survives(
+            lambda env: env["crm.relationship.score"]._cron_recompute_all(chunk_size=1)
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrencyThroughTheWebClient(ConcurrencyCase):
+    """A user's JSON-RPC request meets a transaction holding the same rows: it
+    waits for the lock, is refused at the other's commit, and Odoo's request
+    handler runs it again; the user gets the result, never an error."""
+
+    def _user(self, env):
+        login = f"concurrency_{time.time_ns()}"
+        user = env["res.users"].create(
+            {
+                "name": "Concurrent accountant",
+                "login": login,
+                "password": login,
+                "groups_id": [
+                    Command.link(env.ref("account.group_account_invoice").id),
+                    Command.link(
+                        env.ref("crm_relationship.group_relationship_manager").id
+                    ),
+                ],
+            }
+        )
+        self._keep(user)
+        return login
+
+    def _rpc(self, client, url, params):
+        response = client.post(
+            url,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": params}),
+            headers={"Content-Type": "application/json"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
+        return json.loads(response.get_data())
+
+    def _request_while_held(self, login, hold, call):
+        """``hold(env)`` in a transaction kept open until the request ``call``
+        (model, method, ids) waits for its lock; then committed."""
+        client = Client(odoo.http.root)
+        auth = self._rpc(
+            client,
+            "/web/session/authenticate",
+            {"db": self.env.cr.dbname, "login": login, "password": login},
+        )
+        self.assertFalse(auth.get("error"), auth)
+        outcome = {}
+
+        def request():
+            model, method, ids = call
+            outcome["response"] = self._rpc(
+                client,
+                f"/web/dataset/call_kw/{model}/{method}",
+                {"model": model, "method": method, "args": [ids], "kwargs": {}},
+            )
+
+        thread = threading.Thread(target=request)
+        waited = False
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            hold(env)
+            env.flush_all()
+            thread.start()
+            deadline = time.monotonic() + 60
+            while not waited and time.monotonic() < deadline:
+                with self.registry.cursor() as poll:
+                    poll.execute(
+                        """SELECT count(*) FROM pg_stat_activity
+                            WHERE datname = current_database()
+                              AND wait_event_type = 'Lock'"""
+                    )
+                    waited = bool(poll.fetchone()[0])
+                time.sleep(0.1)
+        thread.join(120)
+        self.assertTrue(waited, "the request waited for the held rows")
+        return outcome["response"]
+
+    def test_invoice_posted_by_a_user_while_another_holds_the_card(self):
+        def setup(env):
+            partner = self._customer(env, "Web member")
+            program = self._program(env)
+            invoices = self._invoice(env, partner, 100.0) | self._invoice(
+                env, partner, 250.0
+            )
+            return self._user(env), program.id, partner.id, invoices.ids
+
+        login, program_id, partner_id, invoice_ids = self._committed(setup)
+        with self._retries() as logs:
+            response = self._request_while_held(
+                login,
+                lambda env: env["account.move"].browse(invoice_ids[0]).action_post(),
+                ("account.move", "action_post", [invoice_ids[1]]),
+            )
+        self.assertFalse(response.get("error"), response)
+        self._assert_retried(logs)
+
+        def check(env):
+            card = env["loyalty.card"].search(
+                [("program_id", "=", program_id), ("partner_id", "=", partner_id)]
+            )
+            self.assertEqual(card.points, 350.0)
+
+        self._committed(check)
+
+    def test_recompute_asked_while_the_cron_rescores_the_customer(self):
+        def setup(env):
+            partner = self._customer(env, "Web scored customer")
+            self._invoice(env, partner, 100.0, post=True)
+            env["crm.relationship.score"].recompute(
+                company_ids=env.company.ids, partner_ids=partner.ids
+            )
+            self._invoice(env, partner, 250.0, post=True)
+            score = env["crm.relationship.score"].search(
+                [("partner_id", "=", partner.id), ("company_id", "=", env.company.id)]
+            )
+            return self._user(env), partner.id, score.id
+
+        login, partner_id, score_id = self._committed(setup)
+        with self._retries() as logs:
+            response = self._request_while_held(
+                login,
+                lambda env: env["crm.relationship.score"].recompute(
+                    company_ids=env.company.ids, partner_ids=[partner_id]
+                ),
+                ("crm.relationship.score", "action_recompute_now", [score_id]),
+            )
+        self.assertFalse(response.get("error"), response)
+        self._assert_retried(logs)
+        self._committed(
+            lambda env: self.assertEqual(
+                env["crm.relationship.score"].browse(score_id).monetary, 350.0
+            )
+        )
