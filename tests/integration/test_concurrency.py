@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from werkzeug.test import Client
 
 import odoo
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 
@@ -48,7 +48,12 @@ class ConcurrencyCase(TransactionCase):
     def _committed(self, work):
         """``work(env)`` in a transaction of its own, committed."""
         with self.registry.cursor() as cr:
-            return work(self._env(cr))
+            # the commit flushes through the transaction's live environments: keep
+            # this one alive until then
+            env = self._env(cr)
+            result = work(env)
+            env.flush_all()
+            return result
 
     def _keep(self, records):
         self.created.append((records._name, records.ids))
@@ -185,6 +190,41 @@ class ConcurrencyCase(TransactionCase):
             return len(tries)
 
         return late
+
+    def _while_held(self, hold, run):
+        """``hold(env)`` in a transaction kept open until ``run()``, started in a
+        thread of its own, waits for a lock (seen in ``pg_stat_activity``); then
+        committed, and ``run`` waited for."""
+        errors = []
+
+        def target():
+            try:
+                run()
+            except Exception as error:  # noqa: BLE001 - reported to the test
+                errors.append(error)
+
+        thread = threading.Thread(target=target)
+        waited = False
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            hold(env)
+            env.flush_all()
+            thread.start()
+            deadline = time.monotonic() + 60
+            while not waited and time.monotonic() < deadline:
+                with self.registry.cursor() as poll:
+                    poll.execute(
+                        """SELECT count(*) FROM pg_stat_activity
+                            WHERE datname = current_database()
+                              AND wait_event_type = 'Lock'"""
+                    )
+                    waited = bool(poll.fetchone()[0])
+                time.sleep(0.1)
+        thread.join(180)
+        self.assertFalse(thread.is_alive(), "the waiting transaction ended")
+        if errors:
+            raise errors[0]
+        self.assertTrue(waited, "the other transaction waited for the held rows")
 
     def _assert_retried(self, logs):
         self.assertTrue(
@@ -475,6 +515,57 @@ class TestPointsExpiryConcurrency(ConcurrencyCase):
 
         self._committed(check)
 
+    def test_expiry_cron_job_waits_for_a_credit_note(self):
+        """Through Odoo's cron runner (``ir.cron._process_job``, as a cron worker
+        runs it): the job's batch waits for the card a user's credit note holds,
+        is refused at its commit, runs again; the job ends fully done, not failed
+        (ir.cron, which does not retry, would count a failure and wait a day)."""
+        card_id, other_id, (_old_refund, recent_refund) = self._setup_member()
+        cron_id = self.env.ref("crm_relationship.ir_cron_loyalty_expire_points").id
+
+        def ready(env):
+            cron = env["ir.cron"].browse(cron_id)
+            kept = cron.read(["active", "nextcall", "lastcall"])[0]
+            cron.write({"active": True, "nextcall": "2000-01-01 00:00:00"})
+            return kept
+
+        kept = self._committed(ready)
+
+        def restore(env):
+            env["ir.cron"].browse(cron_id).write(
+                {key: kept[key] for key in ("active", "nextcall", "lastcall")}
+            )
+            env["ir.cron.progress"].search([("cron_id", "=", cron_id)]).unlink()
+
+        self.addCleanup(self._committed, restore)
+        IrCron = type(self.env["ir.cron"])
+
+        def run_job():
+            db = odoo.sql_db.db_connect(self.env.cr.dbname)
+            with db.cursor() as cron_cr:
+                job = IrCron._acquire_one_job(cron_cr, cron_id)
+                self.assertTrue(job, "the job was ready")
+                IrCron._process_job(db, cron_cr, job)
+
+        with self._retries() as logs:
+            self._while_held(
+                lambda env: env["account.move"].browse(recent_refund).action_post(),
+                run_job,
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            cron = env["ir.cron"].browse(cron_id)
+            self.assertEqual(cron.failure_count, 0, "the job did not fail")
+            self.assertGreater(cron.nextcall, fields.Datetime.now())
+            card = env["loyalty.card"].browse(card_id)
+            self.assertEqual(card.points, 0.0)
+            self.assertEqual(self._uses(card, "expire"), [100.0])
+            self.assertEqual(self._uses(card, "reverse"), [250.0])
+            self.assertEqual(env["loyalty.card"].browse(other_id).points, 250.0)
+
+        self._committed(check)
+
 
 @tagged("post_install", "-at_install")
 class TestTierConcurrency(ConcurrencyCase):
@@ -653,25 +744,7 @@ class TestConcurrencyThroughTheWebClient(ConcurrencyCase):
                 {"model": model, "method": method, "args": [ids], "kwargs": {}},
             )
 
-        thread = threading.Thread(target=request)
-        waited = False
-        with self.registry.cursor() as cr:
-            env = self._env(cr)
-            hold(env)
-            env.flush_all()
-            thread.start()
-            deadline = time.monotonic() + 60
-            while not waited and time.monotonic() < deadline:
-                with self.registry.cursor() as poll:
-                    poll.execute(
-                        """SELECT count(*) FROM pg_stat_activity
-                            WHERE datname = current_database()
-                              AND wait_event_type = 'Lock'"""
-                    )
-                    waited = bool(poll.fetchone()[0])
-                time.sleep(0.1)
-        thread.join(120)
-        self.assertTrue(waited, "the request waited for the held rows")
+        self._while_held(hold, request)
         return outcome["response"]
 
     def test_invoice_posted_by_a_user_while_another_holds_the_card(self):
