@@ -375,12 +375,17 @@ class TestConcurrentPostings(ConcurrencyCase):
         self._committed(check)
 
     def test_contacts_invoicing_for_their_company_at_once(self):
-        """Two contact persons of a company buy at the same moment: both awards go
-        to the company's one membership card, once each."""
+        """Two contact persons of a company buy at the same moment, its first
+        purchases: one membership card is made, both awards go to it, once each.
+        The company is already waiting for a score recompute (a complaint, a
+        delivery): nothing else makes the two postings meet."""
 
         def setup(env):
             company = self._customer(env, "Member company", contacts=2)
             program = self._program(env)
+            env["crm.relationship.score"]._mark_customers(
+                [(company.id, env.company.id)]
+            )
             invoices = self._invoice(env, company.child_ids[0], 100.0) | (
                 self._invoice(env, company.child_ids[1], 250.0)
             )
