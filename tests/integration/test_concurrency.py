@@ -73,7 +73,13 @@ class ConcurrencyCase(TransactionCase):
                     records.active = False
                     records.unlink()
                 elif model == "res.users":
-                    records.active = False
+                    try:
+                        with env.cr.savepoint():
+                            partners = records.partner_id
+                            records.unlink()
+                            partners.unlink()
+                    except Exception:  # noqa: BLE001 - referenced: kept archived
+                        records.active = False
                 elif model == "res.partner":
                     env["crm.relationship.event"].search(
                         [("partner_id", "in", records.ids)]
