@@ -30,6 +30,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psycopg2
+
 import odoo
 from odoo.sql_db import close_db, db_connect
 from odoo.tests import BaseCase, tagged
@@ -111,13 +113,26 @@ class TestCronCrash(BaseCase):
         name = f"{cls.db}_crash_{suffix}"
         close_db(template)
         _admin_execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(name)))
-        _admin_execute(
-            SQL(
-                "CREATE DATABASE %s TEMPLATE %s",
-                SQL.identifier(name),
-                SQL.identifier(template),
+        try:
+            _admin_execute(
+                SQL(
+                    "CREATE DATABASE %s TEMPLATE %s",
+                    SQL.identifier(name),
+                    SQL.identifier(template),
+                )
             )
-        )
+        except psycopg2.errors.ObjectInUse as error:
+            with db_connect("postgres").cursor() as cr:
+                cr.execute(
+                    SQL(
+                        "SELECT pid, application_name, state, query"
+                        " FROM pg_stat_activity WHERE datname = %s",
+                        template,
+                    )
+                )
+                raise AssertionError(
+                    f"{template} cannot be copied, it has sessions: {cr.fetchall()}"
+                ) from error
         cls.copies.append(name)
         return name
 
