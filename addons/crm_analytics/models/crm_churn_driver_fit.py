@@ -6,8 +6,6 @@ import numpy as np
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_relationship.tools import cron
-
 from ..tools import survival
 
 _logger = logging.getLogger(__name__)
@@ -315,6 +313,4 @@ class CrmChurnDriverFit(models.Model):
             .sudo()
             ._read_group([("churn_state", "!=", False)], ["company_id"])
         ]
-        for done, company in enumerate(companies, start=1):
-            self.fit_company(company)
-            cron.commit_progress(self.env, done, len(companies) - done)
+        self._refit_companies(companies, self.fit_company)

@@ -1053,11 +1053,13 @@ class CrmClvFit(models.Model):
                 ["company_id"],
             )
         ]
-        for done, company in enumerate(companies, start=1):
+
+        def fit_one(company):
             fit = self.fit_company(company)
             if fit.state == "done":
                 fit._write_scores()
-            cron.commit_progress(self.env, done, len(companies) - done)
+
+        self._refit_companies(companies, fit_one)
 
     @api.model
     def _cron_rescore(self):

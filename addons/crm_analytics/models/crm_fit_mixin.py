@@ -1,4 +1,11 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import fields, models
+from odoo.tools import SQL
+
+from odoo.addons.crm_relationship.tools import cron
 
 
 class CrmFitMixin(models.AbstractModel):
@@ -63,3 +70,60 @@ class CrmFitMixin(models.AbstractModel):
             [("state", "=", "done")], ["company_id"], ["id:max"]
         )
         return {fit_id for _company, fit_id in rows}
+
+    # ------------------------------------------------------------
+    # THE MONTHLY REFIT
+    # ------------------------------------------------------------
+    def _refit_companies(self, companies, fit_one):
+        """Call ``fit_one(company)`` for each company, one committed company at a
+        time, so that no company is fitted twice by one scheduled run.
+
+        A run killed after some companies' commits is run again from the start
+        (Odoo's cron reschedules a job only once it has returned), and a second
+        worker or a manual run may run it at the same time. So a company fitted
+        since the start of its day (its fit committed before the crash, or by the
+        other worker) is skipped, and a company being fitted right now by another
+        transaction, which holds its advisory lock, is left to that transaction.
+        """
+        # a fresh transaction for the first company: the lock below and its
+        # snapshot start together, so a fit committed before the lock is seen
+        cron.commit_progress(self.env, 0, len(companies))
+        for done, company in enumerate(companies, start=1):
+            if self._try_lock_company(company) and not self._fitted_today(company):
+                fit_one(company)
+            cron.commit_progress(self.env, done, len(companies) - done)
+
+    def _try_lock_company(self, company):
+        """The transaction's advisory lock on this model's fits of ``company``,
+        or False if another transaction holds it."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_try_advisory_xact_lock(hashtext(%s), %s)",
+                self._name,
+                company.id,
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _fitted_today(self, company):
+        """Whether ``company`` has a fit (successful or not) made on its today,
+        by ``date_fitted`` (each inheriting model stamps its fits)."""
+        tz = pytz.timezone(company._crm_tz())
+        today = company._crm_today()
+        start, end = (
+            tz.localize(datetime.combine(day, time.min))
+            .astimezone(pytz.utc)
+            .replace(tzinfo=None)
+            for day in (today, today + timedelta(days=1))
+        )
+        # sudo: the refit looks at every company's fits
+        return bool(
+            self.sudo().search_count(
+                [
+                    ("company_id", "=", company.id),
+                    ("date_fitted", ">=", start),
+                    ("date_fitted", "<", end),
+                ],
+                limit=1,
+            )
+        )

@@ -323,10 +323,9 @@ class CrmScorecard(models.Model):
         return demo_scorecards.create_demo_scorecards(self.env)
 
     @api.model
-    def _cron_daily(self):
+    def _cron_daily(self, batch_size=50):
         """Snapshot past periods, then check alerts, in committed batches."""
         cards = self.search([])
-        batch_size = 50
         done = 0
         for start in range(0, len(cards), batch_size):
             batch = cards[start : start + batch_size]

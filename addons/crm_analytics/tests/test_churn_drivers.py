@@ -227,6 +227,13 @@ class TestChurnDrivers(DepartmentCase):
         fits = self.Fit.search([("company_id", "in", (self.company | self.other).ids)])
         self.assertEqual(fits.company_id, self.company)
         self.assertEqual(fits.state, "done")
+        # run again the same day (killed after its commit, before the cron was
+        # rescheduled): no second fit
+        self.Fit._cron_refit()
+        self.assertEqual(
+            self.Fit.search([("company_id", "in", (self.company | self.other).ids)]),
+            fits,
+        )
 
     def test_sentence_numbers_in_the_user_language(self):
         """The ratio in a driver's sentence is written as the user's language

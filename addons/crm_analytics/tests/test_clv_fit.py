@@ -230,6 +230,28 @@ class TestClvFit(RelationshipScoringCommon):
             self.assertTrue(again.holdout_line_ids or again.holdout_note)
             self.assertEqual(self._score(self.first).clv_fit_id, refit)
 
+    def test_refit_after_a_crash_or_beside_a_second_worker_fits_once(self):
+        """The monthly refit leaves a company that another transaction is fitting
+        right now to it, and run again the same day (killed after its commit,
+        before the cron was rescheduled) makes no second fit."""
+        self.company.clv_holdout_days = 0
+        domain = [("company_id", "=", self.company.id)]
+        with freeze_time("2026-07-10"):
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('crm.clv.fit'), %s)",
+                    [self.company.id],
+                )
+                self.Fit._cron_refit()
+                self.assertFalse(self.Fit.search(domain))
+            self.Fit._cron_refit()
+            self.assertEqual(len(self.Fit.search(domain)), 1)
+            self.Fit._cron_refit()
+            self.assertEqual(len(self.Fit.search(domain)), 1)
+        with freeze_time("2026-07-11"):
+            self.Fit._cron_refit()
+        self.assertEqual(len(self.Fit.search(domain)), 2)
+
     def _profile(self):
         return self.env["crm.relationship.scoring.profile"]._get_for_company(
             self.company

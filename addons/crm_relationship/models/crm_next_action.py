@@ -91,6 +91,21 @@ class CrmNextAction(models.Model):
     #: (which check the state and the control group) or the generation
     _USER_WRITABLE = frozenset({"user_id"})
 
+    def init(self):
+        """One open proposal per customer, rule and company, also when two
+        generations run at once (two workers, a manual run beside the cron): the
+        second insert of the same proposal fails and its step is rolled back, as
+        account.move's unique posted name does for two postings."""
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE UNIQUE INDEX IF NOT EXISTS crm_next_action_open_unique
+                    ON crm_next_action (company_id, rule_id, partner_id)
+                 WHERE state IN ('proposed', 'accepted')
+                """
+            )
+        )
+
     # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------

@@ -3,10 +3,12 @@ Automation Rules. Every figure is worked out by hand."""
 
 from datetime import timedelta
 
+from psycopg2.errors import UniqueViolation
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from ..tools import uplift
 from ..tools.control import hash_order
@@ -69,6 +71,46 @@ class TestNextAction(NextActionCase):
                 lambda a: a.state == "proposed"
             )
         )
+
+    def test_one_open_proposal_per_customer_and_rule_even_from_two_runs(self):
+        """Two generations running at once (a second cron worker, a manual run)
+        do not see each other's rows: the database refuses the second open
+        proposal of a customer and rule, and that run's step is rolled back."""
+        self._overdue_invoice(self.customer, 1200.0)
+        self._generate()
+        action = self._actions(partner=self.customer)
+        self.assertEqual(len(action), 1)
+        duplicate = SQL(
+            """
+            INSERT INTO crm_next_action (partner_id, company_id, rule_id, kind,
+                                         state, date_proposed)
+            SELECT partner_id, company_id, rule_id, kind, %s, date_proposed
+              FROM crm_next_action WHERE id = %s
+            """,
+            "proposed",
+            action.id,
+        )
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(UniqueViolation),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(duplicate)
+        action.action_accept()
+        self.assertEqual(action.state, "accepted")
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(UniqueViolation),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(duplicate)
+        # a closed proposal leaves room for the next one
+        action.flush_recordset()
+        self.env.cr.execute(
+            SQL("UPDATE crm_next_action SET state = 'done' WHERE id = %s", action.id)
+        )
+        self.env.cr.execute(duplicate)
+        self.assertEqual(self.env.cr.rowcount, 1)
 
     def test_paid_before_the_generation_gets_nothing(self):
         invoice = self._overdue_invoice(self.customer, 500.0)
