@@ -504,7 +504,7 @@ def main():
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--run-time", default="3m")
-    parser.add_argument("--wait", default="3,10", help="think time, min,max seconds")
+    parser.add_argument("--wait", default="5,15", help="think time, min,max seconds")
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--http-port", type=int, default=8274)
     parser.add_argument("--gevent-port", type=int, default=8284)
