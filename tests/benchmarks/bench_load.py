@@ -541,7 +541,9 @@ def main():
         database=args.database,
         workers=int(opts["workers"]),
         replica=(
-            f"{args.replica_host}:{args.replica_port}" if args.replica_port else None
+            f"{args.replica_host}:{args.replica_port}"
+            if args.replica_port
+            else "none in this run (BENCH_REPLICA_PORT gives one)"
         ),
         users_simulated=args.users,
         run_time=args.run_time,
