@@ -22,7 +22,8 @@ Run by ``make bench`` (``BENCH=load`` runs only this step). Prints one JSON obje
 4. Prints, per page, requests per second, p50/p95/p99 latency and errors, and the
    ratio of the p95 of each of our pages to the p95 of Odoo's comparable page.
 
-A page is the sequence of calls the web client makes for it, timed as one request.
+A page is the sequence of calls the web client makes for it (a form: the action, the
+record, its chatter), timed as one request.
 """
 
 import argparse

@@ -105,6 +105,29 @@ class RelationshipUser(HttpUser):
             name=f"{page}: /web/action/load",
         )
 
+    def chatter(self, page, model, res_id):
+        """What a form's chatter loads beside the record (Odoo 18's mail chatter)."""
+        thread = {"thread_model": model, "thread_id": res_id}
+        self.call(
+            "/mail/thread/data",
+            {
+                **thread,
+                "request_list": [
+                    "activities",
+                    "attachments",
+                    "followers",
+                    "scheduledMessages",
+                    "suggestedRecipients",
+                ],
+            },
+            name=f"{page}: /mail/thread/data",
+        )
+        self.call(
+            "/mail/thread/messages",
+            {**thread, "limit": 30},
+            name=f"{page}: /mail/thread/messages",
+        )
+
     def page(self, name, steps):
         """Run ``steps`` (the page's calls) and report them as one request."""
         start = time.perf_counter()
@@ -138,6 +161,7 @@ class RelationshipUser(HttpUser):
                 [[partner]],
                 {"specification": SPECS["customer_360"]},
             )
+            self.chatter("customer_360", "res.partner", partner)
 
         self.page("customer_360", steps)
 
@@ -175,6 +199,7 @@ class RelationshipUser(HttpUser):
                 [[card]],
                 {"specification": SPECS["scorecard"]},
             )
+            self.chatter("scorecard", "crm.scorecard", card)
 
         self.page("scorecard", steps)
 
@@ -272,6 +297,7 @@ class RelationshipUser(HttpUser):
                 [[partner]],
                 {"specification": SPECS["odoo_customer_form"]},
             )
+            self.chatter("odoo_customer_form", "res.partner", partner)
 
         self.page("odoo_customer_form", steps)
 
