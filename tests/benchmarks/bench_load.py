@@ -381,6 +381,69 @@ def prepare(env, args):
     return plan, result
 
 
+def single_user(env, plan):
+    """Each read page's server work alone, as the first user, before the load: the
+    median of 5 runs (ms) and its query count, to tell what a page costs from how
+    long it waits for a worker under load. Rolled back."""
+    import statistics
+
+    user = env["res.users"].search([("login", "=", plan["users"][0]["login"])])
+    uenv = env(user=user.id)
+    specs = plan["specs"]
+    partner = plan["users"][0]["customers"][1]
+    card = plan["users"][0]["scorecards"][0]
+    leads = uenv["crm.lead"]
+    pipeline_domain = [("type", "=", "opportunity"), ("user_id", "=", user.id)]
+
+    def pipeline():
+        groups = leads.web_read_group(
+            pipeline_domain, ["expected_revenue:sum"], ["stage_id"], lazy=True
+        )
+        leads.read_progress_bar(
+            pipeline_domain,
+            "stage_id",
+            {"field": "activity_state", "colors": {"planned": "success"}},
+        )
+        for group in groups["groups"]:
+            leads.web_search_read(
+                group["__domain"], specs["odoo_pipeline"], limit=40, order=""
+            )
+
+    pages = {
+        "customer_360": lambda: (
+            uenv["res.partner"].browse(partner).web_read(specs["customer_360"])
+        ),
+        "odoo_customer_form": lambda: (
+            uenv["res.partner"].browse(partner).web_read(specs["odoo_customer_form"])
+        ),
+        "score_list": lambda: uenv["crm.relationship.score"].web_search_read(
+            [], specs["score_list"], limit=80, count_limit=10001
+        ),
+        "scorecard": lambda: (
+            uenv["crm.scorecard"].browse(card).web_read(specs["scorecard"])
+        ),
+        "department_page": lambda: uenv["hr.department"].get_crm_dashboard(),
+        "odoo_crm_pipeline": pipeline,
+    }
+    result = {}
+    for name, read in pages.items():
+        read()  # warm the caches
+        times, queries = [], []
+        for _run in range(5):
+            env.invalidate_all()
+            count = env.cr.sql_log_count
+            start = time.perf_counter()
+            read()
+            times.append(time.perf_counter() - start)
+            queries.append(env.cr.sql_log_count - count)
+        result[name] = {
+            "ms": round(statistics.median(times) * 1000, 1),
+            "queries": statistics.median(queries),
+        }
+    env.cr.rollback()
+    return result
+
+
 # ------------------------------------------------------------------
 # prefork Odoo with the production configuration
 # ------------------------------------------------------------------
@@ -527,6 +590,7 @@ def main():
         start = time.perf_counter()
         plan, result = prepare(env, args)
         result["prepare_s"] = round(time.perf_counter() - start, 1)
+        result["single_user"] = single_user(env, plan)
     if args.prepare_only:
         json.dump(result, sys.stdout)
         sys.stdout.write("\n")
