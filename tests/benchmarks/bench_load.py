@@ -30,6 +30,7 @@ import argparse
 import configparser
 import csv
 import json
+import logging
 import os
 import random
 import signal
@@ -590,6 +591,8 @@ def main():
         start = time.perf_counter()
         plan, result = prepare(env, args)
         result["prepare_s"] = round(time.perf_counter() - start, 1)
+        # outside a request, _() in the pages' helpers finds no language: quiet
+        logging.getLogger("odoo.tools.translate").setLevel(logging.ERROR)
         result["single_user"] = single_user(env, plan)
     if args.prepare_only:
         json.dump(result, sys.stdout)
