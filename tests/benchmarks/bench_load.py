@@ -624,6 +624,8 @@ def main():
         )
     base = f"http://127.0.0.1:{args.http_port}"
     csv_prefix = Path(workdir) / "locust"
+    # stopped by make or a CI timeout: still stop Odoo (the finally below)
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     process = start_odoo(conf, workdir)
     try:
         wait_for(f"{base}/web/health", process)
