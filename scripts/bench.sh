@@ -16,6 +16,29 @@ if ! db_exists "$DB"; then
 else
     update_addons_if_changed "$CONF" "$DB"
 fi
+# Many users at once (issue 19): prefork Odoo with the production configuration and
+# locust, in its own venv (config/requirements-load.txt). Runs last; BENCH=load runs
+# only this step. BENCH_USERS, BENCH_LOAD_TIME, BENCH_HTTP_PORT, BENCH_GEVENT_PORT;
+# BENCH_REPLICA_PORT (and BENCH_REPLICA_HOST) to read on a streaming replica.
+bench_load() {
+    local venv="$ODOO_STATE_DIR/locust-venv" want
+    want=$(sha1sum <"$ROOT/config/requirements-load.txt" | cut -c1-40)
+    if [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$want" ]; then
+        say "Installing locust in $venv"
+        python3 -m venv "$venv" || die "python3 -m venv failed (apt-get install python3-venv)"
+        "$venv/bin/pip" install -q -r "$ROOT/config/requirements-load.txt" || die "could not install locust"
+        echo "$want" >"$venv/.requirements"
+    fi
+    say "Many users at once: ${BENCH_USERS:-50} users for ${BENCH_LOAD_TIME:-3m}, prefork Odoo"
+    "$PY" tests/benchmarks/bench_load.py -c "$CONF" -d "$DB" --customers "$CUSTOMERS" \
+        --users "${BENCH_USERS:-50}" --run-time "${BENCH_LOAD_TIME:-3m}" --locust "$venv/bin/locust" \
+        --http-port "${BENCH_HTTP_PORT:-8274}" --gevent-port "${BENCH_GEVENT_PORT:-8284}" \
+        --replica-host "${BENCH_REPLICA_HOST:-127.0.0.1}" --replica-port "${BENCH_REPLICA_PORT:-0}"
+}
+if [ "${BENCH:-all}" = load ]; then
+    bench_load
+    exit 0
+fi
 say "Relationship scoring: $CUSTOMERS customers"
 "$PY" tests/benchmarks/bench_scoring.py -c "$CONF" -d "$DB" --customers "$CUSTOMERS" --commit
 say "Excel export of KPI history: 100,000 values"
@@ -30,3 +53,4 @@ say "Product recommendations: refresh and grade the benchmark company"
 "$PY" tests/benchmarks/bench_recommend.py -c "$CONF" -d "$DB"
 say "Cohort and churn reports: the views' reads, stored against live"
 "$PY" tests/benchmarks/bench_reports.py -c "$CONF" -d "$DB"
+bench_load
