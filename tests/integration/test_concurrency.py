@@ -665,7 +665,13 @@ class TestScoreRecomputeConcurrency(ConcurrencyCase):
             [("partner_id", "=", partner_id)]
         )
 
-    def _assert_mark_survives(self, recompute):
+    def _assert_mark_survives(self, recompute, one_snapshot=True):
+        """``one_snapshot``: the recompute scores the customer on the snapshot
+        taken before the posting. The daily recompute in chunks commits each
+        chunk: when the database holds other customers (``make test`` commits
+        some), the customer's chunk may come after a commit and see the posting;
+        the mark of the posting must survive either way (the old code emptied
+        every mark of the company at the end)."""
         partner_id, invoice_id = self._setup_customer()
         self._late_in_thread(
             recompute,
@@ -673,9 +679,9 @@ class TestScoreRecomputeConcurrency(ConcurrencyCase):
         )
 
         def after_race(env):
-            self.assertEqual(
+            self.assertIn(
                 self._monetary(env, partner_id),
-                100.0,
+                (100.0,) if one_snapshot else (100.0, 350.0),
                 "the recompute ran on a snapshot without the second invoice",
             )
             self.assertTrue(self._marks(env, partner_id), "its posting stays marked")
@@ -698,7 +704,8 @@ class TestScoreRecomputeConcurrency(ConcurrencyCase):
 
     def test_daily_recompute_in_chunks_keeps_the_mark_of_an_unseen_posting(self):
         self._assert_mark_survives(
-            lambda env: env["crm.relationship.score"]._cron_recompute_all(chunk_size=1)
+            lambda env: env["crm.relationship.score"]._cron_recompute_all(chunk_size=1),
+            one_snapshot=False,
         )
 
 

@@ -1679,12 +1679,34 @@ class CrmRelationshipScore(models.Model):
                 batch = partner_ids[start : start + batch_size]
                 done += len(batch)
                 self._run_batch(
-                    lambda company=company, batch=batch: self._recompute_company_batch(
+                    lambda company=company, batch=batch: self._recompute_marked_batch(
                         company, date_ref or company._crm_today(), batch
                     ),
                     done,
                     total - done,
                 )
+
+    def _recompute_marked_batch(self, company, date_ref, partner_ids):
+        """Recompute those of ``partner_ids`` (ids) still marked in ``company`` on
+        this transaction's snapshot. A batch run again after a concurrency failure,
+        or beside another run of the frequent cron (a second worker, "Recompute
+        now"), leaves out the customers that run has already done and unmarked:
+        ranked again later against the company's newer scores, they would get
+        figures no single run gives."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT partner_id FROM crm_relationship_score_queue
+                 WHERE company_id = %s AND partner_id = ANY(%s)
+                 ORDER BY partner_id
+                """,
+                company.id,
+                list(partner_ids),
+            )
+        )
+        marked = [row[0] for row in self.env.cr.fetchall()]
+        if marked:
+            self._recompute_company_batch(company, date_ref, marked)
 
     def _recompute_company_batch(self, company, date_ref, partner_ids=None, **kwargs):
         """A cron's step. No ``finally``: after a failure the transaction is

@@ -350,6 +350,28 @@ class TestRelationshipScore(RelationshipScoringCommon):
         delta = self._score(self.delta)
         self.assertEqual((delta.frequency, delta.monetary), (1, 250.0))
 
+    def test_marked_batch_leaves_out_customers_another_run_did(self):
+        """A frequent cron's batch run again (after a serialization failure, or
+        beside a second worker) recomputes only the customers still marked."""
+        queue = self.env["crm.relationship.score.queue"]
+        self._invoice(self.delta, "2026-06-15", 250)
+        self._invoice(self.alpha, "2026-06-16", 400)
+        alpha_before = self._score(self.alpha).monetary
+        # another run has done alpha and emptied its marks meanwhile
+        queue.sudo().search(
+            [("partner_id", "=", self.alpha.id)]
+        ).unlink()  # a run as superuser
+        self.Score._recompute_marked_batch(
+            self.company, DATE_REF, [self.alpha.id, self.delta.id]
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self._score(self.delta).monetary, 250.0)
+        self.assertEqual(self._score(self.alpha).monetary, alpha_before)
+        self.assertFalse(queue.search([]))
+        # nothing marked any more: the batch does nothing
+        self.Score._recompute_marked_batch(self.company, DATE_REF, [self.delta.id])
+        self.assertEqual(self._score(self.delta).monetary, 250.0)
+
     def test_daily_cron_in_chunks(self):
         with freeze_time(DATE_REF):
             self.Score._cron_recompute_all(chunk_size=2)
