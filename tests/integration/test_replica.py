@@ -120,7 +120,7 @@ class TestReplica(TransactionCase):
             [str(REPLICA_SH), "start", self.replica_dir],
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=1800,
             check=False,
         )
         self.assertEqual(

@@ -24,7 +24,9 @@ ROLE=${REPLICA_ROLE:-crm_test_replicator}
 # a replication-only role reachable from 127.0.0.1 on a test machine; override at will
 PASSWORD=${REPLICA_PASSWORD:-crm_test_replicator}
 SLOT_PREFIX=crm_test_replica_
-STREAM_TIMEOUT=${REPLICA_TIMEOUT:-120}
+# the standby replays the WAL written during the copy before it accepts connections:
+# minutes when another job writes much meanwhile
+STREAM_TIMEOUT=${REPLICA_TIMEOUT:-900}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PRODUCTION_CONF="$HERE/../../config/production/postgresql-replica.conf"
 
@@ -127,6 +129,7 @@ start() {
         # a throw-away copy: no fsync, which also skips syncing the whole data
         # directory before the recovery a base backup starts with (minutes here)
         echo "fsync = off"
+        echo "max_wal_size = 4GB"
         # a hot standby needs at least the primary's values of these
         local name
         for name in max_connections max_worker_processes max_wal_senders \
@@ -135,7 +138,7 @@ start() {
         done
     } >"$DIR/postgresql.conf"
     chown postgres: "$DIR"/*.conf
-    as_postgres "$PGBIN/pg_ctl" -D "$DATA" -l "$DIR/postgresql.log" -w -t 60 \
+    as_postgres "$PGBIN/pg_ctl" -D "$DATA" -l "$DIR/postgresql.log" -w -t "$STREAM_TIMEOUT" \
         -o "-c config_file=$DIR/postgresql.conf" start >/dev/null ||
         { tail -20 "$DIR/postgresql.log" >&2; die "the standby did not start"; }
     local waited=0
