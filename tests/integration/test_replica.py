@@ -365,7 +365,7 @@ class TestReplica(TransactionCase):
         body = response.json()
         if "error" in body:
             self.fail(f"{json.dumps(body['error'])[:4000]}\n{self._log_tail()}")
-        return body["result"]
+        return body.get("result")
 
     def _call(self, model, method, *args, **kwargs):
         return self._rpc(
@@ -467,6 +467,8 @@ class TestReplica(TransactionCase):
                 "crm.clv.fit", "create", {"company_id": self.company_id}
             )
             self._call("crm.clv.fit", "action_fit", [fit_id])
+            # the read below runs on the standby: after the fit's write is replayed
+            self._wait_replayed()
             return self._call(
                 "crm.clv.fit",
                 "read",
