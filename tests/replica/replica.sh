@@ -101,9 +101,12 @@ start() {
     chown postgres: "$DIR" 2>/dev/null || true
     chmod 700 "$DIR"
     setup_primary
-    # -R: standby.signal and primary_conninfo; -C -S: the slot keeps the WAL it needs
+    # the slot first, as production does: it keeps the WAL from now on (pg_basebackup
+    # -C made it too late once, when another job wrote much WAL meanwhile)
+    primary_sql "SELECT pg_create_physical_replication_slot('$SLOT', true)" >/dev/null
+    # -R: standby.signal and primary_conninfo (with the slot)
     as_postgres env PGPASSWORD="$PASSWORD" "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" \
-        -U "$ROLE" -D "$DATA" -R -X stream -C -S "$SLOT" --checkpoint=fast --no-sync \
+        -U "$ROLE" -D "$DATA" -R -X stream -S "$SLOT" --checkpoint=fast --no-sync \
         >"$DIR/basebackup.log" 2>&1 || { cat "$DIR/basebackup.log" >&2; die "pg_basebackup failed"; }
     local hba ident
     hba=$(primary_sql "SHOW hba_file")
