@@ -509,15 +509,17 @@ class CrmClvFit(models.Model):
         return CrmClvFit._purchase_check("bgnbd", x, t_x, T, t)
 
     def _last_purchase_day(self):
-        self.env.cr.execute(
-            SQL(
-                """SELECT MAX(invoice_date) FROM account_move
-                    WHERE company_id = %s AND move_type = 'out_invoice'
-                      AND state = 'posted'""",
-                self.company_id.id,
-            )
+        """The company's last invoice day, read where the summaries are read (the
+        replica when there is one): the hold-out and the history agree."""
+        query = SQL(
+            """SELECT MAX(invoice_date) FROM account_move
+                WHERE company_id = %s AND move_type = 'out_invoice'
+                  AND state = 'posted'""",
+            self.company_id.id,
         )
-        return self.env.cr.fetchone()[0]
+        with self.env["crm.kpi"]._read_env() as env:
+            env.cr.execute(query)
+            return env.cr.fetchone()[0]
 
     # ------------------------------------------------------------
     # HOLD-OUT CHECK AND GRADES
