@@ -24,7 +24,7 @@ Prints one JSON line per size and benchmark as it goes, then one line with the g
 exponents between consecutive sizes: ``log(t2 / t1) / log(n2 / n1)`` (1 is linear).
 
     python tests/benchmarks/bench_curves.py -c CONF --template DB [--prefix P]
-        [--sizes 10000,100000,300000]
+        [--sizes 10000,100000,300000] [--only scoring,kpi,clv] [--previous LOG]
 """
 
 import argparse
@@ -120,6 +120,60 @@ def exponent(n1, t1, n2, t2):
     return round(math.log(t2 / t1) / math.log(n2 / n1), 2)
 
 
+def run_benchmark(pg, benchmark, config, database, size):
+    if benchmark == "scoring":
+        return measure(
+            pg, "bench_scoring.py", config, database, "--commit",
+            "--customers", str(size),
+        )  # fmt: skip
+    if benchmark == "kpi":
+        leads = ("--leads", str(2 * size))
+        run("bench_kpi.py", config, database, *leads, "--commit", "--generate-only")
+        return measure(pg, "bench_kpi.py", config, database, *leads, "--commit")
+    return measure(pg, "bench_clv.py", config, database)
+
+
+def summary(benchmark, result, common, times):
+    """The JSON line of one benchmark at one size; its times go into ``times``."""
+    size = common["size"]
+    line = {**common, "benchmark": benchmark}
+    for name, key, base, base_name in FIGURES[benchmark]:
+        if result.get(key) is None:
+            continue
+        times[name, size] = result[key]
+        times[f"{name}_{base_name}", size] = result[base]
+        line[f"{name}_s"] = result[key]
+        line[f"{name}_{base_name}_s"] = result[base]
+        line[f"{name}_vs_{base_name}"] = round(
+            result[base] / result[key]
+            if base_name == "naive"
+            else result[key] / result[base],
+            2,
+        )
+    line.update(
+        peak_rss_mb=result["peak_rss_mb"],
+        rss_before_mb=result.get("rss_before_mb"),
+        pg_temp_mb=result["pg_temp_mb"],
+        pg_temp_files=result["pg_temp_files"],
+        raw=result,
+    )
+    return line
+
+
+def previous_times(paths):
+    times = {}
+    for path in paths:
+        for text in Path(path).read_text().splitlines():
+            line = json.loads(text) if text.startswith("{") else {}
+            for name, _key, _base, base_name in FIGURES.get(line.get("benchmark"), []):
+                if f"{name}_s" in line:
+                    times[name, line["size"]] = line[f"{name}_s"]
+                    times[f"{name}_{base_name}", line["size"]] = line[
+                        f"{name}_{base_name}_s"
+                    ]
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-c", "--config", required=True)
@@ -127,12 +181,18 @@ def main():
     parser.add_argument("--prefix", default="crm_bench_curves")
     parser.add_argument("--sizes", default="10000,100000,300000")
     parser.add_argument("--only", default="scoring,kpi,clv")
+    # the JSON lines of an earlier run at other sizes, for the exponents (a size run
+    # again here replaces its figures)
+    parser.add_argument("--previous", action="append", default=[])
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
     only = set(args.only.split(","))
+    times = previous_times(args.previous)  # (figure, size): seconds
     pg = Postgres(args.config)
-    times = {}  # (figure, size): seconds
     for size in sizes:
+        for figure, measured_size in list(times):
+            if measured_size == size:
+                del times[figure, measured_size]
         database = f"{args.prefix}_{label(size)}"
         if not pg.exists(database):
             pg.execute(f'CREATE DATABASE "{database}" TEMPLATE "{args.template}"')
@@ -148,47 +208,13 @@ def main():
             "--generate-only",
         )
         emit({**common, "benchmark": "generate", **generated})
-        runs = {}
-        if "scoring" in only:
-            runs["scoring"] = measure(
-                pg, "bench_scoring.py", args.config, database, "--commit",
-                "--customers", str(size),
-            )  # fmt: skip
-        if "kpi" in only:
-            leads = ("--leads", str(2 * size))
-            run("bench_kpi.py", args.config, database, *leads, "--commit",
-                "--generate-only")  # fmt: skip
-            runs["kpi"] = measure(
-                pg, "bench_kpi.py", args.config, database, *leads, "--commit"
-            )
-        if "clv" in only:
-            runs["clv"] = measure(pg, "bench_clv.py", args.config, database)
-        for benchmark, result in runs.items():
-            line = {**common, "benchmark": benchmark}
-            for name, key, base, base_name in FIGURES[benchmark]:
-                if result.get(key) is None:
-                    continue
-                times[name, size] = result[key]
-                times[f"{name}_{base_name}", size] = result[base]
-                line[f"{name}_s"] = result[key]
-                line[f"{name}_{base_name}_s"] = result[base]
-                line[f"{name}_vs_{base_name}"] = round(
-                    result[base] / result[key]
-                    if base_name == "naive"
-                    else result[key] / result[base],
-                    2,
-                )
-            line.update(
-                peak_rss_mb=result["peak_rss_mb"],
-                rss_before_mb=result.get("rss_before_mb"),
-                pg_temp_mb=result["pg_temp_mb"],
-                pg_temp_files=result["pg_temp_files"],
-                raw=result,
-            )
-            emit(line)
+        for benchmark in ("scoring", "kpi", "clv"):
+            if benchmark in only:
+                result = run_benchmark(pg, benchmark, args.config, database, size)
+                emit(summary(benchmark, result, common, times))
     exponents = {}
     for name in dict.fromkeys(name for name, _size in times):
-        measured = [size for size in sizes if (name, size) in times]
+        measured = sorted(size for figure, size in times if figure == name)
         exponents[name] = {
             f"{label(n1)}->{label(n2)}": exponent(
                 n1, times[name, n1], n2, times[name, n2]
