@@ -410,6 +410,8 @@ def main():
         live = cards.line_ids._live_values(periods)
         result["set_based_s"] = round(time.perf_counter() - start, 3)
         result["queries"] = cr.sql_log_count - queries
+        # the peak before the naive way, whose record cache grows with the leads
+        result["set_based_peak_rss_mb"] = round(peak_rss_mb(), 1)
         set_based = {}
         for line in cards.line_ids:
             owner = line._owner_key()
