@@ -190,8 +190,14 @@ def main():
     times = previous_times(args.previous)  # (figure, size): seconds
     pg = Postgres(args.config)
     for size in sizes:
+        rerun = {
+            figure
+            for benchmark in only
+            for name, _key, _base, base_name in FIGURES[benchmark]
+            for figure in (name, f"{name}_{base_name}")
+        }
         for figure, measured_size in list(times):
-            if measured_size == size:
+            if measured_size == size and figure in rerun:
                 del times[figure, measured_size]
         database = f"{args.prefix}_{label(size)}"
         if not pg.exists(database):
