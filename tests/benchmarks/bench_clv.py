@@ -71,6 +71,10 @@ def main():
             env["crm.relationship.score"].recompute(
                 company_ids=company.ids, date_ref=date_ref
             )
+        # the peak memory so far: loading Odoo (and generating, if it did)
+        result["rss_before_mb"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        )
         Fit = env["crm.clv.fit"]
         probe = Fit.create({"company_id": company.id, "calibration_date": date_ref})
 
