@@ -477,7 +477,10 @@ class TestReplica(TransactionCase):
             )[0]
 
         fitted, primary, standby = self._measured(fit)
-        self.assertEqual(fitted["customer_count"], CUSTOMERS, fitted)
+        self.assertEqual(fitted["state"], "done", fitted)
+        # at least this test's customers: other suites of the session may have
+        # committed customers of their own in the same company
+        self.assertGreaterEqual(fitted["customer_count"], CUSTOMERS, fitted)
         self.assertGreater(standby["account_move"]["reads"], 0, standby)
         self.assertEqual(primary["account_move"]["reads"], 0, primary)
         self.assertGreater(primary["crm_clv_fit"]["writes"], 0, primary)
