@@ -204,8 +204,7 @@ class CrmChurnDriverFit(models.Model):
         )
         return True
 
-    @staticmethod
-    def _failure_words(table, error):
+    def _failure_words(self, table, error):
         events = int(table["events"].sum())
         if events < survival.MIN_EVENTS:
             return _(

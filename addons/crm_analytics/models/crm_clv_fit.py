@@ -466,8 +466,7 @@ class CrmClvFit(models.Model):
             "spend_log_likelihood": spend.log_likelihood,
         }
 
-    @staticmethod
-    def _fit_penalized(fit_function, *columns, check=None, penalizers=PENALIZERS):
+    def _fit_penalized(self, fit_function, *columns, check=None, penalizers=PENALIZERS):
         """Maximum likelihood first. When a small history does not settle the
         parameters (they drift off without converging, or to values whose
         predictions overflow), a small penalty on their size, as the lifetimes
@@ -484,7 +483,9 @@ class CrmClvFit(models.Model):
                 return result, penalizer
             if last:
                 raise ValueError(
-                    _("the fitted model gives no finite prediction for some customers")
+                    self.env._(
+                        "the fitted model gives no finite prediction for some customers"
+                    )
                 )
         raise AssertionError("unreachable")
 

@@ -244,6 +244,20 @@ class TestChurnDrivers(DepartmentCase):
         french = late.with_context(lang="fr_FR").sentence
         self.assertIn(("%.1fx" % late.hazard_ratio).replace(".", ","), french, french)
 
+    def test_failure_reason_in_the_job_language(self):
+        """The reason a fit failed, stored by the monthly job (no request, so
+        Odoo cannot take the language from it), is in the job's language."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        fit = self.Fit.with_context(lang="zh_CN")
+        reason = fit._failure_words(
+            {"events": np.array([1, 0, 0])}, ValueError("singular matrix")
+        )
+        self.assertEqual(
+            reason,
+            "已评分的 3 位客户中仅有 1 位已流失：驱动因素分析至少需要 %s 位已流失客户。"
+            % survival.MIN_EVENTS,
+        )
+
     def test_separating_and_repeated_traits_are_left_out(self):
         """Every lost customer returned goods and no other did (the returns ratio
         cannot be estimated), and every late delivery came with a complaint that

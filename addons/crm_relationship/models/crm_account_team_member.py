@@ -105,7 +105,7 @@ class CrmAccountTeamMember(models.Model):
         members = super().create(vals_list)
         members.partner_id._message_log_batch(
             bodies={
-                member.partner_id.id: _(
+                member.partner_id.id: self.env._(
                     "%(user)s joined the account team (%(department)s)",
                     user=member.user_id.name,
                     department=member.department_id.name,

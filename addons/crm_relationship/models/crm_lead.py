@@ -101,7 +101,9 @@ class CrmLead(models.Model):
         leads = Lead.create(
             [
                 {
-                    "name": _("Win back %(customer)s", customer=score.partner_id.name),
+                    "name": self.env._(
+                        "Win back %(customer)s", customer=score.partner_id.name
+                    ),
                     "type": "opportunity",
                     "partner_id": score.partner_id.id,
                     "user_id": self._winback_responsible(score.partner_id, company).id,

@@ -441,7 +441,7 @@ class CrmRelationshipScore(models.Model):
                     moves.append((label, delta))
             moves.sort(key=lambda move: -abs(move[1]))
             parts = [
-                _(
+                self.env._(
                     "%(component)s %(points)s",
                     component=label,
                     points=self._format_number(delta, signed=True),

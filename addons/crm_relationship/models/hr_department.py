@@ -472,7 +472,7 @@ class HrDepartment(models.Model):
             ),
             *(
                 self._crm_kpi(
-                    _("Tier %(tier)s", tier=tier),
+                    self.env._("Tier %(tier)s", tier=tier),
                     tiers[tier],
                     "tier",
                     {"tier": tier},
@@ -659,7 +659,7 @@ class HrDepartment(models.Model):
         def age(days):
             if days is None:
                 return "–"
-            return _("%(days)s days", days=round(float(days), 1))
+            return self.env._("%(days)s days", days=round(float(days), 1))
 
         def on_time(done, in_time):
             return f"{round(100.0 * in_time / done)} %" if done else "–"
@@ -739,7 +739,7 @@ class HrDepartment(models.Model):
                     score.partner_id.display_name,
                     score.tier or "",
                     format_amount(self.env, score.clv_historical, score.currency_id),
-                    _("%(days)s days", days=score.recency_days),
+                    self.env._("%(days)s days", days=score.recency_days),
                 ],
                 "open": {"res_model": "res.partner", "res_id": score.partner_id.id},
             }
