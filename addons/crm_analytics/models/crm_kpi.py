@@ -745,7 +745,17 @@ class CrmKpi(models.Model):
         if self.date_mode != "none":
             if len(periods) > 1:
                 by_month = f"{self.date_field_id.name}:month"
-            bounds = self._period_domain(first, last, tz_name)
+            if self.date_mode == "until":
+                bounds = self._period_domain(first, last, tz_name)
+            else:
+                # only the periods' own months: a scorecard's current, previous
+                # and last year's month read 3 months, not the 13 between them
+                bounds = expression.OR(
+                    [
+                        self._period_domain(start, end, tz_name)
+                        for start, end in kpi_tools.merge_periods(periods)
+                    ]
+                )
             domain = expression.AND([domain, bounds])
         if self.measure == "count":
             aggregates = ["__count"]

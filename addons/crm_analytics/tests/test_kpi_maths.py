@@ -78,6 +78,24 @@ class TestKpiMaths(BaseCase):
         self.assertFalse(kpi.is_whole_months(date(2026, 1, 1), date(2026, 1, 30)))
         self.assertFalse(kpi.is_whole_months(date(2026, 1, 2), date(2026, 1, 31)))
 
+    def test_merge_periods(self):
+        """A scorecard's current, previous and last year's month: two ranges, so
+        that the live query reads 3 months, not the 13 between them."""
+        dec26 = (date(2026, 12, 1), date(2026, 12, 31))
+        nov26 = (date(2026, 11, 1), date(2026, 11, 30))
+        dec25 = (date(2025, 12, 1), date(2025, 12, 31))
+        self.assertEqual(
+            kpi.merge_periods([dec26, nov26, dec25]),
+            [dec25, (date(2026, 11, 1), date(2026, 12, 31))],
+        )
+        # overlapping periods (a quarter and one of its months), and one alone
+        q1 = (date(2026, 1, 1), date(2026, 3, 31))
+        self.assertEqual(
+            kpi.merge_periods([(date(2026, 2, 1), date(2026, 2, 28)), q1]), [q1]
+        )
+        self.assertEqual(kpi.merge_periods([nov26]), [nov26])
+        self.assertEqual(kpi.merge_periods([]), [])
+
     def test_ratio(self):
         self.assertEqual(kpi.ratio(1, 4, 100), 25)
         self.assertIsNone(kpi.ratio(1, 0))

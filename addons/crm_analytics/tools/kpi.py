@@ -29,6 +29,24 @@ def is_whole_months(date_from, date_to):
     return date_from.day == 1 and (date_to + timedelta(days=1)).day == 1
 
 
+def merge_periods(periods):
+    """The date ranges that cover ``periods`` (``(date_from, date_to)`` pairs,
+    inclusive dates), overlapping or adjacent ones merged, in order.
+
+    >>> merge_periods([(date(2026, 12, 1), date(2026, 12, 31)),
+    ...                (date(2025, 12, 1), date(2025, 12, 31)),
+    ...                (date(2026, 11, 1), date(2026, 11, 30))])
+    [(date(2025, 12, 1), date(2025, 12, 31)), (date(2026, 11, 1), date(2026, 12, 31))]
+    """
+    ranges = []
+    for start, end in sorted(periods):
+        if ranges and start <= ranges[-1][1] + timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], end))
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
 def period_days(date_from, date_to):
     return (date_to - date_from).days + 1
 

@@ -39,8 +39,11 @@ class CrmRelationshipScore(models.Model):
         "res.company", required=True, readonly=True, ondelete="cascade", index=True
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
+    # indexed: scorecards and KPIs of a salesperson or a team read their customers
+    # (the daily recompute keeps it: it rewrites rows in place, the salesperson
+    # rarely changes)
     user_id = fields.Many2one(
-        "res.users", "Salesperson", readonly=True,
+        "res.users", "Salesperson", readonly=True, index="btree_not_null",
         help="The customer's salesperson at the last recompute.",
     )  # fmt: skip
     date_ref = fields.Date("Reference date", readonly=True)
