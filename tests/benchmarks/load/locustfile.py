@@ -8,6 +8,12 @@ Each task is a page: the JSON-RPC calls the web client makes for it, one after t
 other, reported together as one request of type ``PAGE`` (each call is also reported
 on its own, type ``RPC``). A call that answers an error fails its page.
 Pages of ours and Odoo's comparable pages have the same weight.
+
+The figures count from the moment the last user has logged in (a login hashes its
+password, PBKDF2: the logins of 50 users are seconds of CPU the pages would
+otherwise share). From then on, each call of a page carries ``?page=NAME&n=N`` in
+its URL (JSON-RPC routes ignore the query string; Odoo's log shows it), so that
+``bench_load.py`` adds up the time Odoo spent on each page from its log.
 """
 
 import itertools
@@ -22,6 +28,10 @@ with open(os.environ["BENCH_LOAD_PLAN"]) as plan_file:
 DB = os.environ["BENCH_LOAD_DB"]
 WAIT = [float(x) for x in os.environ.get("BENCH_LOAD_WAIT", "5,15").split(",")]
 USERS = itertools.count()
+EXPECTED_USERS = int(os.environ["BENCH_LOAD_USERS"])
+LOGGED_IN = itertools.count(1)
+PAGE_NUMBERS = itertools.count(1)
+MEASURING = {"on": False}
 SPECS = PLAN["specs"]
 ACTIONS = PLAN["actions"]
 # the kanban's grouped columns: 40 cards each (Odoo 18's default)
@@ -44,6 +54,7 @@ class RelationshipUser(HttpUser):
         self.scorecards = itertools.cycle(me["scorecards"])
         self.stages = itertools.cycle(PLAN["stage_ids"])
         self.rpc_id = itertools.count(1)
+        self.page_tag = None
         for attempt in range(3):  # a full accept queue drops the connection
             try:
                 session = self.call(
@@ -56,6 +67,10 @@ class RelationshipUser(HttpUser):
                 if attempt == 2:
                     raise
         self.uid = session["uid"]
+        if next(LOGGED_IN) == EXPECTED_USERS:
+            # every user is logged in: the figures start now
+            self.environment.runner.stats.reset_all()
+            MEASURING["on"] = True
         self.odoo_context = {
             **session["user_context"],
             "allowed_company_ids": [session["user_companies"]["current_company"]],
@@ -71,6 +86,8 @@ class RelationshipUser(HttpUser):
             "id": next(self.rpc_id),
             "params": params,
         }
+        if self.page_tag:
+            url = f"{url}?{self.page_tag}"
         with self.client.post(
             url, json=payload, name=name, catch_response=True
         ) as response:
@@ -132,10 +149,14 @@ class RelationshipUser(HttpUser):
         """Run ``steps`` (the page's calls) and report them as one request."""
         start = time.perf_counter()
         exception = None
+        if MEASURING["on"]:
+            self.page_tag = f"page={name}&n={next(PAGE_NUMBERS)}"
         try:
             steps()
         except RpcError as error:
             exception = error
+        finally:
+            self.page_tag = None
         self.environment.events.request.fire(
             request_type="PAGE",
             name=name,
