@@ -1,4 +1,5 @@
 from . import test_kpi_maths
+from . import test_kpi_live_periods
 from . import test_scorecard
 from . import test_scorecard_access
 from . import test_scorecard_export
