@@ -86,7 +86,8 @@ class CrmChurnDriver(models.Model):
         words = self._sentences(times)[self.covariate][0 if faster else 1]
         if not with_department:
             return words
-        department = dict(self._fields["crm_function"].selection)[self.crm_function]
+        functions = self._fields["crm_function"]._description_selection(self.env)
+        department = dict(functions)[self.crm_function]
         return _("%(driver)s: %(department)s", driver=words, department=department)
 
     def _sentences(self, times):

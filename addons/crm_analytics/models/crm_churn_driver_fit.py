@@ -164,7 +164,8 @@ class CrmChurnDriverFit(models.Model):
             )
             self._message_log(body=_("The fit failed: %s", self.failure_reason))
             return False
-        labels = dict(self.env["crm.churn.driver"]._fields["covariate"].selection)
+        Driver = self.env["crm.churn.driver"]
+        labels = dict(Driver._fields["covariate"]._description_selection(self.env))
         self.write(
             {
                 "state": "done",

@@ -258,6 +258,20 @@ class TestChurnDrivers(DepartmentCase):
             % survival.MIN_EVENTS,
         )
 
+    def test_dropped_traits_and_departments_in_the_job_language(self):
+        """The traits the monthly job leaves out, stored with the fit, and the
+        department a driver names are in the language, not in English."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        # the labels of choices are terms of the database, loaded with the language
+        self.env["ir.module.module"]._load_module_terms(["crm_analytics"], ["zh_CN"])
+        fit = self.Fit.with_context(lang="zh_CN").fit_company(self.company)
+        self.assertEqual(fit.state, "done", fit.failure_reason)
+        self.assertIn("逾期付款", fit.dropped_note)
+        self.assertNotIn("Pays late", fit.dropped_note)
+        late = fit.driver_ids.filtered(lambda d: d.covariate == "late_delivery")
+        sentence = late.with_context(lang="zh_CN").sentence
+        self.assertTrue(sentence.endswith("：物流"), sentence)
+
     def test_separating_and_repeated_traits_are_left_out(self):
         """Every lost customer returned goods and no other did (the returns ratio
         cannot be estimated), and every late delivery came with a complaint that

@@ -103,6 +103,8 @@ class CrmCustomerNote(models.Model):
         return notes
 
     def _log_on_customer(self):
+        # the label in the writer's language, as the sentence around it
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
         for note in self.filtered(lambda n: n.visibility == "everyone"):
             note.partner_id._message_log(
                 body=Markup("<p><b>%s</b></p>%s")
@@ -110,7 +112,7 @@ class CrmCustomerNote(models.Model):
                     _(
                         "%(department)s note (%(kind)s)",
                         department=note.department_id.name,
-                        kind=dict(self._fields["kind"].selection)[note.kind],
+                        kind=kinds[note.kind],
                     ),
                     note.body,
                 )

@@ -445,7 +445,7 @@ class CrmHandoff(models.Model):
         """Refuse ``action`` ("accept", "complete", "refuse", "reopen") on hand-offs
         not in ``states``, or, with ``receiver``, to users outside the receiving
         department. Each message is a whole sentence for the translators."""
-        labels = dict(self._fields["state"].selection)
+        labels = dict(self._fields["state"]._description_selection(self.env))
         wrong_state, not_receiver = TRANSITION_MESSAGES[action]
         for handoff in self:
             if handoff.state not in states:

@@ -51,3 +51,4 @@ from . import test_c360_chart_tour
 from . import test_zh_cn_translations
 from . import test_demo_generator_zh
 from . import test_hostile_input
+from . import test_translated_labels

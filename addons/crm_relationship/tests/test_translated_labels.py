@@ -1,0 +1,45 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import SharedRecordCase
+
+
+@tagged("post_install", "-at_install")
+class TestTranslatedLabels(SharedRecordCase):
+    """A choice's label inside a translated sentence is translated too: the
+    sentence in Chinese does not carry an English word ("风险", not "Risk")."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        # the labels of choices are terms of the database, loaded with the language
+        cls.env["ir.module.module"]._load_module_terms(["crm_relationship"], ["zh_CN"])
+
+    def test_note_kind_in_the_chatter_line(self):
+        """A note shared with everyone logs a line on the customer (also when an
+        import or a job writes it): its kind in the writer's language."""
+        self.env["crm.customer.note"].with_user(self.seller).with_context(
+            lang="zh_CN"
+        ).create(
+            {
+                "partner_id": self.customer.id,
+                "visibility": "everyone",
+                "kind": "risk",
+                "body": "<p>Late payer</p>",
+            }
+        )
+        bodies = " ".join(
+            str(body) for body in self.customer.message_ids.mapped("body")
+        )
+        self.assertIn("备注（风险）", bodies)
+
+    def test_hand_off_state_in_the_refusal(self):
+        handoff = self._handoff()
+        handoff.with_user(self.logistics_head).action_accept()
+        handoff.with_user(self.logistics_head).action_done()
+        with self.assertRaises(UserError) as caught:
+            handoff.with_user(self.logistics_head).with_context(
+                lang="zh_CN"
+            ).action_accept()
+        self.assertEqual(str(caught.exception), "无法接受状态为“已完成”的交接。")
