@@ -6,6 +6,8 @@ import numpy as np
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.crm_relationship.tools.cron import in_user_language
+
 from ..tools import survival
 
 _logger = logging.getLogger(__name__)
@@ -303,6 +305,7 @@ class CrmChurnDriverFit(models.Model):
     # ------------------------------------------------------------
 
     @api.model
+    @in_user_language
     def _cron_refit(self):
         """Monthly: fit the drivers of every company with scored customers, one
         committed company at a time."""

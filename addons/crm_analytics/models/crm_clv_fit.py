@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.crm_relationship.tools import cron
+from odoo.addons.crm_relationship.tools.cron import in_user_language
 
 from ..tools import clv
 
@@ -1044,6 +1045,7 @@ class CrmClvFit(models.Model):
         return fit
 
     @api.model
+    @in_user_language
     def _cron_refit(self):
         """Monthly: refit every company that has customer invoices, then rescore it."""
         companies = [
@@ -1065,6 +1067,7 @@ class CrmClvFit(models.Model):
         self._refit_companies(companies, fit_one)
 
     @api.model
+    @in_user_language
     def _cron_rescore(self):
         """Daily: predictions of each company's fit in use, from today's history."""
         fits = self.search([("is_current", "=", True)])

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.misc import format_date
 
 from odoo.addons.crm_relationship.tools import cron
+from odoo.addons.crm_relationship.tools.cron import in_user_language
 
 from ..tools import kpi as kpi_tools
 from .crm_kpi import OWNER_TYPES
@@ -323,6 +324,7 @@ class CrmScorecard(models.Model):
         return demo_scorecards.create_demo_scorecards(self.env)
 
     @api.model
+    @in_user_language
     def _cron_daily(self, batch_size=50):
         """Snapshot past periods, then check alerts, in committed batches."""
         cards = self.search([])

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from odoo.addons.crm_relationship.tools import cron
+from odoo.addons.crm_relationship.tools.cron import in_user_language
 
 MANAGER_GROUP = "crm_relationship.group_relationship_manager"
 
@@ -99,6 +100,7 @@ class CrmStoredReportMixin(models.AbstractModel):
         return len(companies)
 
     @api.model
+    @in_user_language
     def _cron_refresh(self):
         """Daily: every company's rows, committed company by company."""
         self._refresh(commit=True)

@@ -272,6 +272,24 @@ class TestChurnDrivers(DepartmentCase):
         sentence = late.with_context(lang="zh_CN").sentence
         self.assertTrue(sentence.endswith("：物流"), sentence)
 
+    def test_failure_reason_in_the_cron_user_language(self):
+        """The monthly job as Odoo runs it (ir.cron: the cron's user, a context
+        without any language) writes the reason in that user's language, as
+        Odoo's own _() does there (it reads the user's language when the
+        context has none)."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        cron = self.env.ref("crm_analytics.ir_cron_churn_driver_refit")
+        cron.user_id.lang = "zh_CN"
+        few = self.env["res.company"].create({"name": "Few lost Co"})
+        self._generate(few, 30, seed=5, lost=2)
+        cron.method_direct_trigger()
+        fit = self.Fit.search([("company_id", "=", few.id)])
+        self.assertEqual(fit.state, "failed")
+        self.assertTrue(
+            fit.failure_reason.startswith("已评分的 30 位客户中仅有 2 位已流失"),
+            fit.failure_reason,
+        )
+
     def test_separating_and_repeated_traits_are_left_out(self):
         """Every lost customer returned goods and no other did (the returns ratio
         cannot be estimated), and every late delivery came with a complaint that

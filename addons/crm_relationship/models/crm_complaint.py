@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import email_normalize, format_datetime
 
 from ..tools import scoring
+from ..tools.cron import in_user_language
 from .crm_complaint_sla_policy import SEVERITIES
 
 
@@ -700,6 +701,7 @@ class CrmComplaint(models.Model):
                     complaint._sla_activity(user, summary)
 
     @api.model
+    @in_user_language
     def _cron_check_sla(self):
         """Every quarter of an hour: warnings for the deadlines that are near, and
         breaches for those that have just passed.

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..tools import scoring
+from ..tools.cron import in_user_language
 
 
 class CrmLead(models.Model):
@@ -57,6 +58,7 @@ class CrmLead(models.Model):
     # CRONS
     # ------------------------------------------------------------
     @api.model
+    @in_user_language
     def _cron_open_winbacks(self, batch_size=500):
         """Open a win-back opportunity for each customer at risk or lost who has
         none running and none started within the profile's cooldown.
@@ -135,6 +137,7 @@ class CrmLead(models.Model):
         return candidates.filtered(lambda user: company in user.company_ids)[:1]
 
     @api.model
+    @in_user_language
     def _cron_track_winbacks(self):
         """A running win-back is won when its customer has a posted invoice dated on
         or after the start of the campaign."""

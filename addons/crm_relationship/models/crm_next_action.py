@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools import control, cron, dates
+from ..tools.cron import in_user_language
 from .crm_next_action_rule import KIND_FUNCTION, KINDS, PRIORITIES
 
 _logger = logging.getLogger(__name__)
@@ -333,6 +334,7 @@ class CrmNextAction(models.Model):
     # GENERATION
     # ------------------------------------------------------------
     @api.model
+    @in_user_language
     def _cron_generate(self, companies=None):
         """Propose the day's actions of every active rule in every company (or in
         ``companies``), expire what no longer applies, then refresh the uplift

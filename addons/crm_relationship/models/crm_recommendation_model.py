@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools import recommend
-from ..tools.cron import commit_progress
+from ..tools.cron import commit_progress, in_user_language
 
 _logger = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ class CrmRecommendationModel(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
     @api.model
+    @in_user_language
     def _cron_refresh(self):
         """Daily: every company's recommendations, one committed batch a company."""
         companies = self.env["res.company"].search([])

@@ -8,6 +8,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, float_is_zero, format_date, formatLang
 
 from ..tools import cron, dates, scoring
+from ..tools.cron import in_user_language
 from .survey_user_input import NPS_CATEGORIES
 
 _logger = logging.getLogger(__name__)
@@ -1648,6 +1649,7 @@ class CrmRelationshipScore(models.Model):
     # CRONS
     # ------------------------------------------------------------
     @api.model
+    @in_user_language
     def _cron_recompute_all(self, chunk_size=20000):
         """Daily: every customer of every company, staged in committed chunks, then
         applied per company in one step; old history is pruned."""
@@ -1663,6 +1665,7 @@ class CrmRelationshipScore(models.Model):
         self._prune_history()
 
     @api.model
+    @in_user_language
     def _cron_recompute_marked(self, batch_size=5000, date_ref=None):
         """Frequent: only the customers marked by postings, payments and deliveries."""
         self.env.cr.execute(

@@ -6,6 +6,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools import cron, scoring
+from ..tools.cron import in_user_language
 
 
 class CrmRelationshipScoringProfile(models.Model):
@@ -430,6 +431,7 @@ class CrmRelationshipScoringProfile(models.Model):
         return result
 
     @api.model
+    @in_user_language
     def _cron_send_nps(self):
         """Daily: the NPS rounds that are due, company by company, each committed."""
         profiles = self.sudo().search([("nps_interval_days", ">", 0)])

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, date_utils, float_compare, float_round, split_every
 
 from ..tools import cron
+from ..tools.cron import in_user_language
 
 #: context key: the caller records the ledger itself (lots and uses) for this change
 LEDGER_DONE = "loyalty_ledger_done"
@@ -372,6 +373,7 @@ class LoyaltyCard(models.Model):
         return result
 
     @api.model
+    @in_user_language
     def _cron_evaluate_tiers(self, batch_size=1000):
         """Daily: all cards of programs with tiers, in committed batches. The
         qualifying points are recomputed first: a new tier period starts at 0."""
@@ -910,6 +912,7 @@ class LoyaltyCard(models.Model):
     # ------------------------------------------------------------
 
     @api.model
+    @in_user_language
     def _cron_expire_points(self, date=None, batch_size=1000):
         """Daily: expire what remains of each lot past its expiry date, then empty
         the cards past their expiration date; in committed batches.

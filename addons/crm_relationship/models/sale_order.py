@@ -8,6 +8,7 @@ from odoo.osv import expression
 from odoo.tools import SQL, float_compare, float_round, format_date, formatLang
 
 from ..tools import scoring
+from ..tools.cron import in_user_language
 from ..tools.dates import local_date
 from .loyalty_card import LEDGER_DONE, POINTS_DIGITS
 
@@ -409,6 +410,7 @@ class SaleOrder(models.Model):
         return [("id", "in" if positive else "not in", ids)]
 
     @api.model
+    @in_user_language
     def _cron_stamp_credit_holds(self):
         """Daily: quotations that came under a hold since they were made (their
         customer fell overdue) are recorded as held, for the service report and so

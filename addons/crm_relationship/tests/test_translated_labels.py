@@ -43,3 +43,25 @@ class TestTranslatedLabels(SharedRecordCase):
                 lang="zh_CN"
             ).action_accept()
         self.assertEqual(str(caught.exception), "无法接受状态为“已完成”的交接。")
+
+    def test_win_back_name_from_the_cron_in_its_user_language(self):
+        """ir.cron runs a job as its user with a context holding no language;
+        Odoo's own _() then reads the user's language (res.users.context_get),
+        self.env._() falls back to English. The daily win-back job names its
+        opportunities in the cron user's language."""
+        cron = self.env.ref("crm_relationship.ir_cron_open_winbacks")
+        cron.user_id.lang = "zh_CN"
+        lost = self.env["res.partner"].create({"name": "流失客户", "is_company": True})
+        self.env["crm.relationship.score"].create(
+            {
+                "partner_id": lost.id,
+                "company_id": self.company.id,
+                "churn_state": "lost",
+                "tier": "C",
+            }
+        )
+        cron.method_direct_trigger()
+        lead = self.env["crm.lead"].search(
+            [("partner_id", "=", lost.id), ("is_winback", "=", True)]
+        )
+        self.assertEqual(lead.name, "挽回 流失客户")

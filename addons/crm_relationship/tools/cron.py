@@ -1,5 +1,6 @@
 """What every batched cron of both addons does between two batches."""
 
+import functools
 import threading
 
 from odoo.service.model import retrying
@@ -41,3 +42,23 @@ def run_batch(env, work, done, remaining):
         step()
     else:
         retrying(step, env)
+
+
+def in_user_language(method):
+    """A cron method run in its user's language when the context names none.
+
+    ir.cron (18.0) runs a job as its user with a context holding no language
+    (``method_direct_trigger`` as well): Odoo's ``_()`` then reads the user's
+    language (``res.users.context_get``), but ``self.env._()``, translated fields
+    and the labels of selections read the context's and fall back to English.
+    What a job writes (opportunity names, chatter lines, reasons) is in the
+    language of the user it runs as, as the rest of Odoo's jobs.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.env.lang:
+            self = self.with_context(lang=self.env.user.lang)
+        return method(self, *args, **kwargs)
+
+    return wrapper
