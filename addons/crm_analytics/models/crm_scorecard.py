@@ -85,10 +85,14 @@ class CrmScorecard(models.Model):
     # ------------------------------------------------------------
 
     @api.depends("owner_type", "company_id", "user_id", "team_id", "department_id")
+    @api.depends_context("lang")
     def _compute_owner_name(self):
         for card in self:
             owner = card._owner_record()
-            card.owner_name = owner.display_name if owner else False
+            if owner and card.owner_type == "department":
+                card.owner_name = owner._crm_name()
+            else:
+                card.owner_name = owner.display_name if owner else False
 
     @api.depends("period")
     @api.depends_context("scorecard_date")

@@ -28,3 +28,4 @@ from . import test_department_dashboard
 from . import test_zh_cn_tour
 from . import test_demo_history
 from . import test_hostile_input
+from . import test_zh_cn_names

@@ -365,7 +365,7 @@ class HrDepartment(models.Model):
             raise AccessError(_("You can only open the dashboard of your department."))
         department = department or departments[:1]
         result = {
-            "departments": [{"id": d.id, "name": d.display_name} for d in departments],
+            "departments": [{"id": d.id, "name": d._crm_name()} for d in departments],
             "department": False,
             "blocks": [],
         }
@@ -373,7 +373,7 @@ class HrDepartment(models.Model):
             return result
         result["department"] = {
             "id": department.id,
-            "name": department.display_name,
+            "name": department._crm_name(),
             "company": department.company_id.name or "",
             "function": dict(
                 self._fields["crm_function"]._description_selection(self.env)
@@ -382,6 +382,19 @@ class HrDepartment(models.Model):
         blocks = [block for block in department._crm_dashboard_blocks() if block]
         result["blocks"] = sorted(blocks, key=lambda block: block["sequence"])
         return result
+
+    def _crm_name(self):
+        """The department's full name in the reader's language. Odoo's display
+        name is the stored complete name, written once in the language of whoever
+        computed it: a Chinese reader would read "Logistics", not 物流部."""
+        self.ensure_one()
+        names = []
+        # sudo: the parents' names, which the complete name shows anyway
+        department = self.sudo()
+        while department:
+            names.append(department.name)
+            department = department.parent_id
+        return " / ".join(reversed(names))
 
     @api.model
     def _crm_dashboard_departments(self):

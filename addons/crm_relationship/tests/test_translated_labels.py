@@ -65,3 +65,25 @@ class TestTranslatedLabels(SharedRecordCase):
             [("partner_id", "=", lost.id), ("is_winback", "=", True)]
         )
         self.assertEqual(lead.name, "挽回 流失客户")
+
+    def test_department_page_names_the_department_in_the_language(self):
+        """The department page's title and list read the department's name in the
+        reader's language, not Odoo's stored complete name (English)."""
+        self.logistics.parent_id = self.sales
+        self.sales.update_field_translations("name", {"zh_CN": "销售部"})
+        self.logistics.update_field_translations("name", {"zh_CN": "物流部"})
+        # the stored complete name is in one language, whichever computed it last
+        self.logistics.with_context(lang="en_US")._compute_complete_name()
+        self.assertEqual(
+            self.logistics.with_context(lang="zh_CN").display_name, "Sales / Logistics"
+        )
+        page = (
+            self.env["hr.department"]
+            .with_user(self.logistics_head)
+            .with_context(lang="zh_CN")
+            .get_crm_dashboard(self.logistics.id)
+        )
+        self.assertEqual(page["department"]["name"], "销售部 / 物流部")
+        self.assertIn(
+            {"id": self.logistics.id, "name": "销售部 / 物流部"}, page["departments"]
+        )
