@@ -54,8 +54,9 @@ class CrmStoredReportMixin(models.AbstractModel):
         live query, one company at a time: delete its rows, insert the query's.
 
         With ``commit``, each company's rows are committed as soon as written and
-        the cron's progress reported (not in tests); otherwise the caller's
-        transaction holds them all.
+        the cron's progress reported, a company run again after a concurrency
+        failure (not in tests: see ``tools.cron.run_batch``); otherwise the
+        caller's transaction holds them all.
 
         :return: number of companies refreshed
         """
@@ -68,10 +69,13 @@ class CrmStoredReportMixin(models.AbstractModel):
         columns = SQL(", ").join(map(SQL.identifier, self._stored_report_columns()))
         table = SQL.identifier(self._table)
         uid = self.env.uid
-        for done, company in enumerate(companies, start=1):
+
+        def refresh(company):
             # Two refreshes at once (the cron and a manager's) would each delete
             # the rows they see and insert theirs: twice the rows. The lock makes
-            # the second wait for the first's commit; readers are not blocked.
+            # the second wait for the first's commit; readers are not blocked. The
+            # second then fails on the rows the first deleted (a serialization
+            # failure): the cron's batch and the manager's request run again.
             self.env.cr.execute(SQL("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table))
             self.env.cr.execute(
                 SQL("DELETE FROM %s WHERE company_id = %s", table, company.id)
@@ -93,8 +97,17 @@ class CrmStoredReportMixin(models.AbstractModel):
                     query=self._stored_report_query(company),
                 )
             )
+
+        for done, company in enumerate(companies, start=1):
             if commit:
-                cron.commit_progress(self.env, done, len(companies) - done)
+                cron.run_batch(
+                    self.env,
+                    lambda company=company: refresh(company),
+                    done,
+                    len(companies) - done,
+                )
+            else:
+                refresh(company)
         self.invalidate_model()
         return len(companies)
 
