@@ -74,8 +74,9 @@ class CrmStoredReportMixin(models.AbstractModel):
             # Two refreshes at once (the cron and a manager's) would each delete
             # the rows they see and insert theirs: twice the rows. The lock makes
             # the second wait for the first's commit; readers are not blocked. The
-            # second then fails on the rows the first deleted (a serialization
-            # failure): the cron's batch and the manager's request run again.
+            # cron's batch takes its snapshot after the lock (see below); a
+            # manager's request, whose snapshot is older, then fails on the rows
+            # the cron deleted (a serialization failure) and Odoo runs it again.
             self.env.cr.execute(SQL("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table))
             self.env.cr.execute(
                 SQL("DELETE FROM %s WHERE company_id = %s", table, company.id)
@@ -98,6 +99,12 @@ class CrmStoredReportMixin(models.AbstractModel):
                 )
             )
 
+        if commit:
+            # a fresh transaction for the first company, as for the next ones: its
+            # snapshot is taken after the lock, so the rows a manager's refresh
+            # committed since the run started are seen, and deleted, even in a
+            # company that had none (there, no conflict would tell)
+            cron.commit_progress(self.env, 0, len(companies))
         for done, company in enumerate(companies, start=1):
             if commit:
                 cron.run_batch(
