@@ -15,9 +15,11 @@ did not see the posting) and that the points and scores are exact afterwards.
 
 import json
 import logging
+import random
 import threading
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
 from werkzeug.test import Client
 
@@ -25,13 +27,55 @@ import odoo
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL
 
 RETRY_LOGGER = "odoo.service.model"
+#: a company cannot be deleted: made once per database, archived between classes
+SECOND_COMPANY = "Concurrency second company"
 
 
 class _Logs:
     def __init__(self, output):
         self.output = output
+
+
+def _delete(env, created):
+    """Delete what a test committed (``(model, ids)``), in reverse order."""
+    for model, ids in reversed(created):
+        records = env[model].browse(ids).exists()
+        if model == "account.move":
+            records.filtered(lambda m: m.state != "draft").button_draft()
+            records.with_context(force_delete=True).unlink()
+        elif model == "loyalty.program":
+            env["loyalty.card"].with_context(active_test=False).search(
+                [("program_id", "in", records.ids)]
+            ).unlink()
+            records.active = False
+            records.unlink()
+        elif model == "res.users":
+            try:
+                with env.cr.savepoint():
+                    partners = records.partner_id
+                    records.unlink()
+                    partners.unlink()
+            except Exception:  # noqa: BLE001 - referenced: kept archived
+                records.active = False
+        elif model == "crm.next.action.rule":
+            for dependent in ("crm.next.action", "crm.next.action.uplift"):
+                env[dependent].search([("rule_id", "in", records.ids)]).unlink()
+            records.unlink()
+        elif model == "crm.scorecard":
+            records.value_ids.unlink()
+            records.alert_ids.unlink()
+            records.unlink()
+        elif model == "res.partner":
+            env["crm.relationship.event"].search(
+                [("partner_id", "in", records.ids)]
+            ).unlink()
+            records.child_ids.unlink()
+            records.unlink()
+        else:
+            records.unlink()
 
 
 class ConcurrencyCase(TransactionCase):
@@ -42,15 +86,17 @@ class ConcurrencyCase(TransactionCase):
         self.created = []  # (model, ids), deleted in reverse order
         self.addCleanup(self._cleanup)
 
-    def _env(self, cr):
+    @staticmethod
+    def _env(cr):
         return api.Environment(cr, SUPERUSER_ID, {})
 
-    def _committed(self, work):
+    @classmethod
+    def _committed(cls, work):
         """``work(env)`` in a transaction of its own, committed."""
-        with self.registry.cursor() as cr:
+        with cls.registry.cursor() as cr:
             # the commit flushes through the transaction's live environments: keep
             # this one alive until then
-            env = self._env(cr)
+            env = cls._env(cr)
             result = work(env)
             env.flush_all()
             return result
@@ -60,36 +106,7 @@ class ConcurrencyCase(TransactionCase):
         return records
 
     def _cleanup(self):
-        def clean(env):
-            for model, ids in reversed(self.created):
-                records = env[model].browse(ids).exists()
-                if model == "account.move":
-                    records.filtered(lambda m: m.state != "draft").button_draft()
-                    records.with_context(force_delete=True).unlink()
-                elif model == "loyalty.program":
-                    env["loyalty.card"].with_context(active_test=False).search(
-                        [("program_id", "in", records.ids)]
-                    ).unlink()
-                    records.active = False
-                    records.unlink()
-                elif model == "res.users":
-                    try:
-                        with env.cr.savepoint():
-                            partners = records.partner_id
-                            records.unlink()
-                            partners.unlink()
-                    except Exception:  # noqa: BLE001 - referenced: kept archived
-                        records.active = False
-                elif model == "res.partner":
-                    env["crm.relationship.event"].search(
-                        [("partner_id", "in", records.ids)]
-                    ).unlink()
-                    records.child_ids.unlink()
-                    records.unlink()
-                else:
-                    records.unlink()
-
-        self._committed(clean)
+        self._committed(lambda env: _delete(env, self.created))
 
     # ------------------------------------------------------------
     # DATA
@@ -141,6 +158,31 @@ class ConcurrencyCase(TransactionCase):
         return env["loyalty.card"].search(
             [("program_id", "=", program.id), ("partner_id", "=", partner.id)]
         )
+
+    @classmethod
+    def _second_company(cls, env):
+        """A second company with the main one's chart of accounts: made once per
+        database (a company with accounts cannot be deleted), active while the
+        class runs, archived afterwards, so that other suites' crons over every
+        company do not see it.
+
+        :return: an environment of that company
+        """
+        Company = env["res.company"].with_context(active_test=False)
+        company = Company.search([("name", "=", SECOND_COMPANY)], limit=1)
+        if not company:
+            company = Company.create(
+                {"name": SECOND_COMPANY, "currency_id": env.company.currency_id.id}
+            )
+            env["account.chart.template"].try_loading(
+                env.company.chart_template or "generic_coa", company
+            )
+        company.active = True
+        cls.addClassCleanup(
+            cls._committed,
+            lambda env: env["res.company"].browse(company.id).write({"active": False}),
+        )
+        return env["res.company"].with_company(company).env
 
     # ------------------------------------------------------------
     # INTERLEAVING
@@ -231,6 +273,65 @@ class ConcurrencyCase(TransactionCase):
         if errors:
             raise errors[0]
         self.assertTrue(waited, "the other transaction waited for the held rows")
+
+    def _post_both_at_once(self, first_id, second_id):
+        """A user posts ``second_id`` on a snapshot taken before another user's
+        posting of ``first_id`` commits.
+
+        :return: the number of tries of the second posting
+        """
+
+        def post(env, move_id):
+            # as a user working in the document's company
+            move = env["account.move"].browse(move_id)
+            move.with_company(move.company_id).action_post()
+
+        return self._late_in_thread(
+            self._as_user(lambda env: post(env, second_id)),
+            lambda env: post(env, first_id),
+        )
+
+    def _cron_job(self, xmlid):
+        """The cron job ``xmlid``, due now, as a cron worker runs it
+        (``ir.cron._process_job``, in its own transactions); its schedule comes
+        back after the test.
+
+        :return: (the cron's id, a function running the job)
+        """
+        cron_id = self.env.ref(xmlid).id
+
+        def ready(env):
+            cron = env["ir.cron"].browse(cron_id)
+            kept = cron.read(["active", "nextcall", "lastcall"])[0]
+            cron.write({"active": True, "nextcall": "2000-01-01 00:00:00"})
+            return kept
+
+        kept = self._committed(ready)
+
+        def restore(env):
+            env["ir.cron"].browse(cron_id).write(
+                {key: kept[key] for key in ("active", "nextcall", "lastcall")}
+            )
+            env["ir.cron.progress"].search([("cron_id", "=", cron_id)]).unlink()
+
+        self.addCleanup(self._committed, restore)
+        IrCron = type(self.env["ir.cron"])
+
+        def run_job():
+            db = odoo.sql_db.db_connect(self.env.cr.dbname)
+            with db.cursor() as cron_cr:
+                job = IrCron._acquire_one_job(cron_cr, cron_id)
+                self.assertTrue(job, "the job was ready")
+                IrCron._process_job(db, cron_cr, job)
+
+        return cron_id, run_job
+
+    def _assert_cron_done(self, env, cron_id):
+        """The job ended fully done, not failed: ir.cron, which does not retry,
+        would count a failure and wait a day."""
+        cron = env["ir.cron"].browse(cron_id)
+        self.assertEqual(cron.failure_count, 0, "the job did not fail")
+        self.assertGreater(cron.nextcall, fields.Datetime.now())
 
     def _assert_retried(self, logs):
         self.assertTrue(
@@ -361,12 +462,7 @@ class TestConcurrentPostings(ConcurrencyCase):
 
         card_id, refund_ids = self._committed(setup)
         with self._retries() as logs:
-            tries = self._late_in_thread(
-                self._as_user(
-                    lambda env: env["account.move"].browse(refund_ids[1]).action_post()
-                ),
-                lambda env: env["account.move"].browse(refund_ids[0]).action_post(),
-            )
+            tries = self._post_both_at_once(*refund_ids)
         self._assert_retried(logs)
         self.assertEqual(tries, 2)
 
@@ -399,12 +495,7 @@ class TestConcurrentPostings(ConcurrencyCase):
 
         company_id, program_id, invoice_ids = self._committed(setup)
         with self._retries() as logs:
-            self._late_in_thread(
-                self._as_user(
-                    lambda env: env["account.move"].browse(invoice_ids[1]).action_post()
-                ),
-                lambda env: env["account.move"].browse(invoice_ids[0]).action_post(),
-            )
+            self._post_both_at_once(*invoice_ids)
         self._assert_retried(logs)
 
         def check(env):
@@ -432,12 +523,7 @@ class TestConcurrentPostings(ConcurrencyCase):
 
         partner_id, program_ids, invoice_ids = self._committed(setup)
         with self._retries() as logs:
-            self._late_in_thread(
-                self._as_user(
-                    lambda env: env["account.move"].browse(invoice_ids[1]).action_post()
-                ),
-                lambda env: env["account.move"].browse(invoice_ids[0]).action_post(),
-            )
+            self._post_both_at_once(*invoice_ids)
         self._assert_retried(logs)
 
         def check(env):
@@ -447,6 +533,82 @@ class TestConcurrentPostings(ConcurrencyCase):
             self.assertEqual(cards.program_id.ids, program_ids)
             self.assertEqual(cards.mapped("points"), [350.0, 175.0])
             self.assertEqual(cards.mapped("tier_points"), [350.0, 175.0])
+
+        self._committed(check)
+
+    def test_partial_credit_note_and_another_invoice_at_once(self):
+        """A credit note of half an invoice takes back half of that invoice's
+        award, while the member's next invoice awards in full, at the same
+        moment."""
+
+        def setup(env):
+            partner = self._customer(env, "Half refunded member")
+            program = self._program(env)
+            first = self._invoice(env, partner, 200.0, post=True)
+            refund = self._refund(env, first)
+            refund.invoice_line_ids.price_unit = 100.0
+            second = self._invoice(env, partner, 300.0)
+            card = self._card(env, program, partner)
+            self.assertEqual(card.points, 200.0)
+            return card.id, first.id, refund.id, second.id
+
+        card_id, first_id, refund_id, second_id = self._committed(setup)
+        with self._retries() as logs:
+            tries = self._post_both_at_once(refund_id, second_id)
+        self._assert_retried(logs)
+        self.assertEqual(tries, 2)
+
+        def check(env):
+            card = env["loyalty.card"].browse(card_id)
+            self.assertEqual(card.points, 400.0, "200 - 100 + 300")
+            self.assertEqual(card.tier_points, 400.0)
+            lots = card.lot_ids.sorted("points")
+            self.assertEqual(lots.mapped("points"), [200.0, 300.0])
+            self.assertEqual(lots.mapped("remaining"), [100.0, 300.0])
+            reversal = card.points_use_ids.filtered(lambda u: u.kind == "reverse")
+            self.assertEqual(reversal.mapped("points"), [100.0])
+            self.assertEqual(reversal.origin_id, refund_id)
+            self.assertEqual(reversal.reversed_lot_id.origin_id, first_id)
+
+        self._committed(check)
+
+    def test_two_customers_of_a_second_company_at_once(self):
+        """Two customers of another company than the user's post their first
+        invoices at the same moment, for a program of that company: each gets
+        one card of that program, with its own points; nothing is written in the
+        main company."""
+
+        def setup(env):
+            other = self._second_company(env)
+            program = self._program(other, company_id=other.company.id)
+            partners = self._customer(env, "Second company member") | self._customer(
+                env, "Other second company member"
+            )
+            invoices = self._invoice(other, partners[0], 100.0) | self._invoice(
+                other, partners[1], 250.0
+            )
+            self.assertEqual(invoices.company_id, other.company)
+            return other.company.id, program.id, partners.ids, invoices.ids
+
+        company_id, program_id, partner_ids, invoice_ids = self._committed(setup)
+        tries = self._post_both_at_once(*invoice_ids)
+        self.assertEqual(tries, 1, "two customers' postings do not meet")
+
+        def check(env):
+            cards = env["loyalty.card"].search([("partner_id", "in", partner_ids)])
+            self.assertEqual(
+                {card.partner_id.id: card.points for card in cards},
+                dict(zip(partner_ids, [100.0, 250.0], strict=True)),
+                "one card each, its own points",
+            )
+            self.assertEqual(len(cards), 2)
+            self.assertEqual(cards.program_id.ids, [program_id])
+            self.assertEqual(cards.company_id.ids, [company_id])
+            self.assertEqual(cards.lot_ids.company_id.ids, [company_id])
+            marks = env["crm.relationship.score.queue"].search(
+                [("partner_id", "in", partner_ids)]
+            )
+            self.assertEqual(marks.company_id.ids, [company_id])
 
         self._committed(check)
 
@@ -532,32 +694,9 @@ class TestPointsExpiryConcurrency(ConcurrencyCase):
         is refused at its commit, runs again; the job ends fully done, not failed
         (ir.cron, which does not retry, would count a failure and wait a day)."""
         card_id, other_id, (_old_refund, recent_refund) = self._setup_member()
-        cron_id = self.env.ref("crm_relationship.ir_cron_loyalty_expire_points").id
-
-        def ready(env):
-            cron = env["ir.cron"].browse(cron_id)
-            kept = cron.read(["active", "nextcall", "lastcall"])[0]
-            cron.write({"active": True, "nextcall": "2000-01-01 00:00:00"})
-            return kept
-
-        kept = self._committed(ready)
-
-        def restore(env):
-            env["ir.cron"].browse(cron_id).write(
-                {key: kept[key] for key in ("active", "nextcall", "lastcall")}
-            )
-            env["ir.cron.progress"].search([("cron_id", "=", cron_id)]).unlink()
-
-        self.addCleanup(self._committed, restore)
-        IrCron = type(self.env["ir.cron"])
-
-        def run_job():
-            db = odoo.sql_db.db_connect(self.env.cr.dbname)
-            with db.cursor() as cron_cr:
-                job = IrCron._acquire_one_job(cron_cr, cron_id)
-                self.assertTrue(job, "the job was ready")
-                IrCron._process_job(db, cron_cr, job)
-
+        cron_id, run_job = self._cron_job(
+            "crm_relationship.ir_cron_loyalty_expire_points"
+        )
         with self._retries() as logs:
             self._while_held(
                 lambda env: env["account.move"].browse(recent_refund).action_post(),
@@ -566,9 +705,7 @@ class TestPointsExpiryConcurrency(ConcurrencyCase):
         self._assert_retried(logs)
 
         def check(env):
-            cron = env["ir.cron"].browse(cron_id)
-            self.assertEqual(cron.failure_count, 0, "the job did not fail")
-            self.assertGreater(cron.nextcall, fields.Datetime.now())
+            self._assert_cron_done(env, cron_id)
             card = env["loyalty.card"].browse(card_id)
             self.assertEqual(card.points, 0.0)
             self.assertEqual(self._uses(card, "expire"), [100.0])
@@ -821,3 +958,486 @@ class TestConcurrencyThroughTheWebClient(ConcurrencyCase):
                 env["crm.relationship.score"].browse(score_id).monetary, 350.0
             )
         )
+
+
+@tagged("post_install", "-at_install")
+class TestBatchedCronsRetry(ConcurrencyCase):
+    """Every batched cron runs a batch again after a serialization failure (a
+    user's transaction changed a row the batch then writes), instead of ending
+    the run as a failure (ir.cron does not retry: a first batch failed is tried
+    again a day later). The jobs run in a second company holding a small history
+    of its own (twelve customers buying three products over the past year),
+    committed once for the class; each test asserts the result exact afterwards:
+    nothing doubled."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # archived last: class clean-ups run in reverse order
+        cls.company_id = cls._committed(lambda env: cls._second_company(env).company.id)
+        cls.fixture = []
+        cls.addClassCleanup(cls._committed, cls._clean_fixture)
+        cls.customer_ids = cls._committed(cls._build_fixture)
+
+    @classmethod
+    def _build_fixture(cls, env):
+        company = env["res.company"].browse(cls.company_id)
+        env = env["res.company"].with_company(company).env
+        rng = random.Random(19)
+        products = env["product.product"].create(
+            [{"name": f"Retried product {n}"} for n in range(3)]
+        )
+        cls.fixture.append(("product.product", products.ids))
+        customers = env["res.partner"].create(
+            [{"name": f"Retried customer {i}", "is_company": True} for i in range(12)]
+        )
+        cls.fixture.append(("res.partner", customers.ids))
+        today = company._crm_today()
+        # due at once: every customer is overdue
+        immediate = env.ref("account.account_payment_term_immediate").id
+        vals_list = []
+        for i, customer in enumerate(customers):
+            for n in range(2 + i % 3):
+                vals_list.append(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": customer.id,
+                        "invoice_payment_term_id": immediate,
+                        "invoice_date": today - timedelta(days=rng.randint(20, 330)),
+                        "invoice_line_ids": [
+                            Command.create(
+                                {
+                                    "product_id": products[(i + n) % 3].id,
+                                    "price_unit": float(rng.randint(50, 500)),
+                                    "tax_ids": [],
+                                }
+                            )
+                        ],
+                    }
+                )
+        # a sale of the current period: the scorecard's line has a value to alert on
+        vals_list.append(dict(vals_list[0], invoice_date=today))
+        vals_list.sort(key=lambda vals: vals["invoice_date"])
+        invoices = env["account.move"].create(vals_list)
+        cls.fixture.append(("account.move", invoices.ids))
+        invoices.action_post()
+        env["crm.relationship.score"].recompute(company_ids=company.ids)
+        return customers.ids
+
+    @classmethod
+    def _clean_fixture(cls, env):
+        """What the jobs wrote in the company, then the fixture."""
+        company_id = cls.company_id
+        for model in (
+            "crm.next.action",
+            "crm.next.action.uplift",
+            "crm.product.recommendation",
+            "crm.recommendation.model",
+            "crm.clv.fit",
+        ):
+            env[model].with_context(active_test=False).search(
+                [("company_id", "=", company_id)]
+            ).unlink()
+        for model in ("crm.cohort.report", "crm.churn.report"):
+            env.cr.execute(
+                SQL(
+                    "DELETE FROM %s WHERE company_id = %s",
+                    SQL.identifier(env[model]._table),
+                    company_id,
+                )
+            )
+        _delete(env, cls.fixture)
+
+    def _company(self, env):
+        return env["res.company"].browse(self.company_id)
+
+    def _scores(self, env):
+        return env["crm.relationship.score"].search(
+            [
+                ("company_id", "=", self.company_id),
+                ("partner_id", "in", self.customer_ids),
+            ],
+            order="partner_id",
+        )
+
+    # ------------------------------------------------------------
+    # KPI SNAPSHOTS AND ALERTS
+    # ------------------------------------------------------------
+    def test_scorecard_job_through_the_cron_runner(self):
+        """A manager rebuilds a scorecard's history while the daily job's first
+        batch snapshots it: the job waits for the manager's lock on the
+        scorecard, is refused at the commit, runs the batch again and adds
+        nothing to the history the manager wrote; the alert is raised once."""
+
+        def setup(env):
+            card = env["crm.scorecard"].create(
+                {
+                    "name": "Retried scorecard",
+                    "company_id": self.company_id,
+                    "responsible_id": False,
+                    # first in the job's first batch, whatever other suites left
+                    "sequence": -100,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "kpi_id": env.ref("crm_analytics.kpi_revenue").id,
+                                "target": 1e9,
+                            }
+                        )
+                    ],
+                }
+            )
+            self._keep(card)
+            return card.id
+
+        card_id = self._committed(setup)
+        cron_id, run_job = self._cron_job("crm_analytics.ir_cron_scorecard_daily")
+        with self._retries() as logs:
+            self._while_held(
+                lambda env: (
+                    env["crm.scorecard"].browse(card_id)._snapshot(rebuild=True)
+                ),
+                run_job,
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            self._assert_cron_done(env, cron_id)
+            card = env["crm.scorecard"].browse(card_id)
+            values = card.value_ids
+            self.assertEqual(len(values), 12, "one value per KPI and period")
+            self.assertEqual(len(set(values.mapped("date_from"))), 12)
+            for value in values:
+                invoices = env["account.move"].search(
+                    [
+                        ("company_id", "=", self.company_id),
+                        ("move_type", "in", ("out_invoice", "out_refund")),
+                        ("state", "=", "posted"),
+                        ("invoice_date", ">=", value.date_from),
+                        ("invoice_date", "<=", value.date_to),
+                    ]
+                )
+                self.assertAlmostEqual(
+                    value.value, sum(invoices.mapped("amount_untaxed_signed"))
+                )
+            self.assertEqual(
+                card.alert_ids.mapped("date_from"),
+                [card._current_period()[0]],
+                "the line far behind its target is alerted once",
+            )
+
+        self._committed(check)
+
+    # ------------------------------------------------------------
+    # LIFETIME VALUE
+    # ------------------------------------------------------------
+    def _fit_in_use(self, env):
+        """The company's fit of today, made and written on the scores if none."""
+        company = self._company(env)
+        Fit = env["crm.clv.fit"]
+        fit = Fit.search(
+            [("company_id", "=", company.id), ("is_current", "=", True)], limit=1
+        )
+        if not fit or fit.calibration_date != company._crm_today():
+            fit = Fit.fit_company(company)
+            self.assertEqual(fit.state, "done", fit.failure_reason)
+            fit._write_scores()
+        return fit.id
+
+    def _predictions(self, env):
+        return [
+            (s.partner_id.id, s.clv_fit_id.id, s.p_alive, s.predicted_clv)
+            for s in self._scores(env)
+        ]
+
+    def test_clv_rescore_reads_before_a_score_changes(self):
+        fit_id = self._committed(self._fit_in_use)
+        clean = self._committed(self._predictions)
+        self.assertEqual({row[1] for row in clean}, {fit_id})
+        score_id = self._committed(lambda env: self._scores(env)[0].id)
+        with self._retries() as logs:
+            self._late_in_thread(
+                lambda env: env["crm.clv.fit"]._cron_rescore(
+                    companies=self._company(env)
+                ),
+                lambda env: (
+                    env["crm.relationship.score"]
+                    .browse(score_id)
+                    .write({"predicted_clv": 0.0, "p_alive": 0.0})
+                ),
+            )
+        self._assert_retried(logs)
+        self._committed(
+            lambda env: self.assertEqual(
+                self._predictions(env), clean, "every customer's, from the fit"
+            )
+        )
+
+    def test_clv_refit_waits_for_a_score_being_written(self):
+        """The monthly refit writes its predictions on a score row another
+        transaction holds: refused at that commit, the company's batch runs again
+        (its advisory lock taken again on the fresh snapshot) and makes one fit."""
+
+        def setup(env):
+            env["crm.clv.fit"].search([("company_id", "=", self.company_id)]).unlink()
+            return self._scores(env)[0].id
+
+        score_id = self._committed(setup)
+
+        def refit():
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                env["crm.clv.fit"]._cron_refit(companies=self._company(env))
+
+        with self._retries() as logs:
+            self._while_held(
+                lambda env: (
+                    env["crm.relationship.score"]
+                    .browse(score_id)
+                    .write({"predicted_clv": 0.0})
+                ),
+                refit,
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            fits = env["crm.clv.fit"].search([("company_id", "=", self.company_id)])
+            self.assertEqual(len(fits), 1, "one fit")
+            self.assertEqual(fits.state, "done")
+            scores = self._scores(env)
+            self.assertEqual(scores.clv_fit_id, fits)
+            self.assertTrue(all(score.predicted_clv > 0 for score in scores))
+
+        self._committed(check)
+
+    # ------------------------------------------------------------
+    # STORED REPORTS, RECOMMENDATIONS
+    # ------------------------------------------------------------
+    def _report_rows(self, env, query=False):
+        Report = env["crm.cohort.report"]
+        columns = SQL(", ").join(map(SQL.identifier, Report._stored_report_columns()))
+        source = (
+            SQL("(%s) AS report", Report._stored_report_query(self._company(env)))
+            if query
+            else SQL(
+                "%s WHERE company_id = %s",
+                SQL.identifier(Report._table),
+                self.company_id,
+            )
+        )
+        env.cr.execute(SQL("SELECT %s FROM %s ORDER BY %s", columns, source, columns))
+        return env.cr.fetchall()
+
+    def test_stored_report_job_and_a_manager_refresh(self):
+        """A manager's refresh commits after the job started, before its first
+        batch, whether the company had rows or none: the job replaces them, it
+        does not add its own beside them. The job takes the table's lock in a
+        fresh transaction, before its snapshot: it sees the manager's rows, so no
+        conflict arises (in a company without rows, none would have told it: its
+        old snapshot doubled every row)."""
+
+        def refresh(env, commit=False):
+            env["crm.cohort.report"]._refresh(self._company(env), commit=commit)
+
+        def empty(env):
+            env.cr.execute(
+                SQL(
+                    "DELETE FROM %s WHERE company_id = %s",
+                    SQL.identifier(env["crm.cohort.report"]._table),
+                    self.company_id,
+                )
+            )
+
+        def check(env):
+            rows = self._report_rows(env)
+            self.assertTrue(rows)
+            self.assertEqual(rows, self._report_rows(env, query=True), "once each")
+
+        for before in (empty, refresh):
+            with self.subTest(before=before.__name__):
+                self._committed(before)
+                self._late_in_thread(lambda env: refresh(env, commit=True), refresh)
+                self._committed(check)
+
+    def _recommendations(self, env):
+        env.cr.execute(
+            SQL(
+                """
+                SELECT partner_id, rank, product_id, because_product_id
+                  FROM crm_product_recommendation WHERE company_id = %s
+                 ORDER BY partner_id, rank
+                """,
+                self.company_id,
+            )
+        )
+        return env.cr.fetchall()
+
+    def test_recommendations_read_before_a_manager_refreshes(self):
+        def refresh(env):
+            env["crm.recommendation.model"].refresh(company_ids=[self.company_id])
+
+        self._committed(refresh)
+        before = self._committed(self._recommendations)
+        self.assertTrue(before)
+        with self._retries() as logs:
+            self._late_in_thread(
+                lambda env: env["crm.recommendation.model"]._cron_refresh(
+                    companies=self._company(env)
+                ),
+                refresh,
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            self.assertEqual(self._recommendations(env), before, "nothing doubled")
+            models = env["crm.recommendation.model"].search(
+                [("company_id", "=", self.company_id)]
+            )
+            self.assertEqual(len(models), 1)
+
+        self._committed(check)
+
+    # ------------------------------------------------------------
+    # NEXT BEST ACTIONS
+    # ------------------------------------------------------------
+    def test_next_actions_job_expires_an_action_a_user_assigns(self):
+        """The job's first step expires an action a user assigns meanwhile:
+        refused, run again, it expires the action once (the assignment kept) and
+        proposes once to each customer the rule finds."""
+
+        def setup(env):
+            company = self._company(env)
+            today = company._crm_today()
+            partner = self._customer(env, "Customer of an old proposal")
+            rule = self._keep(
+                env["crm.next.action.rule"].create(
+                    {
+                        "name": "Retried overdue",
+                        "company_id": company.id,
+                        "kind": "overdue_payment",
+                        # the job's first step, whatever rules other suites left
+                        "sequence": -100,
+                        "threshold": 0.0,
+                    }
+                )
+            )
+            action = env["crm.next.action"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "rule_id": rule.id,
+                    "kind": rule.kind,
+                    "date_proposed": today - timedelta(days=20),
+                    "date_expiry": today - timedelta(days=2),
+                }
+            )
+            return rule.id, action.id
+
+        rule_id, action_id = self._committed(setup)
+        with self._retries() as logs:
+            self._late_in_thread(
+                lambda env: env["crm.next.action"]._cron_generate(self._company(env)),
+                lambda env: (
+                    env["crm.next.action"]
+                    .browse(action_id)
+                    .write({"user_id": env.ref("base.user_admin").id})
+                ),
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            action = env["crm.next.action"].browse(action_id)
+            self.assertEqual((action.state, action.expiry_reason), ("expired", "time"))
+            self.assertEqual(action.user_id, env.ref("base.user_admin"))
+            proposals = env["crm.next.action"].search(
+                [("rule_id", "=", rule_id), ("id", "!=", action_id)]
+            )
+            self.assertEqual(
+                sorted(proposals.partner_id.ids),
+                sorted(self.customer_ids),
+                "each overdue customer once",
+            )
+
+        self._committed(check)
+
+    # ------------------------------------------------------------
+    # NPS
+    # ------------------------------------------------------------
+    def test_nps_round_reads_before_the_profile_changes(self):
+        """The round's invitations are queued in its transaction: run again after
+        the conflict, it asks each customer once and queues one e-mail each."""
+
+        def setup(env):
+            company = self._company(env)
+            partners = self._customer(env, "Asked customer") | self._customer(
+                env, "Other asked customer"
+            )
+            for number, partner in enumerate(partners):
+                partner.email = f"asked{number}@retry.example"
+                env["crm.relationship.score"].create(
+                    {"partner_id": partner.id, "company_id": company.id, "tier": "A"}
+                )
+            profile = env["crm.relationship.scoring.profile"]._get_for_company(company)
+            kept = profile.read(
+                [
+                    "nps_interval_days",
+                    "nps_tiers",
+                    "nps_sample_percent",
+                    "nps_quiet_days",
+                    "nps_last_date",
+                ]
+            )[0]
+            kept.pop("id")
+            profile.write(
+                {
+                    "nps_interval_days": 90,
+                    "nps_tiers": "A",
+                    "nps_sample_percent": 100.0,
+                    "nps_quiet_days": 60,
+                    "nps_last_date": False,
+                }
+            )
+            return profile.id, kept, partners.ids
+
+        profile_id, kept, partner_ids = self._committed(setup)
+
+        def restore(env):
+            answers = env["survey.user_input"].search(
+                [("crm_partner_id", "in", partner_ids)]
+            )
+            env["mail.mail"].search(
+                [("model", "=", "survey.user_input"), ("res_id", "in", answers.ids)]
+            ).unlink()
+            answers.unlink()
+            env["crm.relationship.scoring.profile"].browse(profile_id).write(kept)
+
+        self.addCleanup(self._committed, restore)
+        with self._retries() as logs:
+            self._late_in_thread(
+                lambda env: env["crm.relationship.scoring.profile"]._cron_send_nps(
+                    companies=self._company(env)
+                ),
+                lambda env: (
+                    env["crm.relationship.scoring.profile"]
+                    .browse(profile_id)
+                    .write({"nps_quiet_days": 61})
+                ),
+            )
+        self._assert_retried(logs)
+
+        def check(env):
+            profile = env["crm.relationship.scoring.profile"].browse(profile_id)
+            self.assertEqual(profile.nps_last_date, self._company(env)._crm_today())
+            self.assertEqual(profile.nps_quiet_days, 61, "the manager's change kept")
+            answers = env["survey.user_input"].search(
+                [("crm_partner_id", "in", partner_ids)], order="crm_partner_id"
+            )
+            self.assertEqual(answers.crm_partner_id.ids, partner_ids)
+            self.assertEqual(len(answers), 2, "one invitation each")
+            mails = env["mail.mail"].search(
+                [("model", "=", "survey.user_input"), ("res_id", "in", answers.ids)]
+            )
+            self.assertEqual(sorted(mails.mapped("res_id")), sorted(answers.ids))
+            self.assertEqual(set(mails.mapped("state")), {"outgoing"}, "queued")
+
+        self._committed(check)

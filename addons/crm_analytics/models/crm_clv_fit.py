@@ -1046,17 +1046,18 @@ class CrmClvFit(models.Model):
 
     @api.model
     @in_user_language
-    def _cron_refit(self):
-        """Monthly: refit every company that has customer invoices, then rescore it."""
+    def _cron_refit(self, companies=None):
+        """Monthly: refit every company that has customer invoices (or those of
+        ``companies``), then rescore it."""
+        domain = [("move_type", "=", "out_invoice"), ("state", "=", "posted")]
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
         companies = [
             company
             for (company,) in self.env["account.move"]
             # sudo: the cron looks at every company's invoices
             .sudo()
-            ._read_group(
-                [("move_type", "=", "out_invoice"), ("state", "=", "posted")],
-                ["company_id"],
-            )
+            ._read_group(domain, ["company_id"])
         ]
 
         def fit_one(company):
@@ -1068,9 +1069,13 @@ class CrmClvFit(models.Model):
 
     @api.model
     @in_user_language
-    def _cron_rescore(self):
-        """Daily: predictions of each company's fit in use, from today's history."""
-        fits = self.search([("is_current", "=", True)])
+    def _cron_rescore(self, companies=None):
+        """Daily: predictions of each company's fit in use (or of ``companies``'),
+        from today's history; a company's batch is run again after a concurrency
+        failure (see ``tools.cron.run_batch``)."""
+        domain = [("is_current", "=", True)]
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
+        fits = self.search(domain)
         for done, fit in enumerate(fits, start=1):
-            fit._write_scores()
-            cron.commit_progress(self.env, done, len(fits) - done)
+            cron.run_batch(self.env, fit._write_scores, done, len(fits) - done)

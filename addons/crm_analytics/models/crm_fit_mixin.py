@@ -84,14 +84,28 @@ class CrmFitMixin(models.AbstractModel):
         since the start of its day (its fit committed before the crash, or by the
         other worker) is skipped, and a company being fitted right now by another
         transaction, which holds its advisory lock, is left to that transaction.
+
+        Each company is a batch run again after a concurrency failure (a user's
+        posting rescored a customer whose row the fit writes; see
+        ``tools.cron.run_batch``). The lock is taken inside the batch: the
+        rollback before a new try releases it, and the new try takes it again
+        on its fresh snapshot, where a fit committed meanwhile is seen.
         """
+
+        def fit_locked(company):
+            if self._try_lock_company(company) and not self._fitted_today(company):
+                fit_one(company)
+
         # a fresh transaction for the first company: the lock below and its
         # snapshot start together, so a fit committed before the lock is seen
         cron.commit_progress(self.env, 0, len(companies))
         for done, company in enumerate(companies, start=1):
-            if self._try_lock_company(company) and not self._fitted_today(company):
-                fit_one(company)
-            cron.commit_progress(self.env, done, len(companies) - done)
+            cron.run_batch(
+                self.env,
+                lambda company=company: fit_locked(company),
+                done,
+                len(companies) - done,
+            )
 
     def _try_lock_company(self, company):
         """The transaction's advisory lock on this model's fits of ``company``,

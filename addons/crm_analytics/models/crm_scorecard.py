@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 from odoo.addons.crm_relationship.tools import cron
@@ -231,6 +232,7 @@ class CrmScorecard(models.Model):
 
         With ``rebuild``, replace the stored values of those periods.
         """
+        self._lock_history()
         # sudo: the history is recorded for every scorecard by the cron
         Value = self.env["crm.kpi.value"].sudo()
         created = Value
@@ -272,6 +274,26 @@ class CrmScorecard(models.Model):
             ]
             created |= Value.create(vals_list)
         return created
+
+    def _lock_history(self):
+        """Make the writers of these scorecards' history take turns: the daily
+        cron, a manager's rebuild, a second cron worker. Each first writes the
+        scorecards' rows (their ``write_date``), so that a writer whose snapshot
+        predates another's commit fails here with a serialization failure, which
+        is run again on a fresh snapshot (the cron's batch, the user's request),
+        instead of inserting the values or alerts the other has just committed (a
+        unique violation, which nobody runs again)."""
+        if not self:
+            return
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_scorecard SET write_date = now() AT TIME ZONE 'UTC'"
+                " WHERE id = ANY(%s)",
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["write_date"])
 
     def _check_alerts(self):
         """Alert the owners of lines behind their threshold in the current period.
@@ -330,16 +352,22 @@ class CrmScorecard(models.Model):
     @api.model
     @in_user_language
     def _cron_daily(self, batch_size=50):
-        """Snapshot past periods, then check alerts, in committed batches."""
+        """Snapshot past periods, then check alerts, in committed batches, each run
+        again after a concurrency failure (see ``tools.cron.run_batch``)."""
         cards = self.search([])
         done = 0
         for start in range(0, len(cards), batch_size):
             batch = cards[start : start + batch_size]
-            batch._snapshot()
-            batch._check_alerts()
             done += len(batch)
-            cron.commit_progress(self.env, done, len(cards) - done)
+            cron.run_batch(self.env, batch._daily_batch, done, len(cards) - done)
         _logger.info("Scorecards: %s snapshotted and checked", done)
+
+    def _daily_batch(self):
+        """One batch of the daily cron: its history is locked first (by
+        ``_snapshot``), so that a run again after a conflict sees what was
+        committed meanwhile and adds nothing twice."""
+        self._snapshot()
+        self._check_alerts()
 
     # ------------------------------------------------------------
     # EXPORT

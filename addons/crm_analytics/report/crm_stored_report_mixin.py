@@ -55,8 +55,9 @@ class CrmStoredReportMixin(models.AbstractModel):
         live query, one company at a time: delete its rows, insert the query's.
 
         With ``commit``, each company's rows are committed as soon as written and
-        the cron's progress reported (not in tests); otherwise the caller's
-        transaction holds them all.
+        the cron's progress reported, a company run again after a concurrency
+        failure (not in tests: see ``tools.cron.run_batch``); otherwise the
+        caller's transaction holds them all.
 
         :return: number of companies refreshed
         """
@@ -69,10 +70,14 @@ class CrmStoredReportMixin(models.AbstractModel):
         columns = SQL(", ").join(map(SQL.identifier, self._stored_report_columns()))
         table = SQL.identifier(self._table)
         uid = self.env.uid
-        for done, company in enumerate(companies, start=1):
+
+        def refresh(company):
             # Two refreshes at once (the cron and a manager's) would each delete
             # the rows they see and insert theirs: twice the rows. The lock makes
-            # the second wait for the first's commit; readers are not blocked.
+            # the second wait for the first's commit; readers are not blocked. The
+            # cron's batch takes its snapshot after the lock (see below); a
+            # manager's request, whose snapshot is older, then fails on the rows
+            # the cron deleted (a serialization failure) and Odoo runs it again.
             self.env.cr.execute(SQL("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table))
             self.env.cr.execute(
                 SQL("DELETE FROM %s WHERE company_id = %s", table, company.id)
@@ -94,8 +99,23 @@ class CrmStoredReportMixin(models.AbstractModel):
                     query=self._stored_report_query(company),
                 )
             )
+
+        if commit:
+            # a fresh transaction for the first company, as for the next ones: its
+            # snapshot is taken after the lock, so the rows a manager's refresh
+            # committed since the run started are seen, and deleted, even in a
+            # company that had none (there, no conflict would tell)
+            cron.commit_progress(self.env, 0, len(companies))
+        for done, company in enumerate(companies, start=1):
             if commit:
-                cron.commit_progress(self.env, done, len(companies) - done)
+                cron.run_batch(
+                    self.env,
+                    lambda company=company: refresh(company),
+                    done,
+                    len(companies) - done,
+                )
+            else:
+                refresh(company)
         self.invalidate_model()
         return len(companies)
 

@@ -343,13 +343,22 @@ class CrmNextAction(models.Model):
         # department's actions
         actions = self.sudo()
         companies = companies or actions.env["res.company"].search([])
-        actions._generate_all(companies)
-        actions.env["crm.next.action.uplift"]._refresh(companies)
+        done = actions._generate_all(companies)
+        cron.run_batch(
+            actions.env,
+            lambda: actions.env["crm.next.action.uplift"]._refresh(companies),
+            done,
+            0,
+        )
         return True
 
     def _generate_all(self, companies):
         """Every active rule in every one of ``companies``, one committed step per
-        company and rule outside tests."""
+        company and rule outside tests, run again after a concurrency failure (a
+        user closed an action the step expires; see ``tools.cron.run_batch``).
+
+        :return: the number of steps
+        """
         actions = self.sudo()
         rules = actions.env["crm.next.action.rule"].search([])
         steps = [
@@ -359,8 +368,13 @@ class CrmNextAction(models.Model):
             if not rule.company_id or rule.company_id == company
         ]
         for done, (company, rule) in enumerate(steps, start=1):
-            actions._generate(company, rule)
-            cron.commit_progress(actions.env, done, len(steps) - done)
+            cron.run_batch(
+                actions.env,
+                lambda company=company, rule=rule: actions._generate(company, rule),
+                done,
+                len(steps) - done,
+            )
+        return len(steps)
 
     def _generate(self, company, rule):
         """One rule in one company, in SQL: the eligible customers go to a temporary

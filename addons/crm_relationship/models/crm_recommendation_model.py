@@ -8,8 +8,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..tools import recommend
-from ..tools.cron import commit_progress, in_user_language
+from ..tools import cron, recommend
+from ..tools.cron import in_user_language
 
 _logger = logging.getLogger(__name__)
 
@@ -141,12 +141,19 @@ class CrmRecommendationModel(models.Model):
     # ------------------------------------------------------------
     @api.model
     @in_user_language
-    def _cron_refresh(self):
-        """Daily: every company's recommendations, one committed batch a company."""
-        companies = self.env["res.company"].search([])
+    def _cron_refresh(self, companies=None):
+        """Daily: every company's recommendations (or ``companies``'), one
+        committed batch a company, run again after a concurrency failure (see
+        ``tools.cron.run_batch``)."""
+        if companies is None:
+            companies = self.env["res.company"].search([])
         for done, company in enumerate(companies, start=1):
-            self.refresh(company_ids=company.ids)
-            commit_progress(self.env, done, len(companies) - done)
+            cron.run_batch(
+                self.env,
+                lambda company=company: self.refresh(company_ids=company.ids),
+                done,
+                len(companies) - done,
+            )
 
     @api.model
     def refresh(self, company_ids=None):

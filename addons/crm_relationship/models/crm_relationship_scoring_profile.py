@@ -425,19 +425,28 @@ class CrmRelationshipScoringProfile(models.Model):
             answer = survey._create_answer(
                 partner=partner, check_attempts=False, crm_company_id=company.id
             )
-            template.sudo().send_mail(answer.id)
+            # queued, not sent: a round run again after a concurrency failure
+            # (the daily cron's) must not have e-mailed its customers already
+            template.sudo().send_mail(answer.id, force_send=False)
         result["sent"] = len(partners)
         self.nps_last_date = today
         return result
 
     @api.model
     @in_user_language
-    def _cron_send_nps(self):
-        """Daily: the NPS rounds that are due, company by company, each committed."""
-        profiles = self.sudo().search([("nps_interval_days", ">", 0)])
+    def _cron_send_nps(self, companies=None):
+        """Daily: the NPS rounds that are due (of ``companies`` only, if given),
+        company by company, each committed, run again after a concurrency failure
+        (see ``tools.cron.run_batch``): the invitations are queued (``mail.mail``)
+        in the round's transaction, so a round run again sends each once."""
+        domain = [("nps_interval_days", ">", 0)]
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
+        profiles = self.sudo().search(domain)
         for done, profile in enumerate(profiles, start=1):
-            profile._send_nps_surveys()
-            cron.commit_progress(self.env, done, len(profiles) - done)
+            cron.run_batch(
+                self.env, profile._send_nps_surveys, done, len(profiles) - done
+            )
 
     @api.model
     def _get_for_company(self, company):
