@@ -553,23 +553,30 @@ class CrmComplaint(models.Model):
         """A customer's message from the portal is refused past ``MESSAGE_MAX``
         characters of text, before anything is written; employees and incoming
         mails are not limited."""
-        if self.env.user.share:
-            body = kwargs.get("body") or ""
-            text = (
-                _html_text(body)
-                if isinstance(body, Markup) or kwargs.get("body_is_html")
-                else str(body)
-            )
-            if len(text) > MESSAGE_MAX:
-                raise UserError(
-                    _(
-                        "Your message is too long: %(length)s characters, at most "
-                        "%(limit)s.",
-                        length=len(text),
-                        limit=MESSAGE_MAX,
-                    )
-                )
+        body = kwargs.get("body") or ""
+        self._check_portal_message(body, kwargs.get("body_is_html"))
         return super().message_post(**kwargs)
+
+    def _message_update_content(self, message, body, *args, **kwargs):
+        """The same limit when a customer edits their message."""
+        self._check_portal_message(body or "")
+        return super()._message_update_content(message, body, *args, **kwargs)
+
+    def _check_portal_message(self, body, body_is_html=False):
+        if not self.env.user.share:
+            return
+        text = (
+            _html_text(body) if isinstance(body, Markup) or body_is_html else str(body)
+        )
+        if len(text) > MESSAGE_MAX:
+            raise UserError(
+                _(
+                    "Your message is too long: %(length)s characters, at most "
+                    "%(limit)s.",
+                    length=len(text),
+                    limit=MESSAGE_MAX,
+                )
+            )
 
     def _message_subscribe_customer(self):
         for complaint in self:

@@ -232,7 +232,35 @@ class TestHostilePortal(HttpCase):
         self.assertFalse(comments())
         answer = post("<p>" + "话" * 10_000 + "</p>")
         self.assertNotIn("error", answer)
-        self.assertEqual(len(comments()), 1)
+        message = comments()
+        self.assertEqual(len(message), 1)
+
+        # nor made longer by editing it
+        def edit(body):
+            payload = {
+                "id": 0,
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "message_id": message.id,
+                    "body": body,
+                    "attachment_ids": [],
+                },
+            }
+            return self.url_open(
+                "/mail/message/update_content",
+                data=json.dumps(payload),
+                headers={"Content-Type": "application/json"},
+            ).json()
+
+        answer = edit("<p>" + "话" * 10_001 + "</p>")
+        self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.UserError")
+        self.assertIn("too long: 10001", answer["error"]["data"]["message"])
+        message.invalidate_recordset()
+        self.assertEqual(message.body.count("话"), 10_000)
+        self.assertNotIn("error", edit("<p>" + "话" * 9_999 + "</p>"))
+        message.invalidate_recordset()
+        self.assertEqual(message.body.count("话"), 9_999)
 
 
 @tagged("post_install", "-at_install")
