@@ -1,6 +1,6 @@
 {
     "name": "Relationship CRM Analytics",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/CRM",
     "summary": "Scorecard KPIs, lifetime value and churn models, Excel reports",
     "author": "Collaborative CRM",

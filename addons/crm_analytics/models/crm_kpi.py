@@ -59,6 +59,58 @@ CATALOGUE_STATES = {
     "kpi_lost_customers": "lost_customers",
     "kpi_loyalty_members": "loyalty_members",
 }
+# What a KPI counts: changing one of these makes the writer its author.
+DEFINITION_FIELDS = (
+    "measure",
+    "model_id",
+    "domain",
+    "date_field_id",
+    "date_mode",
+    "state_measure",
+    "field_id",
+    "numerator_id",
+    "denominator_id",
+    "company_field_id",
+    "user_field_id",
+    "team_field_id",
+    "department_field_id",
+)
+# Sources no KPI may count, whatever its author's rights. Odoo's spreadsheets and
+# saved filters (ir.filters) rely on access rights alone, and base_automation on
+# a model having fields; a KPI's values are recorded by a job and shown to every
+# relationship user, so a list stands in front of the rights: the framework's own
+# records (configuration parameters, mail servers and their passwords, actions,
+# crons, attachments, access rules), the messaging bus, and the records that hold
+# credentials or sessions. Transient and abstract models hold no business records.
+TECHNICAL_MODEL_PREFIXES = ("ir.", "base.", "bus.", "res.users.apikeys")
+TECHNICAL_MODELS = frozenset(
+    {
+        "auth_totp.device",
+        "fetchmail.server",
+        "iap.account",
+        "mail.mail",
+        "payment.provider",
+        "payment.token",
+        "res.device",
+        "res.device.log",
+        "res.users.identitycheck",
+        "res.users.log",
+        "res.users.settings",
+    }
+)
+
+
+def is_technical_source(model):
+    """Whether a KPI may never count the records of ``model`` (an Odoo model or
+    its class)."""
+    return (
+        model._transient
+        or model._abstract
+        or model._name in TECHNICAL_MODELS
+        or model._name.startswith(TECHNICAL_MODEL_PREFIXES)
+    )
+
+
 OWNER_COMODELS = {
     "company": "res.company",
     "team": "crm.team",
@@ -107,7 +159,7 @@ class CrmKpi(models.Model):
         "ir.model",
         "Source",
         ondelete="cascade",
-        domain=[("transient", "=", False)],
+        domain=lambda self: self._source_domain(),
         help="The records the KPI counts or adds up.",
     )
     model_name = fields.Char(related="model_id.model")
@@ -221,6 +273,28 @@ class CrmKpi(models.Model):
         " ('relation', '=', 'hr.department'), ('store', '=', True)]",
     )
     line_ids = fields.One2many("crm.scorecard.line", "kpi_id", "Scorecard lines")
+    author_id = fields.Many2one(
+        "res.users",
+        "Defined by",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="Who last changed what the KPI counts. Its values never include "
+        "records this person may not read, in the scorecard's company; while "
+        "their user is archived, the KPI is not measured.",
+    )
+    author_warning = fields.Char("Not measured", compute="_compute_author_warning")
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends(
+        "author_id.active", "model_id", "measure", "numerator_id", "denominator_id"
+    )
+    def _compute_author_warning(self):
+        for kpi in self:
+            kpi.author_warning = kpi._author_issue() or False
 
     # ------------------------------------------------------------
     # CONSTRAINTS AND ONCHANGES
@@ -275,21 +349,7 @@ class CrmKpi(models.Model):
         }[fname]
         return field.ttype == "many2one" and field.relation == relation and field.store
 
-    @api.constrains(
-        "measure",
-        "model_id",
-        "domain",
-        "date_field_id",
-        "date_mode",
-        "state_measure",
-        "field_id",
-        "numerator_id",
-        "denominator_id",
-        "company_field_id",
-        "user_field_id",
-        "team_field_id",
-        "department_field_id",
-    )
+    @api.constrains(*DEFINITION_FIELDS)
     def _check_definition(self):
         """Refuse at save what could not be evaluated, in the words of the form."""
         for kpi in self:
@@ -302,6 +362,7 @@ class CrmKpi(models.Model):
                 raise ValidationError(
                     _("The source of KPI “%s” is not installed.", kpi.name)
                 )
+            kpi._check_source_allowed()
             kpi._check_fields()
             kpi._check_company_field()
             kpi._check_source_access()
@@ -323,6 +384,29 @@ class CrmKpi(models.Model):
                 _(
                     "KPI “%(kpi)s”: %(model)s belongs to companies: choose its "
                     "company field.",
+                    kpi=self.name,
+                    model=self.model_id.name,
+                )
+            )
+
+    @api.model
+    def _source_domain(self):
+        """The models a KPI may choose from: ``model_id``'s domain."""
+        technical = [
+            name
+            for name, model in self.env.registry.items()
+            if is_technical_source(model)
+        ]
+        return [("transient", "=", False), ("model", "not in", sorted(technical))]
+
+    def _check_source_allowed(self):
+        """Technical records are never counted, whoever defines the KPI (see
+        ``TECHNICAL_MODELS``)."""
+        if is_technical_source(self.env[self.model_name]):
+            raise ValidationError(
+                _(
+                    "KPI “%(kpi)s”: %(model)s holds technical records, which no KPI "
+                    "may count.",
                     kpi=self.name,
                     model=self.model_id.name,
                 )
@@ -451,6 +535,28 @@ class CrmKpi(models.Model):
                     model=self.env["ir.model"]._get(expected).name,
                 )
             )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """The creator is the author (``author_id``); only the superuser (a data
+        file, a migration) names another one."""
+        for vals in vals_list:
+            if not (self.env.su and "author_id" in vals):
+                vals["author_id"] = self.env.uid
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """Whoever changes what the KPI counts becomes its author: the KPI then
+        counts only what they may read."""
+        if any(fname in vals for fname in DEFINITION_FIELDS):
+            vals = {**vals, "author_id": self.env.uid}
+        elif "author_id" in vals and not self.env.su:
+            vals = {k: v for k, v in vals.items() if k != "author_id"}
+        return super().write(vals)
 
     @api.model
     def _upgrade_catalogue_states(self):
@@ -640,6 +746,11 @@ class CrmKpi(models.Model):
     def _evaluate(self, owners, periods, tz_name="UTC"):
         """The values of these KPIs for every owner and period.
 
+        One rule for every reader: a KPI counts what both its author and the reader
+        may read, in the owner's company. The reader is the user who looks (the
+        scorecard form, the department page, the digest) or nobody (the snapshot
+        job, which reads as superuser): then the author's rights alone bound it.
+
         :param owners: ``(owner_type, owner_id, company_id)`` triples
         :param periods: ``(date_from, date_to)`` pairs
         :return: ``{(kpi_id, owner, period): value}``, None for what cannot be said
@@ -651,7 +762,7 @@ class CrmKpi(models.Model):
             cache = {}
             # Definitions are read as superuser (their fields point to ir.model.fields,
             # which users may not read); the data is read in ``env``, with the user's
-            # rights.
+            # rights, and within the authors' (see _evaluate_periods).
             for kpi in self.sudo():
                 by_period = kpi._evaluate_periods(env, owners, periods, tz_name, cache)
                 for period in periods:
@@ -660,17 +771,29 @@ class CrmKpi(models.Model):
                         values[kpi.id, owner, period] = parts.get(owner)
         return values
 
-    def _evaluate_periods(self, env, owners, periods, tz_name, cache):
-        """``{period: {owner: value}}`` for one KPI; ratios reuse their parts."""
+    def _evaluate_periods(self, env, owners, periods, tz_name, cache, authors=()):
+        """``{period: {owner: value}}`` for one KPI; ratios reuse their parts.
+
+        ``authors`` are the users whose rights bound the value besides ``env``'s:
+        the KPI's own author, and those of the ratios it is a part of (a ratio's
+        author must not read through another's KPI what they may not read). The
+        superuser, author of the shipped KPIs, bounds nothing.
+        """
         self.ensure_one()
-        if self.id in cache:
-            return cache[self.id]
+        author = self.author_id
+        if self._own_author_issue():
+            return {period: {} for period in periods}
+        if not author._is_superuser():
+            authors = tuple(sorted({*authors, author.id}))
+        key = (self.id, authors)
+        if key in cache:
+            return cache[key]
         if self.measure == "ratio":
             numerators = self.numerator_id._evaluate_periods(
-                env, owners, periods, tz_name, cache
+                env, owners, periods, tz_name, cache, authors
             )
             denominators = self.denominator_id._evaluate_periods(
-                env, owners, periods, tz_name, cache
+                env, owners, periods, tz_name, cache, authors
             )
             result = {}
             for period in periods:
@@ -688,18 +811,107 @@ class CrmKpi(models.Model):
                     for owner in owners
                 }
         else:
+            # an owner of a company an author does not belong to is not measured
+            companies = self._authors_companies(authors)
+            measured = [
+                owner for owner in owners if companies is None or owner[2] in companies
+            ]
             try:
-                result = self._aggregate(env, owners, periods, tz_name)
+                result = (
+                    self._aggregate(env, measured, periods, tz_name, authors)
+                    if measured
+                    else {period: {} for period in periods}
+                )
             except AccessError as error:
-                # The user may not read the source: the KPI is not available to them.
+                # The user or an author may not read the source: not available.
                 _logger.info(
-                    "KPI %s not available to user %s: %s", self.id, env.uid, error
+                    "KPI %s not available to user %s (authors %s): %s",
+                    self.id,
+                    env.uid,
+                    authors,
+                    error,
                 )
                 result = {period: {} for period in periods}
-        cache[self.id] = result
+        cache[key] = result
         return result
 
-    def _aggregate(self, env, owners, periods, tz_name):
+    def _own_author_issue(self):
+        """Why this KPI itself (not its parts) cannot be measured, or False."""
+        self.ensure_one()
+        kpi = self.sudo()
+        author = kpi.author_id
+        if not author:
+            return _(
+                "KPI “%s” has no author: it is not measured until someone saves its "
+                "definition again.",
+                kpi.name,
+            )
+        if not author.active and not author._is_superuser():
+            return _(
+                "KPI “%(kpi)s” was defined by %(author)s, whose user is archived: it "
+                "is not measured, nor recorded in the scorecards' history, until "
+                "someone saves its definition again.",
+                kpi=kpi.name,
+                author=author.name,
+            )
+        if (
+            kpi.measure != "ratio"
+            and kpi.model_name in self.env
+            and is_technical_source(self.env[kpi.model_name])
+        ):
+            # defined before technical sources were refused
+            return _(
+                "KPI “%s” counts technical records, which no KPI may count: it is "
+                "not measured.",
+                kpi.name,
+            )
+        return False
+
+    def _author_issue(self):
+        """Why this KPI or one of its parts cannot be measured, or False."""
+        self.ensure_one()
+        todo, seen = [self.sudo()], set()
+        while todo:
+            kpi = todo.pop()
+            if kpi.id in seen:
+                continue
+            seen.add(kpi.id)
+            issue = kpi._own_author_issue()
+            if issue:
+                return issue
+            if kpi.measure == "ratio":
+                todo.extend(kpi.numerator_id | kpi.denominator_id)
+        return False
+
+    def _authors_companies(self, authors):
+        """The companies every one of ``authors`` belongs to, None without authors."""
+        if not authors:
+            return None
+        # sudo: which companies the authors belong to bounds what their KPIs count
+        users = self.env["res.users"].sudo().browse(authors)
+        companies = set(users[0].company_ids.ids)
+        for user in users[1:]:
+            companies &= set(user.company_ids.ids)
+        return companies
+
+    def _authors_domain(self, env, domain, authors, company_ids):
+        """``domain`` narrowed to the records every author may read in these
+        companies: each author's own search of it (record rules applied to the
+        records and to every record a path of the domain goes through), as a
+        subquery of the reader's. Raises AccessError when an author may not read
+        the source."""
+        narrowed = [domain]
+        for author_id in authors:
+            author_env = env(
+                user=author_id,
+                su=False,
+                context=dict(env.context, allowed_company_ids=list(company_ids)),
+            )
+            query = author_env[self.model_name]._search(domain)
+            narrowed.append([("id", "in", query)])
+        return expression.AND(narrowed)
+
+    def _aggregate(self, env, owners, periods, tz_name, authors=()):
         """``{period: {owner: value}}`` from as few grouped queries as possible.
 
         Periods made of whole months (those of scorecards) share one query per owner
@@ -711,19 +923,21 @@ class CrmKpi(models.Model):
             if self._uses_bounds():
                 # each period reads its own records
                 return {
-                    period: self._aggregate_states(env, owners, [period], tz_name)[
-                        period
-                    ]
+                    period: self._aggregate_states(
+                        env, owners, [period], tz_name, authors
+                    )[period]
                     for period in periods
                 }
-            return self._aggregate_states(env, owners, periods, tz_name)
+            return self._aggregate_states(env, owners, periods, tz_name, authors)
         whole_months = all(kpi_tools.is_whole_months(*period) for period in periods)
         if self._uses_bounds() or not (whole_months or self.date_mode == "none"):
             return {
-                period: self._aggregate_buckets(env, owners, [period], tz_name)[period]
+                period: self._aggregate_buckets(
+                    env, owners, [period], tz_name, authors
+                )[period]
                 for period in periods
             }
-        return self._aggregate_buckets(env, owners, periods, tz_name)
+        return self._aggregate_buckets(env, owners, periods, tz_name, authors)
 
     def _uses_bounds(self):
         """Whether the KPI's domain names the period's bounds (then each period
@@ -731,7 +945,7 @@ class CrmKpi(models.Model):
         domain = self.domain or ""
         return "period_start" in domain or "period_end" in domain
 
-    def _aggregate_buckets(self, env, owners, periods, tz_name):
+    def _aggregate_buckets(self, env, owners, periods, tz_name, authors=()):
         """One grouped query per owner type covering ``periods``.
 
         With several periods (all whole months), rows are grouped by month too and
@@ -741,6 +955,10 @@ class CrmKpi(models.Model):
         first, last = min(p[0] for p in periods), max(p[1] for p in periods)
         # context_today() of a domain is the day in the evaluated company's zone
         domain = self.with_context(tz=tz_name)._parse_domain(first, last)
+        if authors:
+            domain = self._authors_domain(
+                env, domain, authors, {owner[2] for owner in owners}
+            )
         by_month = None
         if self.date_mode != "none":
             if len(periods) > 1:
@@ -921,7 +1139,7 @@ class CrmKpi(models.Model):
     # STATES AS OF THE END OF A PERIOD
     # ------------------------------------------------------------
 
-    def _aggregate_states(self, env, owners, periods, tz_name):
+    def _aggregate_states(self, env, owners, periods, tz_name, authors=()):
         """``{period: {owner: value}}`` of a measured state, as of each period's end.
 
         One query per owner type covers every period: the days the state is read
@@ -938,7 +1156,9 @@ class CrmKpi(models.Model):
         sums = {}
         for owner_type, typed in by_type.items():
             sums.update(
-                self._state_owners(env, owner_type, typed, days, bounds, tz_name)
+                self._state_owners(
+                    env, owner_type, typed, days, bounds, tz_name, authors
+                )
             )
         return {
             period: {
@@ -948,16 +1168,17 @@ class CrmKpi(models.Model):
             for period in periods
         }
 
-    def _state_owners(self, env, owner_type, owners, days, bounds, tz_name):
+    def _state_owners(self, env, owner_type, owners, days, bounds, tz_name, authors=()):
         """``{(owner, day): (sum, count)}`` for owners of one type: one query.
 
         ``bounds`` (first day, last day) are the period bounds the KPI's domain
         may name.
 
-        The records measured are those of the KPI's domain that the user may read
-        (``_search`` applies the record rules); their state on each day comes from
-        the documents behind them. A customer's salesperson on a day is the one of
-        the score history's last snapshot by then, the current one before any.
+        The records measured are those of the KPI's domain that the user and the
+        KPI's authors may read (``_search`` applies the record rules); their state
+        on each day comes from the documents behind them. A customer's salesperson
+        on a day is the one of the score history's last snapshot by then, the
+        current one before any.
         """
         Model = env[self.model_name]
         company_field = self.company_field_id.name
@@ -968,6 +1189,8 @@ class CrmKpi(models.Model):
             return {}
         # context_today() of a domain is the day in the evaluated company's zone
         domain = self.with_context(tz=tz_name)._parse_domain(*bounds)
+        if authors:
+            domain = self._authors_domain(env, domain, authors, company_ids)
         if company_field:
             domain = expression.AND([domain, [(company_field, "in", company_ids)]])
         company = SQL.identifier("e", company_field) if company_field else SQL("NULL")

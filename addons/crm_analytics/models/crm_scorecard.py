@@ -80,6 +80,12 @@ class CrmScorecard(models.Model):
     )
     tiles_html = fields.Html(compute="_compute_tiles_html", sanitize=False)
     snapshot_count = fields.Integer(compute="_compute_snapshot_count")
+    kpi_warning = fields.Text(
+        "KPIs not measured",
+        compute="_compute_kpi_warning",
+        help="KPIs whose author's user is archived (or that count technical "
+        "records): they show n/a and no history is recorded for them.",
+    )
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -127,6 +133,18 @@ class CrmScorecard(models.Model):
             card.tiles_html = self.env["ir.qweb"]._render(
                 "crm_analytics.scorecard_tiles", {"lines": card.line_ids}
             )
+
+    @api.depends("line_ids.kpi_id.author_warning")
+    def _compute_kpi_warning(self):
+        for card in self:
+            issues = [
+                issue
+                for issue in dict.fromkeys(
+                    kpi._author_issue() for kpi in card.line_ids.kpi_id
+                )
+                if issue
+            ]
+            card.kpi_warning = "\n".join(issues) or False
 
     def _compute_snapshot_count(self):
         counts = dict(
@@ -231,6 +249,12 @@ class CrmScorecard(models.Model):
         """Store the values of the last complete periods that have none yet.
 
         With ``rebuild``, replace the stored values of those periods.
+
+        The values are the same whoever records them (the daily job or a manager's
+        rebuild): bounded by the rights of each KPI's author in the scorecard's
+        company (see ``crm.kpi._evaluate``). A KPI that cannot be measured (its
+        author archived) records nothing: once it can again, the next run fills
+        the periods it missed.
         """
         self._lock_history()
         # sudo: the history is recorded for every scorecard by the cron
@@ -247,7 +271,13 @@ class CrmScorecard(models.Model):
             for _i in range(periods_back):
                 start, end = kpi_tools.previous_period(start, kind)
                 periods.append((start, end))
-            lines = cards.line_ids
+            # sudo: a snapshot is not the reader's figure but the KPI's, which its
+            # author's rights bound (crm.kpi._evaluate)
+            lines = cards.sudo().line_ids.filtered(
+                lambda line: not line.kpi_id._author_issue()
+            )
+            if not lines:
+                continue
             existing = Value.search(
                 [
                     ("line_id", "in", lines.ids),

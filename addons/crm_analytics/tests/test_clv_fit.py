@@ -1,10 +1,11 @@
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
+import pytz
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.crm_relationship.tests.common import RelationshipScoringCommon
 from odoo.addons.crm_relationship.tools import scoring
@@ -385,3 +386,64 @@ class TestClvFit(RelationshipScoringCommon):
         self.assertEqual(fit.state, "failed")
         self.assertIn("too few customers", fit.failure_reason)
         self.assertIn("The fit failed", fit.message_ids[0].body)
+
+
+@tagged("post_install", "-at_install")
+class TestRefitTimeZones(TransactionCase):
+    """The monthly refit skips a company fitted on its own today. Around UTC
+    midnight, the day of a company at UTC+14 or UTC-11 is not UTC's: a fit at
+    23:30 of the company's yesterday is not today's, one at 00:30 of its today is.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Fit = cls.env["crm.clv.fit"]
+        cls.kiritimati = cls.env["res.company"].create({"name": "Kiritimati (test)"})
+        cls.kiritimati.partner_id.tz = "Pacific/Kiritimati"
+        cls.pago_pago = cls.env["res.company"].create({"name": "Pago Pago (test)"})
+        cls.pago_pago.partner_id.tz = "Pacific/Pago_Pago"
+
+    def _fit_at(self, company, day, hour, minute):
+        """A fit stamped at this local time of the company (stored in UTC)."""
+        local = datetime.combine(day, time(hour, minute))
+        stamp = pytz.timezone(company._crm_tz()).localize(local).astimezone(pytz.utc)
+        return self.Fit.create(
+            {"company_id": company.id, "date_fitted": stamp.replace(tzinfo=None)}
+        )
+
+    def _refitted(self, companies):
+        """The companies the refit fits now (``fit_one`` records them)."""
+        fitted = []
+        self.Fit._refit_companies(companies, fitted.append)
+        return fitted
+
+    def test_fitted_today_is_the_companys_today(self):
+        companies = [self.kiritimati, self.pago_pago]
+        # the companies' days on either side of UTC midnight: 10 July in
+        # Kiritimati, still 9 July in Pago Pago
+        for now in ("2026-07-09 23:30:00", "2026-07-10 00:30:00"):
+            with self.subTest(now=now), freeze_time(now):
+                self.assertEqual(self.kiritimati._crm_today(), date(2026, 7, 10))
+                self.assertEqual(self.pago_pago._crm_today(), date(2026, 7, 9))
+                self.Fit.search(
+                    [("company_id", "in", [c.id for c in companies])]
+                ).unlink()
+                for company in companies:
+                    today = company._crm_today()
+                    yesterday = self._fit_at(company, today - timedelta(days=1), 23, 30)
+                    self.assertFalse(self.Fit._fitted_today(company), company.name)
+                    self._fit_at(company, today, 0, 30)
+                    self.assertTrue(self.Fit._fitted_today(company), company.name)
+                    # and the fit of yesterday alone is not today's
+                    self.Fit.search(
+                        [("company_id", "=", company.id), ("id", "!=", yesterday.id)]
+                    ).unlink()
+                self.assertEqual(self._refitted(companies), companies)
+                for company in companies:
+                    self._fit_at(company, company._crm_today(), 0, 30)
+                self.assertEqual(self._refitted(companies), [])
+                # one fitted 23:30 of its day is today's too, the other still refits
+                self.Fit.search([("company_id", "=", self.pago_pago.id)]).unlink()
+                self._fit_at(self.pago_pago, self.pago_pago._crm_today(), 23, 30)
+                self.assertEqual(self._refitted(companies), [])

@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.crm_relationship.tests.common import MANAGER
+from odoo.addons.crm_relationship.tests.common import MANAGER, USER
 
 from .common import MARCH, ScorecardCase
 
@@ -164,3 +164,222 @@ class TestHostileKpi(ScorecardCase):
         card = self._card(kpi, 10)
         self.assertNotIn(SCRIPT, str(card.tiles_html))
         self.assertIn("&lt;script&gt;", str(card.tiles_html))
+
+
+@tagged("post_install", "-at_install")
+class TestKpiAuthorRights(ScorecardCase):
+    """A KPI counts only what the person who defined it may read, whoever reads its
+    values: the snapshot job (superuser), a manager who sees more, a ratio's author.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # a relationship manager who, in Sales, sees his own opportunities only
+        cls.own_rep = cls._person(
+            "hostile_own_leads", f"{MANAGER},sales_team.group_sale_salesman", cls.sales
+        )
+        cls.all_leads = cls._person(
+            "hostile_all_leads",
+            f"{MANAGER},sales_team.group_sale_salesman_all_leads",
+            cls.sales,
+        )
+        cls.colleague = cls._person(
+            "hostile_colleague", f"{USER},sales_team.group_sale_salesman", cls.sales
+        )
+        for revenue in (100, 200):
+            cls._lead(MARCH[0], revenue, user=cls.own_rep)
+        for revenue in (1000, 2000, 4000):
+            cls._lead(MARCH[0], revenue, user=cls.colleague)
+
+    def _won_revenue(self, user, name="Won revenue (own rep)"):
+        """The KPI as ``user`` saves it from the form."""
+        return (
+            self.env["crm.kpi"]
+            .with_user(user)
+            .create(
+                {
+                    "name": name,
+                    "measure": "sum",
+                    "perspective": "financial",
+                    "model_id": self.env["ir.model"]._get("crm.lead").id,
+                    "domain": "[]",
+                    "field_id": self._field("crm.lead", "expected_revenue").id,
+                    "date_field_id": self._field("crm.lead", "date_deadline").id,
+                    "company_field_id": self._field("crm.lead", "company_id").id,
+                    "user_field_id": self._field("crm.lead", "user_id").id,
+                    "team_field_id": self._field("crm.lead", "team_id").id,
+                }
+            )
+        )
+
+    def _snapshot_value(self, card):
+        with freeze_time("2026-04-02"):
+            return card._snapshot(periods_back=1)
+
+    def _march(self, card):
+        return card.value_ids.filtered(lambda v: v.date_from == MARCH[0]).value
+
+    def test_snapshot_of_an_own_leads_salesman_kpi_counts_his_leads(self):
+        kpi = self._won_revenue(self.own_rep)
+        self.assertEqual(kpi.author_id, self.own_rep)
+        card = self._card(kpi, 1000)
+        # the daily job, as superuser: his 300, not the company's 7,300
+        snapshot = self._snapshot_value(card)
+        self.assertEqual(snapshot.value, 300)
+        # live, whoever looks: what the author and the reader may both read
+        line = card.line_ids
+        for reader in (self.env.user, self.all_leads, self.own_rep):
+            with freeze_time("2026-03-20"):
+                self.assertEqual(
+                    card.with_user(reader).compute(*MARCH), {line.id: 300}, reader.name
+                )
+        # a manager's rebuild records the same figure as the job
+        with freeze_time("2026-04-02"):
+            card.with_user(self.all_leads).action_rebuild_snapshots()
+        self.assertEqual(self._march(card), 300)
+        # renaming it changes nothing; whoever changes what it counts is its author
+        kpi.with_user(self.all_leads).name = "Won revenue (renamed)"
+        self.assertEqual(kpi.author_id, self.own_rep)
+        kpi.with_user(self.all_leads).domain = "[('id', '!=', 0)]"
+        self.assertEqual(kpi.author_id, self.all_leads)
+        with freeze_time("2026-04-02"):
+            card._snapshot(rebuild=True, periods_back=1)
+        self.assertEqual(self._march(card), 7300)
+        # nobody names the author but the superuser
+        kpi.with_user(self.own_rep).write({"author_id": self.own_rep.id})
+        self.assertEqual(kpi.author_id, self.all_leads)
+
+    def test_a_ratio_is_bounded_by_its_authors_rights(self):
+        """A ratio of KPIs shipped with the module (the superuser's) counts, for
+        the salesman who defines it, his own opportunities only."""
+        revenue = self._kpi("All revenue", measure="sum")
+        count = self._kpi("All opportunities")
+        self.assertTrue(revenue.author_id._is_superuser())
+        average = (
+            self.env["crm.kpi"]
+            .with_user(self.own_rep)
+            .create(
+                {
+                    "name": "Average opportunity (own rep)",
+                    "measure": "ratio",
+                    "perspective": "financial",
+                    "numerator_id": revenue.id,
+                    "denominator_id": count.id,
+                }
+            )
+        )
+        card = self._card(average, 100)
+        self.assertEqual(self._snapshot_value(card).value, 150)
+        # the parts alone still count the company's
+        self.assertEqual(self._snapshot_value(self._card(revenue, 1)).value, 7300)
+
+    def test_api_keys_count_only_the_authors_own(self):
+        """res.users.apikeys shows each user their own keys: a KPI over users that
+        have an RPC key counts, for its author, only themself. (A KPI on the keys
+        themselves is refused, see below.)"""
+        Keys = self.env["res.users.apikeys"]
+        for user in (self.own_rep, self.all_leads, self.colleague):
+            # sudo: as the API key wizard does, for the user's own key
+            Keys.with_user(user).sudo()._generate("rpc", f"key of {user.login}", None)
+        # the path searches the keys with the searcher's rights (Odoo's "!= False"
+        # on a one2many would not: it tests the inverse column alone)
+        domain = "[('api_key_ids.scope', '=', 'rpc')]"
+        self.assertGreaterEqual(
+            self.env["res.users"].search_count([("api_key_ids.scope", "=", "rpc")]), 3
+        )
+        kpi = (
+            self.env["crm.kpi"]
+            .with_user(self.own_rep)
+            .create(
+                {
+                    "name": "Users with an API key",
+                    "measure": "count",
+                    "perspective": "learning",
+                    "date_mode": "none",
+                    "model_id": self.env["ir.model"]._get("res.users").id,
+                    "domain": domain,
+                    "company_field_id": self._field("res.users", "company_id").id,
+                }
+            )
+        )
+        card = self._card(kpi, 1)
+        self.assertEqual(self._snapshot_value(card).value, 1)
+        with freeze_time("2026-03-20"):
+            self.assertEqual(card.compute(*MARCH), {card.line_ids.id: 1})
+
+    def test_an_archived_authors_kpi_is_not_measured(self):
+        kpi = self._won_revenue(self.own_rep)
+        card = self._card(kpi, 1000)
+        self.assertFalse(card.kpi_warning)
+        self.own_rep.active = False
+        kpi.invalidate_recordset()
+        card.invalidate_recordset()
+        # neither the superuser's figure nor anybody else's: not measured, and said
+        self.assertFalse(self._snapshot_value(card))
+        with freeze_time("2026-03-20"):
+            self.assertEqual(card.compute(*MARCH), {card.line_ids.id: None})
+            self.assertEqual(card.line_ids.value_display, "n/a")
+        self.assertIn("archived", card.kpi_warning)
+        self.assertIn(self.own_rep.name, card.kpi_warning)
+        self.assertEqual(kpi.author_warning, card.kpi_warning)
+        # a ratio built on it is not measured either
+        ratio = self._kpi(
+            "Share", measure="ratio", numerator_id=kpi.id, denominator_id=kpi.id
+        )
+        self.assertIn("archived", ratio.author_warning)
+        # once someone saves its definition again, the job fills the missed period
+        kpi.with_user(self.all_leads).write({"domain": "[]"})
+        self.assertFalse(card.kpi_warning)
+        self.assertEqual(self._snapshot_value(card).value, 7300)
+
+    def test_technical_sources_are_refused_for_every_group(self):
+        """A denylist, whatever the author's rights: a relationship manager, a
+        system administrator, the superuser."""
+        admin = self._person(
+            "hostile_kpi_admin", f"{MANAGER},base.group_system", self.sales
+        )
+        Kpi = self.env["crm.kpi"]
+        models = [
+            "res.users.apikeys",
+            "ir.config_parameter",
+            "ir.mail_server",
+            "ir.cron",
+            "ir.attachment",
+            "ir.rule",
+            "mail.mail",
+            "mail.thread",  # abstract
+            "mail.compose.message",  # transient
+        ]
+        for user in (self.all_leads, admin, self.env.user):
+            for model in models:
+                with self.subTest(user=user.login, model=model):
+                    with self.assertRaises(ValidationError) as caught:
+                        Kpi.with_user(user).create(
+                            {
+                                "name": f"Secret {model}",
+                                "measure": "count",
+                                "perspective": "process",
+                                "date_mode": "none",
+                                "model_id": self.env["ir.model"]._get(model).id,
+                            }
+                        )
+                    self.assertIn("technical records", str(caught.exception))
+        self.assertFalse(Kpi.search([("name", "=like", "Secret %")]))
+        # the form offers none of them
+        offered = self.env["ir.model"].search(Kpi._source_domain())
+        self.assertFalse(set(offered.mapped("model")) & set(models))
+        self.assertIn("crm.lead", offered.mapped("model"))
+        # one made before they were refused is not measured, and says so
+        legacy = self._kpi("Legacy", date_mode="none")
+        legacy.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE crm_kpi SET model_id = %s, date_field_id = NULL,"
+            " company_field_id = NULL, user_field_id = NULL, team_field_id = NULL"
+            " WHERE id = %s",
+            [self.env["ir.model"]._get("ir.config_parameter").id, legacy.id],
+        )
+        legacy.invalidate_recordset()
+        card = self._card(legacy, 1)
+        self.assertIn("technical records", card.kpi_warning)
+        self.assertFalse(self._snapshot_value(card))

@@ -7,6 +7,8 @@ from odoo.addons.loyalty.controllers.portal import CustomerPortalLoyalty
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..models.crm_complaint import DESCRIPTION_MAX, SUBJECT_MAX
+
 
 class ComplaintPortal(CustomerPortal):
     """Customers file complaints and follow them from their portal."""
@@ -77,20 +79,27 @@ class ComplaintPortal(CustomerPortal):
         error = None
         if request.httprequest.method == "POST":
             subject = (post.get("subject") or "").strip()
+            # a browser sends a line break as two characters; a person typed one
+            description = (post.get("description") or "").replace("\r\n", "\n")
             if not subject:
                 error = _("Give your complaint a subject.")
             else:
-                return self._create_complaint(subject, categories, post)
+                # too long: said on the form, nothing written
+                error = request.env["crm.complaint"]._length_error(subject, description)
+            if not error:
+                return self._create_complaint(subject, description, categories, post)
         values = self._prepare_portal_layout_values()
         values.update(
             categories=categories,
             error=error,
             post=post,
             page_name="complaint",
+            subject_max=SUBJECT_MAX,
+            description_max=DESCRIPTION_MAX,
         )
         return request.render("crm_relationship.portal_new_complaint", values)
 
-    def _create_complaint(self, subject, categories, post):
+    def _create_complaint(self, subject, description, categories, post):
         user = request.env.user
         category = categories.filtered(
             lambda c: str(c.id) == (post.get("category_id") or "")
@@ -103,7 +112,7 @@ class ComplaintPortal(CustomerPortal):
             .create(
                 {
                     "name": subject,
-                    "description": plaintext2html(post.get("description") or ""),
+                    "description": plaintext2html(description),
                     # stored on the commercial entity, the user as contact
                     "partner_id": user.partner_id.id,
                     "email_from": user.partner_id.email_formatted,

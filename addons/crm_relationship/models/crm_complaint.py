@@ -1,12 +1,20 @@
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, format_datetime
+from odoo.tools.mail import html_to_inner_content
 
 from ..tools import scoring
 from ..tools.cron import in_user_language
 from .crm_complaint_sla_policy import SEVERITIES
+
+# The longest subject, description and portal message of a complaint, in
+# characters (not bytes: a Chinese character is one): the portal form says so
+# before anything is written, the model refuses the same over JSON-RPC.
+SUBJECT_MAX = 200
+DESCRIPTION_MAX = 10_000
+MESSAGE_MAX = 10_000
 
 
 class CrmComplaint(models.Model):
@@ -392,6 +400,38 @@ class CrmComplaint(models.Model):
         return result
 
     # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("name", "description")
+    def _check_lengths(self):
+        for complaint in self:
+            error = self._length_error(
+                complaint.name or "", _html_text(complaint.description)
+            )
+            if error:
+                raise ValidationError(error)
+
+    @api.model
+    def _length_error(self, subject, description=""):
+        """What is too long in a complaint's subject or description (its text, in
+        characters), or None."""
+        if len(subject) > SUBJECT_MAX:
+            return _(
+                "The subject is too long: %(length)s characters, at most %(limit)s.",
+                length=len(subject),
+                limit=SUBJECT_MAX,
+            )
+        if len(description) > DESCRIPTION_MAX:
+            return _(
+                "The description is too long: %(length)s characters, at most "
+                "%(limit)s.",
+                length=len(description),
+                limit=DESCRIPTION_MAX,
+            )
+        return None
+
+    # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
     @api.model
@@ -498,7 +538,8 @@ class CrmComplaint(models.Model):
         """A complaint from an email to the complaints alias."""
         contact = self._partner_from_email(msg_dict.get("email_from") or "")
         values = {
-            "name": msg_dict.get("subject") or _("No subject"),
+            # a mail cannot be sent back to be shortened: its subject is cut
+            "name": (msg_dict.get("subject") or _("No subject"))[:SUBJECT_MAX],
             "email_from": msg_dict.get("email_from"),
             "partner_id": contact.commercial_partner_id.id,
             "partner_contact_id": contact.id if contact.parent_id else False,
@@ -507,6 +548,36 @@ class CrmComplaint(models.Model):
             **(custom_values or {}),
         }
         return super().message_new(msg_dict, custom_values=values)
+
+    @api.returns("mail.message", lambda value: value.id)
+    def message_post(self, **kwargs):
+        """A customer's message from the portal is refused past ``MESSAGE_MAX``
+        characters of text, before anything is written; employees and incoming
+        mails are not limited."""
+        body = kwargs.get("body") or ""
+        self._check_portal_message(body, kwargs.get("body_is_html"))
+        return super().message_post(**kwargs)
+
+    def _message_update_content(self, message, body, *args, **kwargs):
+        """The same limit when a customer edits their message."""
+        self._check_portal_message(body or "")
+        return super()._message_update_content(message, body, *args, **kwargs)
+
+    def _check_portal_message(self, body, body_is_html=False):
+        if not self.env.user.share:
+            return
+        text = (
+            _html_text(body) if isinstance(body, Markup) or body_is_html else str(body)
+        )
+        if len(text) > MESSAGE_MAX:
+            raise UserError(
+                _(
+                    "Your message is too long: %(length)s characters, at most "
+                    "%(limit)s.",
+                    length=len(text),
+                    limit=MESSAGE_MAX,
+                )
+            )
 
     def _message_subscribe_customer(self):
         for complaint in self:
@@ -812,3 +883,9 @@ class CrmComplaint(models.Model):
                     lang=complaint._rating_get_partner().lang,
                     force_send=False,
                 )
+
+
+def _html_text(html):
+    """The text of an HTML value, as many characters as a person typed: line and
+    paragraph breaks count one, markup none."""
+    return html_to_inner_content(html or "")

@@ -5,8 +5,8 @@ oversized inputs. Each is refused with a clear message or stored safely."""
 import json
 import re
 
-from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from .common import USER, RelationshipScoringCommon
 
@@ -136,19 +136,187 @@ class TestHostilePortal(HttpCase):
         self.assertNotIn("<script", complaint.description)
         self.assertNotIn(SCRIPT, response.text)
         self.assertIn("&lt;script&gt;", response.text)
-        # a subject of 100k characters: a clear answer, no traceback, no 500
+        # a subject of 100k characters: a clear answer on the form, nothing written
         response = post("x" * 100_000, "long")
-        self.assertLess(response.status_code, 500)
+        self.assertEqual(response.status_code, 200)
         self.assertNotIn("Traceback", response.text)
-        # stored whole, for this customer only, and shown escaped like any subject
-        huge = self.env["crm.complaint"].search(
-            [
-                ("partner_id", "=", self.attacker.partner_id.id),
-                ("id", "!=", complaint.id),
-            ]
+        self.assertIn(
+            "The subject is too long: 100000 characters, at most 200.", response.text
         )
-        self.assertEqual(len(huge.name), 100_000)
-        self.assertIn(f"/my/complaints/{huge.id}", response.url)
+        self.assertEqual(
+            self.env["crm.complaint"].search_count(
+                [("partner_id", "=", self.attacker.partner_id.id)]
+            ),
+            1,
+        )
+
+    def _post_complaint(self, subject, description):
+        page = self.url_open("/my/complaints/new")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        return self.url_open(
+            "/my/complaints/new",
+            data={"csrf_token": token, "subject": subject, "description": description},
+        )
+
+    def _mine(self):
+        return self.env["crm.complaint"].search(
+            [("partner_id", "=", self.attacker.partner_id.id)]
+        )
+
+    def test_oversized_portal_input_is_refused_on_the_form(self):
+        """Limits in characters, not bytes: a Chinese subject of 200 characters
+        (600 bytes) and a description of 10,000 pass, one more is refused on the
+        form with the reason, and nothing is written."""
+        self.authenticate("hostile_attacker", "hostile_attacker")
+        form = self.url_open("/my/complaints/new").text
+        # the description's box is on the form (QWeb dropped it while empty)
+        self.assertIn('<textarea id="description"', form)
+        self.assertIn('maxlength="200"', form)
+        self.assertIn('maxlength="10000"', form)
+        subject = "投" * 200
+        # line breaks count one character, though a browser sends two
+        description = "诉" * 9_998 + "\r\n" + "诉"
+        for too_long, message in (
+            ({"subject": subject + "投"}, "The subject is too long: 201 characters"),
+            (
+                {"description": description + "诉"},
+                "The description is too long: 10001 characters",
+            ),
+        ):
+            values = {"subject": subject, "description": description, **too_long}
+            response = self._post_complaint(**values)
+            self.assertEqual(response.status_code, 200)
+            self.assertIn(message, response.text)
+            self.assertNotIn("Traceback", response.text)
+            self.assertFalse(self._mine(), message)
+        response = self._post_complaint(subject, description)
+        complaint = self._mine()
+        self.assertEqual(complaint.name, subject)
+        self.assertIn(f"/my/complaints/{complaint.id}", response.url)
+
+    def test_oversized_portal_message_is_refused(self):
+        """A message of the portal chatter: the same limit, refused with the reason
+        (no traceback), nothing posted."""
+        complaint = self.env["crm.complaint"].create(
+            {"name": "Attacker's own", "partner_id": self.attacker.partner_id.id}
+        )
+        self.authenticate("hostile_attacker", "hostile_attacker")
+
+        def post(body):
+            payload = {
+                "id": 0,
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "thread_model": "crm.complaint",
+                    "thread_id": complaint.id,
+                    "post_data": {"body": body, "message_type": "comment"},
+                },
+            }
+            return self.url_open(
+                "/mail/message/post",
+                data=json.dumps(payload),
+                headers={"Content-Type": "application/json"},
+            ).json()
+
+        def comments():
+            return complaint.message_ids.filtered(lambda m: m.message_type == "comment")
+
+        answer = post("<p>" + "话" * 10_001 + "</p>")
+        self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.UserError")
+        self.assertIn(
+            "Your message is too long: 10001 characters, at most 10000.",
+            answer["error"]["data"]["message"],
+        )
+        self.assertNotIn("Traceback", answer["error"]["data"]["message"])
+        self.assertFalse(comments())
+        answer = post("<p>" + "话" * 10_000 + "</p>")
+        self.assertNotIn("error", answer)
+        message = comments()
+        self.assertEqual(len(message), 1)
+
+        # nor made longer by editing it
+        def edit(body):
+            payload = {
+                "id": 0,
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "message_id": message.id,
+                    "body": body,
+                    "attachment_ids": [],
+                },
+            }
+            return self.url_open(
+                "/mail/message/update_content",
+                data=json.dumps(payload),
+                headers={"Content-Type": "application/json"},
+            ).json()
+
+        answer = edit("<p>" + "话" * 10_001 + "</p>")
+        self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.UserError")
+        self.assertIn("too long: 10001", answer["error"]["data"]["message"])
+        message.invalidate_recordset()
+        self.assertEqual(message.body.count("话"), 10_000)
+        self.assertNotIn("error", edit("<p>" + "话" * 9_999 + "</p>"))
+        message.invalidate_recordset()
+        self.assertEqual(message.body.count("话"), 9_999)
+
+
+@tagged("post_install", "-at_install")
+class TestComplaintLengths(TransactionCase):
+    """The model refuses what the portal form refuses, for JSON-RPC writes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = new_test_user(
+            cls.env, login="hostile_lengths", groups=USER, name="Lengths"
+        )
+        cls.partner = cls.env["res.partner"].create({"name": "Long Winded Co"})
+        cls.Complaint = cls.env["crm.complaint"].with_user(cls.user)
+
+    def test_subject_and_description_limits(self):
+        complaint = self.Complaint.create(
+            {
+                "name": "投" * 200,
+                "partner_id": self.partner.id,
+                "description": "<p>" + "诉" * 10_000 + "</p>",
+            }
+        )
+        self.assertEqual(len(complaint.name), 200)
+        for values, message in (
+            ({"name": "投" * 201}, "subject is too long: 201"),
+            (
+                {
+                    "description": "<p>"
+                    + "诉" * 5_000
+                    + "</p><p>"
+                    + "诉" * 5_001
+                    + "</p>"
+                },
+                "description is too long: 10002",
+            ),
+        ):
+            # assertRaises (not ...Regex) rolls back to a savepoint: nothing stays
+            with self.assertRaises(ValidationError) as caught:
+                self.Complaint.create(
+                    {"name": "Short", "partner_id": self.partner.id, **values}
+                )
+            self.assertIn(message, str(caught.exception))
+            with self.assertRaises(ValidationError) as caught:
+                complaint.write(values)
+            self.assertIn(message, str(caught.exception))
+        self.assertEqual(len(complaint.name), 200)
+        self.assertEqual(self.Complaint.search_count([("name", "=", "Short")]), 0)
+        # markup is not text: a long formatted description of short text passes
+        complaint.description = "<p><b>" + "<i>x</i>" * 5_000 + "</b></p>"
+
+    def test_an_email_with_a_long_subject_is_cut_not_lost(self):
+        complaint = self.env["crm.complaint"].message_new(
+            {"subject": "邮" * 500, "email_from": "long@example.com", "body": "Hi"}
+        )
+        self.assertEqual(complaint.name, "邮" * 200)
 
 
 @tagged("post_install", "-at_install")
