@@ -606,8 +606,8 @@ def read_server_times(logfile):
             )
             queries[key] = queries.get(key, 0) + int(match["queries"])
     by_page = {}
-    for (page, _number), total in seconds.items():
-        by_page.setdefault(page, []).append((total, queries[page, _number]))
+    for (page, number), total in seconds.items():
+        by_page.setdefault(page, []).append((total, queries[page, number]))
     result = {}
     for page, rows in sorted(by_page.items()):
         times = sorted(total for total, _queries in rows)

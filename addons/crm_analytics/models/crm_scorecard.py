@@ -3,7 +3,6 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 from odoo.addons.crm_relationship.tools import cron
@@ -307,23 +306,14 @@ class CrmScorecard(models.Model):
 
     def _lock_history(self):
         """Make the writers of these scorecards' history take turns: the daily
-        cron, a manager's rebuild, a second cron worker. Each first writes the
-        scorecards' rows (their ``write_date``), so that a writer whose snapshot
-        predates another's commit fails here with a serialization failure, which
-        is run again on a fresh snapshot (the cron's batch, the user's request),
-        instead of inserting the values or alerts the other has just committed (a
-        unique violation, which nobody runs again)."""
-        if not self:
-            return
+        cron, a manager's rebuild, a second cron worker. Each first claims the
+        scorecards' rows (``tools.cron.claim_rows``), so that a writer whose
+        snapshot predates another's commit fails here with a serialization
+        failure, which is run again on a fresh snapshot (the cron's batch, the
+        user's request), instead of inserting the values or alerts the other has
+        just committed (a unique violation, which nobody runs again)."""
         self.flush_recordset()
-        self.env.cr.execute(
-            SQL(
-                "UPDATE crm_scorecard SET write_date = now() AT TIME ZONE 'UTC'"
-                " WHERE id = ANY(%s)",
-                self.ids,
-            )
-        )
-        self.invalidate_recordset(["write_date"])
+        cron.claim_rows(self.env, "crm_scorecard", self.ids)
 
     def _check_alerts(self):
         """Alert the owners of lines behind their threshold in the current period.

@@ -445,12 +445,7 @@ class LoyaltyCard(models.Model):
         other's) would both create one. Both update the customer's row (a no-op):
         PostgreSQL refuses the later one (serialization failure), which runs again
         and finds the card of the first."""
-        self.env.cr.execute(
-            SQL(
-                "UPDATE res_partner SET write_date = write_date WHERE id = %s",
-                partner.id,
-            )
-        )
+        cron.claim_rows(self.env, "res_partner", partner.ids)
 
     def _membership_qualifying_points(self, date):
         """Qualifying points of each card's customer: the points earned on all the

@@ -49,10 +49,10 @@ def _scope_locals(scope):
     return names
 
 
-def calls_without_language(path):
-    """``(line, scope)`` of each ``_()`` call of ``path`` whose frame cannot give
-    Odoo the language."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def calls_without_language(source):
+    """``(line, scope)`` of each ``_()`` call of ``source`` (Python code) whose
+    frame cannot give Odoo the language."""
+    tree = ast.parse(source)
     parents = {
         child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
     }
@@ -89,25 +89,20 @@ class TestTranslatedOutsideRequests(TransactionCase):
             for addon in ("crm_relationship", "crm_analytics")
             for path in sorted((ADDONS / addon).rglob("*.py"))
             if "tests" not in path.relative_to(ADDONS).parts
-            for line, scope in calls_without_language(path)
+            for line, scope in calls_without_language(path.read_text(encoding="utf-8"))
         ]
         self.assertEqual(offenders, [], "use self.env._() there")
 
     def test_the_check_sees_a_comprehension(self):
         """The check above finds the faults it is for (it would pass on nothing)."""
-        sample = ADDONS / "crm_relationship" / "tests" / "_sample_translation.py"
-        sample.write_text(
+        sample = (
             "def f(self, rows):\n"
             "    ok = _('a')\n"
-            "    return {row: _('b') for row in rows}, [lambda: _('c')]\n",
-            encoding="utf-8",
+            "    return {row: _('b') for row in rows}, [lambda: _('c')]\n"
         )
-        try:
-            self.assertEqual(
-                calls_without_language(sample), [(3, "DictComp"), (3, "Lambda")]
-            )
-        finally:
-            sample.unlink()
+        self.assertEqual(
+            calls_without_language(sample), [(3, "DictComp"), (3, "Lambda")]
+        )
 
     def test_account_team_chatter_line_in_chinese_from_a_job(self):
         """Adding account team members outside a request (an import, a job) logs

@@ -4,6 +4,7 @@ import functools
 import threading
 
 from odoo.service.model import retrying
+from odoo.tools import SQL
 
 
 def _testing():
@@ -62,3 +63,25 @@ def in_user_language(method):
         return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def claim_rows(env, table, ids):
+    """Make the transactions that write after reading ``ids`` of ``table`` take
+    turns: a no-op update of those rows (nothing changes, not even
+    ``write_date``). Of two REPEATABLE READ transactions that both claim a row, the
+    one whose snapshot predates the other's commit fails with a serialization
+    failure, which Odoo runs again on a fresh snapshot (a user's request, a batch
+    of ``run_batch``), where it sees what the other committed. A ``SELECT ... FOR
+    UPDATE`` would only wait, then go on with its old snapshot.
+
+    :param table: the table's name (an identifier, not user input)
+    :param ids: list of int
+    """
+    if ids:
+        env.cr.execute(
+            SQL(
+                "UPDATE %(table)s SET write_date = write_date WHERE id = ANY(%(ids)s)",
+                table=SQL.identifier(table),
+                ids=list(ids),
+            )
+        )
